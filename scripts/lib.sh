@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Shared set-up for scripts/demo.sh and test/run.sh: install what is needed
+# from Debian, build and install the extension, run a throw-away PostgreSQL
+# 15 cluster in a temporary directory and the local HTTP test server.
+#
+# Set SCRAPE_SKIP_APT=1 to skip the apt-get step on a machine already set up.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PGBIN=/usr/lib/postgresql/15/bin
+PG_CONFIG=$PGBIN/pg_config
+APT_PACKAGES=(
+    postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
+    libtap-parser-sourcehandler-pgtap-perl
+    libcurl4-openssl-dev libxml2-dev
+    python3 make gcc curl ca-certificates
+)
+
+SJ_TMP=""
+SJ_HTTP_PID=""
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+    PG_OS_USER=postgres     # PostgreSQL refuses to run as root
+else
+    SUDO=sudo
+    PG_OS_USER=$(id -un)
+fi
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# Run a command as the operating-system user that owns the cluster.
+as_pg() {
+    if [ "$(id -un)" = "$PG_OS_USER" ]; then
+        "$@"
+    else
+        runuser -u "$PG_OS_USER" -- "$@"
+    fi
+}
+
+sj_install_deps() {
+    if [ "${SCRAPE_SKIP_APT:-0}" = 1 ]; then
+        log "skipping apt-get (SCRAPE_SKIP_APT=1)"
+        return
+    fi
+    log "installing Debian packages: ${APT_PACKAGES[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -q >/dev/null
+    $SUDO apt-get install -y -q --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
+}
+
+sj_build() {
+    log "building and installing scrape_jobs"
+    make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" >/dev/null
+    $SUDO make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+}
+
+sj_free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# sj_start_cluster EXTRA_CONF_FILE: initdb, configure and start a cluster.
+sj_start_cluster() {
+    local extra_conf=$1
+    SJ_TMP=$(mktemp -d /tmp/scrape_jobs.XXXXXX)
+    chmod 755 "$SJ_TMP"
+    [ "$(id -u)" -eq 0 ] && chown "$PG_OS_USER" "$SJ_TMP"
+    SJ_PORT=$(sj_free_port)
+    log "creating a throw-away cluster in $SJ_TMP (port $SJ_PORT)"
+    as_pg "$PGBIN/initdb" -D "$SJ_TMP/data" -U postgres -A trust -E UTF8 \
+        --locale=C.UTF-8 >"$SJ_TMP/initdb.log"
+    {
+        echo "# added by scripts/lib.sh"
+        echo "port = $SJ_PORT"
+        echo "listen_addresses = ''"
+        echo "unix_socket_directories = '$SJ_TMP'"
+        echo "shared_preload_libraries = 'scrape_jobs'"
+        echo "max_worker_processes = 16"
+        echo "fsync = off"
+        echo "log_line_prefix = '%m [%p] %b '"
+        cat "$extra_conf"
+    } >>"$SJ_TMP/data/postgresql.conf"
+    as_pg "$PGBIN/pg_ctl" -D "$SJ_TMP/data" -l "$SJ_TMP/server.log" -w -s start
+    export PGHOST=$SJ_TMP PGPORT=$SJ_PORT PGUSER=postgres PGDATABASE=postgres
+}
+
+# Start the HTTP test server on 127.0.0.1 (a free port); sets SJ_HTTP_URL.
+sj_start_http() {
+    python3 "$ROOT/test/server/fault_server.py" --port 0 \
+        >"$SJ_TMP/http.out" 2>"$SJ_TMP/http.err" &
+    SJ_HTTP_PID=$!
+    local i
+    for i in $(seq 1 100); do
+        if grep -q '^listening on' "$SJ_TMP/http.out" 2>/dev/null; then
+            SJ_HTTP_URL="http://$(sed -n 's/^listening on //p' "$SJ_TMP/http.out")"
+            log "HTTP test server at $SJ_HTTP_URL"
+            return
+        fi
+        sleep 0.1
+    done
+    log "the HTTP test server did not start:"
+    cat "$SJ_TMP/http.err" >&2
+    return 1
+}
+
+# Wait until the launcher has started N fetch workers.
+sj_wait_workers() {
+    local want=$1 i n
+    for i in $(seq 1 150); do
+        n=$("$PGBIN/psql" -XAtq -c "SELECT count(*) FROM scrape_workers()" 2>/dev/null || echo 0)
+        [ "$n" = "$want" ] && return 0
+        sleep 0.2
+    done
+    log "only $n of $want workers started"
+    return 1
+}
+
+sj_psql() {
+    "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -q "$@"
+}
+
+# Stop everything we started and remove the temporary directory.
+sj_cleanup() {
+    local rc=$?
+    if [ -n "$SJ_HTTP_PID" ]; then
+        kill "$SJ_HTTP_PID" 2>/dev/null || true
+        wait "$SJ_HTTP_PID" 2>/dev/null || true
+    fi
+    if [ -n "$SJ_TMP" ] && [ -d "$SJ_TMP" ]; then
+        if [ -f "$SJ_TMP/data/postmaster.pid" ]; then
+            as_pg "$PGBIN/pg_ctl" -D "$SJ_TMP/data" -m fast -w -s stop || true
+        fi
+        if [ "$rc" -ne 0 ] && [ -f "$SJ_TMP/server.log" ]; then
+            log "last lines of the server log:"
+            tail -n 60 "$SJ_TMP/server.log" >&2
+        fi
+        rm -rf "$SJ_TMP"
+    fi
+    return "$rc"
+}

@@ -1,0 +1,218 @@
+/*-------------------------------------------------------------------------
+ * api.c
+ *	  SQL-callable functions written in C: URL checking, wake-ups,
+ *	  scrape_wait() and scrape_workers().
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "shmem.h"
+#include "url.h"
+
+PG_FUNCTION_INFO_V1(scrape_check_url);
+PG_FUNCTION_INFO_V1(scrape_wake);
+PG_FUNCTION_INFO_V1(scrape_wait);
+PG_FUNCTION_INFO_V1(scrape_workers);
+
+/* scrape_wait() re-reads the status at least this often. */
+#define WAIT_RECHECK_MS 5000
+
+static void
+RequireSharedState(void)
+{
+	if (ScrapeState == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("scrape_jobs must be loaded via \"shared_preload_libraries\"")));
+}
+
+/* _scrape_check_url(text): the URL normalised, or an error. */
+Datum
+scrape_check_url(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("URL must not be null")));
+	PG_RETURN_TEXT_P(cstring_to_text(ScrapeNormalizeUrl(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+}
+
+/* _scrape_wake(new_work, cancelled, session_done): wake-ups at COMMIT. */
+Datum
+scrape_wake(PG_FUNCTION_ARGS)
+{
+	RequireSharedState();
+	ScrapeWakeOnCommit(PG_GETARG_BOOL(0), PG_GETARG_BOOL(1), PG_GETARG_BOOL(2));
+	PG_RETURN_VOID();
+}
+
+static bool
+IsFinalStatus(const char *status)
+{
+	return strcmp(status, "pending") != 0 && strcmp(status, "running") != 0;
+}
+
+/*
+ * The session's status, read with a fresh snapshot; NULL if there is no
+ * such session.
+ */
+static char *
+SessionStatus(const char *schema, int64 session_id)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(session_id)};
+	char	   *sql;
+	bool		isnull;
+	int			ret;
+
+	sql = psprintf("SELECT s.status FROM %s.scraping_sessions s WHERE s.id = $1",
+				   quote_identifier(schema));
+	ret = SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read session status: %s",
+			 SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		return NULL;
+	return TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * scrape_wait(session_id, timeout): sleep on a condition variable that
+ * workers broadcast when a session ends, until ours has or time is up.
+ */
+Datum
+scrape_wait(PG_FUNCTION_ARGS)
+{
+	int64		session_id = PG_GETARG_INT64(0);
+	Interval   *timeout = PG_GETARG_INTERVAL_P(1);
+	char	   *schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
+	TimestampTz start = GetCurrentTimestamp();
+	TimestampTz deadline;
+	char	   *status;
+	MemoryContext caller = CurrentMemoryContext;
+	text	   *result;
+
+	RequireSharedState();
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("session id and timeout must not be null")));
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("cannot wait for a scraping session in a REPEATABLE READ or SERIALIZABLE transaction"),
+				 errdetail("The transaction would never see the session end."),
+				 errhint("Call it in a READ COMMITTED transaction or outside an explicit transaction.")));
+	deadline = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+													   TimestampTzGetDatum(start),
+													   IntervalPGetDatum(timeout)));
+	if (deadline < start)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeout must not be negative")));
+
+	SPI_connect();
+	for (;;)
+	{
+		TimestampTz now;
+		long		secs;
+		int			usecs;
+
+		ConditionVariablePrepareToSleep(&ScrapeState->session_done_cv);
+		status = SessionStatus(schema, session_id);
+		if (status == NULL)
+		{
+			ConditionVariableCancelSleep();
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("scraping session %lld does not exist",
+							(long long) session_id)));
+		}
+		now = GetCurrentTimestamp();
+		if (IsFinalStatus(status) || now >= deadline)
+			break;
+		TimestampDifference(now, deadline, &secs, &usecs);
+		(void) ConditionVariableTimedSleep(&ScrapeState->session_done_cv,
+										   Min(secs * 1000 + usecs / 1000 + 1,
+											   WAIT_RECHECK_MS),
+										   PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+
+	result = (text *) MemoryContextAlloc(caller, VARHDRSZ + strlen(status));
+	SET_VARSIZE(result, VARHDRSZ + strlen(status));
+	memcpy(VARDATA(result), status, strlen(status));
+	SPI_finish();
+	PG_RETURN_TEXT_P(result);
+}
+
+static const char *
+WorkerStateName(ScrapeWorkerState state)
+{
+	switch (state)
+	{
+		case SCRAPE_WORKER_STARTING:
+			return "starting";
+		case SCRAPE_WORKER_IDLE:
+			return "idle";
+		case SCRAPE_WORKER_FETCHING:
+			return "fetching";
+		case SCRAPE_WORKER_WRITING:
+			return "writing";
+		default:
+			return "unused";
+	}
+}
+
+/* scrape_workers(): one row per running fetch worker. */
+Datum
+scrape_workers(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ScrapeWorkerSlot *copy;
+	int			n;
+	int			i;
+
+	RequireSharedState();
+	InitMaterializedSRF(fcinfo, 0);
+
+	n = ScrapeState->nslots;
+	copy = palloc(sizeof(ScrapeWorkerSlot) * n);
+	LWLockAcquire(ScrapeState->lock, LW_SHARED);
+	memcpy(copy, ScrapeState->slots, sizeof(ScrapeWorkerSlot) * n);
+	LWLockRelease(ScrapeState->lock);
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[9];
+		bool		nulls[9] = {false};
+		ScrapeWorkerSlot *s = &copy[i];
+
+		if (s->pid == 0)
+			continue;
+		values[0] = Int32GetDatum(i);
+		values[1] = Int32GetDatum(s->pid);
+		values[2] = CStringGetTextDatum(WorkerStateName(s->state));
+		values[3] = Int64GetDatum(s->current_job);
+		nulls[3] = (s->current_job == 0);
+		values[4] = Int32GetDatum(s->inflight);
+		values[5] = Int64GetDatum((int64) s->pages_fetched);
+		values[6] = Int64GetDatum((int64) s->claims);
+		values[7] = TimestampTzGetDatum(s->started_at);
+		values[8] = TimestampTzGetDatum(s->last_activity);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,77 @@
+/*-------------------------------------------------------------------------
+ * fetcher.h
+ *	  HTTP transfers through libcurl's multi_socket interface, waited for on
+ *	  one PostgreSQL WaitEventSet together with the worker's latch.
+ *-------------------------------------------------------------------------
+ */
+#ifndef SCRAPE_FETCHER_H
+#define SCRAPE_FETCHER_H
+
+#include <curl/curl.h>
+
+#include "lib/ilist.h"
+#include "utils/palloc.h"
+
+/* A page claimed from the queue, as the worker needs it to fetch. */
+typedef struct ScrapePage
+{
+	int64		page_id;
+	int64		job_id;
+	int64		session_id;
+	int64		lease;
+	int32		attempt;
+	char	   *url;
+	int			request_timeout_ms; /* 0: use the GUC */
+	int			connect_timeout_ms; /* 0: use the GUC */
+	char	   *user_agent;		/* NULL: use the GUC */
+} ScrapePage;
+
+/* What became of one fetch, as written back to scraping_pages. */
+typedef struct ScrapeResult
+{
+	bool		ok;
+	int			http_status;	/* 0 when no response was received */
+	char	   *content_type;
+	char	   *final_url;
+	text	   *body;			/* NULL for non-text content */
+	int64		body_size;		/* bytes received, after decompression */
+	double		fetch_ms;
+	const char *error_class;	/* NULL on success */
+	char	   *error;
+} ScrapeResult;
+
+/*
+ * One transfer.  Everything it owns lives in cxt, a child of the worker's
+ * transfer context, which is deleted only once curl no longer knows the
+ * handle: curl callbacks write into it and must never see it freed.
+ */
+typedef struct ScrapeTransfer
+{
+	dlist_node	node;			/* fetcher's list of finished transfers */
+	dlist_node	worker_node;	/* worker's list: in flight, then unwritten */
+	MemoryContext cxt;
+	ScrapePage	page;
+	CURL	   *easy;
+	/* filled by curl callbacks (no ereport, no palloc that can throw) */
+	char	   *buf;
+	size_t		len;
+	size_t		cap;
+	size_t		max_body;
+	bool		too_large;
+	bool		out_of_memory;
+	char		errbuf[CURL_ERROR_SIZE];
+	/* filled when the transfer ends */
+	bool		finished;
+	CURLcode	curl_code;
+	ScrapeResult result;
+} ScrapeTransfer;
+
+extern void FetcherInit(void);
+extern void FetcherStart(ScrapeTransfer *t);
+extern void FetcherAbort(ScrapeTransfer *t);
+extern int	FetcherRunning(void);
+extern void FetcherWait(long timeout_ms);
+extern ScrapeTransfer *FetcherNextFinished(void);
+extern void FetcherBuildResult(ScrapeTransfer *t);
+
+#endif							/* SCRAPE_FETCHER_H */

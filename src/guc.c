@@ -1,0 +1,129 @@
+/*-------------------------------------------------------------------------
+ * guc.c
+ *	  Definitions of the scrape_jobs configuration parameters.
+ *
+ * Every parameter is documented in README.md; keep the two in step.
+ * Parameters that size shared memory or the worker pool are
+ * PGC_POSTMASTER; the rest can be changed with a reload (the workers
+ * re-read them on SIGHUP).
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "utils/guc.h"
+
+#include "guc.h"
+
+char	   *scrape_database = NULL;
+int			scrape_num_workers = 2;
+int			scrape_max_connections_per_worker = 32;
+int			scrape_heartbeat_interval_ms = 30 * 1000;
+int			scrape_stuck_timeout_ms = 5 * 60 * 1000;
+int			scrape_connect_timeout_ms = 10 * 1000;
+int			scrape_request_timeout_ms = 30 * 1000;
+int			scrape_max_body_size_kb = 10 * 1024;
+int			scrape_max_redirects = 10;
+char	   *scrape_user_agent = NULL;
+int			scrape_batch_size = 100;
+
+#define SCRAPE_DEFAULT_USER_AGENT "scrape_jobs/0.1.0 (PostgreSQL extension)"
+
+/* Define every parameter and reserve the "scrape_jobs" prefix. */
+void
+ScrapeDefineGucs(void)
+{
+	DefineCustomStringVariable("scrape_jobs.database",
+							   "Database in which the scrape_jobs workers run.",
+							   "The launcher connects to this database and waits "
+							   "until the extension is created there.",
+							   &scrape_database,
+							   "postgres",
+							   PGC_POSTMASTER, 0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.workers",
+							"Number of fetch workers the launcher keeps running.",
+							"Each worker is a background worker: leave room for "
+							"them (plus the launcher) in max_worker_processes.",
+							&scrape_num_workers,
+							2, 1, 64,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.max_connections_per_worker",
+							"Maximum number of transfers one worker runs at once.",
+							NULL,
+							&scrape_max_connections_per_worker,
+							32, 1, 1024,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.heartbeat_interval",
+							"Interval between heartbeats of a job being processed.",
+							NULL,
+							&scrape_heartbeat_interval_ms,
+							30 * 1000, 100, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.stuck_timeout",
+							"Time without a heartbeat after which a processing job is stuck.",
+							NULL,
+							&scrape_stuck_timeout_ms,
+							5 * 60 * 1000, 1000, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.connect_timeout",
+							"Maximum time to establish a connection to a web server.",
+							NULL,
+							&scrape_connect_timeout_ms,
+							10 * 1000, 1, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.request_timeout",
+							"Maximum total time of one request, body included.",
+							NULL,
+							&scrape_request_timeout_ms,
+							30 * 1000, 1, 24 * 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.max_body_size",
+							"Maximum size of a response body, after decompression.",
+							"A larger response is aborted while it streams and "
+							"the page fails with error class \"too_large\".",
+							&scrape_max_body_size_kb,
+							10 * 1024, 1, 256 * 1024,
+							PGC_SIGHUP, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.max_redirects",
+							"Maximum number of redirects followed for one page.",
+							NULL,
+							&scrape_max_redirects,
+							10, 0, 100,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("scrape_jobs.user_agent",
+							   "User-Agent header sent with every request.",
+							   NULL,
+							   &scrape_user_agent,
+							   SCRAPE_DEFAULT_USER_AGENT,
+							   PGC_SIGHUP, 0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.batch_size",
+							"Maximum number of pages claimed or written in one transaction.",
+							NULL,
+							&scrape_batch_size,
+							100, 1, 10000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("scrape_jobs");
+}

@@ -1,0 +1,25 @@
+/*-------------------------------------------------------------------------
+ * guc.h
+ *	  Configuration parameters of scrape_jobs (all under "scrape_jobs.").
+ *
+ * Times are kept in the unit PostgreSQL shows them in (ms or s); sizes in kB.
+ *-------------------------------------------------------------------------
+ */
+#ifndef SCRAPE_GUC_H
+#define SCRAPE_GUC_H
+
+extern char *scrape_database;
+extern int	scrape_num_workers;
+extern int	scrape_max_connections_per_worker;
+extern int	scrape_heartbeat_interval_ms;
+extern int	scrape_stuck_timeout_ms;
+extern int	scrape_connect_timeout_ms;
+extern int	scrape_request_timeout_ms;
+extern int	scrape_max_body_size_kb;
+extern int	scrape_max_redirects;
+extern char *scrape_user_agent;
+extern int	scrape_batch_size;
+
+extern void ScrapeDefineGucs(void);
+
+#endif							/* SCRAPE_GUC_H */

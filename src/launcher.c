@@ -1,0 +1,290 @@
+/*-------------------------------------------------------------------------
+ * launcher.c
+ *	  The launcher: keeps scrape_jobs.workers fetch workers running.
+ *
+ * State machine (one loop, woken by its latch):
+ *
+ *	 WAITING	the extension does not exist in scrape_jobs.database: sleep
+ *				until CREATE EXTENSION wakes us at COMMIT (or a minute
+ *				passes);
+ *	 RUNNING	the extension exists: hand back the pages of workers that no
+ *				longer exist (at start-up, since a crash or a restart leaves
+ *				pages "fetching" for workers that are gone, and whenever one
+ *				of ours exits), then start a worker in every empty slot.
+ *
+ * The postmaster sets our latch when a worker we started stops
+ * (bgw_notify_pid), and an exiting worker sets it too, so a dead worker is
+ * replaced at once; a slot that keeps failing is restarted at most every
+ * RESTART_DELAY_MS.  After DROP EXTENSION the workers exit on their own and
+ * are not replaced until the extension is created again.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "guc.h"
+#include "launcher.h"
+#include "queue.h"
+#include "shmem.h"
+
+#define RESTART_DELAY_MS 1000
+#define ABSENT_RECHECK_MS (60 * 1000)
+
+typedef struct LauncherSlot
+{
+	BackgroundWorkerHandle *handle;
+	TimestampTz last_start;
+} LauncherSlot;
+
+static LauncherSlot *lslots = NULL;
+
+/* Register the launcher; called from _PG_init in the postmaster. */
+void
+ScrapeRegisterLauncher(void)
+{
+	BackgroundWorker bgw;
+
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	bgw.bgw_restart_time = 10;
+	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "scrape_jobs");
+	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "ScrapeLauncherMain");
+	snprintf(bgw.bgw_name, BGW_MAXLEN, "scrape_jobs launcher");
+	snprintf(bgw.bgw_type, BGW_MAXLEN, "scrape_jobs launcher");
+	RegisterBackgroundWorker(&bgw);
+}
+
+static void
+LauncherDetach(int code, Datum arg)
+{
+	LWLockAcquire(ScrapeState->lock, LW_EXCLUSIVE);
+	if (ScrapeState->launcher_pid == MyProcPid)
+	{
+		ScrapeState->launcher_pid = 0;
+		ScrapeState->launcher_latch = NULL;
+	}
+	LWLockRelease(ScrapeState->lock);
+}
+
+static bool
+ExtensionPresent(void)
+{
+	bool		present;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	present = OidIsValid(get_extension_oid("scrape_jobs", true));
+	CommitTransactionCommand();
+	return present;
+}
+
+/* Tokens of the workers alive now; returns their count. */
+static int
+LiveTokens(uint64 *tokens)
+{
+	int			n = 0;
+	int			i;
+
+	LWLockAcquire(ScrapeState->lock, LW_SHARED);
+	for (i = 0; i < ScrapeState->nslots; i++)
+		if (ScrapeState->slots[i].pid != 0)
+			tokens[n++] = ScrapeState->slots[i].token;
+	LWLockRelease(ScrapeState->lock);
+	return n;
+}
+
+/* Return to the queue the pages of workers that no longer exist. */
+static void
+ReleaseOrphans(void)
+{
+	uint64	   *tokens = palloc(sizeof(uint64) * ScrapeState->nslots);
+	int			n = LiveTokens(tokens);
+	int			released;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "scrape_jobs: releasing orphaned pages");
+	released = QueueReleaseOrphans(tokens, n);
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	pfree(tokens);
+
+	if (released > 0)
+		ereport(LOG,
+				(errmsg("scrape_jobs returned %d pages held by exited workers to the queue",
+						released)));
+}
+
+/* Forget handles of workers that stopped; true if any did. */
+static bool
+ReapWorkers(void)
+{
+	bool		any = false;
+	int			i;
+
+	for (i = 0; i < ScrapeState->nslots; i++)
+	{
+		pid_t		pid;
+
+		if (lslots[i].handle == NULL)
+			continue;
+		if (GetBackgroundWorkerPid(lslots[i].handle, &pid) == BGWH_STOPPED)
+		{
+			pfree(lslots[i].handle);
+			lslots[i].handle = NULL;
+			any = true;
+		}
+	}
+	return any;
+}
+
+static bool
+SlotOccupied(int slotno)
+{
+	bool		occupied;
+
+	LWLockAcquire(ScrapeState->lock, LW_SHARED);
+	occupied = ScrapeState->slots[slotno].pid != 0;
+	LWLockRelease(ScrapeState->lock);
+	return occupied;
+}
+
+static void
+StartWorker(int slotno)
+{
+	BackgroundWorker bgw;
+	MemoryContext old;
+	bool		ok;
+
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	bgw.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "scrape_jobs");
+	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "ScrapeWorkerMain");
+	snprintf(bgw.bgw_name, BGW_MAXLEN, "scrape_jobs worker %d", slotno);
+	snprintf(bgw.bgw_type, BGW_MAXLEN, "scrape_jobs worker");
+	bgw.bgw_main_arg = Int32GetDatum(slotno);
+	memcpy(bgw.bgw_extra, &MyDatabaseId, sizeof(Oid));
+	bgw.bgw_notify_pid = MyProcPid;
+
+	lslots[slotno].last_start = GetCurrentTimestamp();
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	ok = RegisterDynamicBackgroundWorker(&bgw, &lslots[slotno].handle);
+	MemoryContextSwitchTo(old);
+	if (!ok)
+	{
+		lslots[slotno].handle = NULL;
+		ereport(WARNING,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not start scrape_jobs worker %d", slotno),
+				 errhint("You may need to increase \"max_worker_processes\".")));
+	}
+}
+
+/*
+ * Start a worker in every empty slot whose last start is long enough ago.
+ * Returns the milliseconds until a delayed restart is due, or -1.
+ */
+static long
+StartMissingWorkers(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	long		next = -1;
+	int			i;
+
+	for (i = 0; i < ScrapeState->nslots; i++)
+	{
+		TimestampTz due;
+
+		/* a worker of a previous launcher may still hold the slot */
+		if (lslots[i].handle != NULL || SlotOccupied(i))
+			continue;
+		due = TimestampTzPlusMilliseconds(lslots[i].last_start, RESTART_DELAY_MS);
+		if (lslots[i].last_start != 0 && due > now)
+		{
+			long		ms = (long) ((due - now) / 1000) + 1;
+
+			next = next < 0 ? ms : Min(next, ms);
+			continue;
+		}
+		StartWorker(i);
+		if (lslots[i].handle == NULL)
+			next = next < 0 ? 10 * RESTART_DELAY_MS :
+				Min(next, 10 * RESTART_DELAY_MS);
+	}
+	return next;
+}
+
+void
+ScrapeLauncherMain(Datum main_arg)
+{
+	bool		released_once = false;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(scrape_database, NULL, 0);
+	pgstat_report_appname("scrape_jobs launcher");
+
+	LWLockAcquire(ScrapeState->lock, LW_EXCLUSIVE);
+	ScrapeState->launcher_pid = MyProcPid;
+	ScrapeState->launcher_latch = MyLatch;
+	LWLockRelease(ScrapeState->lock);
+	before_shmem_exit(LauncherDetach, (Datum) 0);
+
+	lslots = MemoryContextAllocZero(TopMemoryContext,
+									sizeof(LauncherSlot) * ScrapeState->nslots);
+
+	for (;;)
+	{
+		long		timeout = ABSENT_RECHECK_MS;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		if (ExtensionPresent())
+		{
+			bool		exited = ReapWorkers();
+
+			if (!released_once || exited)
+			{
+				ReleaseOrphans();
+				released_once = true;
+			}
+			timeout = StartMissingWorkers();
+		}
+		else
+			released_once = false;
+
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_EXIT_ON_PM_DEATH |
+						 (timeout >= 0 ? WL_TIMEOUT : 0),
+						 timeout, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}

@@ -1,0 +1,327 @@
+/*-------------------------------------------------------------------------
+ * queue.c
+ *	  The workers' side of the job queue, through SPI.
+ *
+ * The queue's logic is in SQL (sql/scrape_jobs--*.sql): what a claim, a
+ * result or a heartbeat does to the tables is readable and testable there.
+ * This file only calls those functions, with plans prepared once and kept
+ * across transactions, and moves rows between SPI memory and the worker's
+ * own contexts.
+ *
+ * The extension's schema is found through the catalog, never assumed, and
+ * the plans are prepared again when the extension is re-created.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "queue.h"
+
+static Oid	attached_ext = InvalidOid;
+static SPIPlanPtr claim_plan = NULL;
+static SPIPlanPtr results_plan = NULL;
+static SPIPlanPtr heartbeat_plan = NULL;
+
+static void
+ForgetPlans(void)
+{
+	if (claim_plan)
+		SPI_freeplan(claim_plan);
+	if (results_plan)
+		SPI_freeplan(results_plan);
+	if (heartbeat_plan)
+		SPI_freeplan(heartbeat_plan);
+	claim_plan = results_plan = heartbeat_plan = NULL;
+	attached_ext = InvalidOid;
+}
+
+/* Prepare a statement and keep it beyond this transaction. */
+static SPIPlanPtr
+PrepareKept(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "could not keep plan for \"%s\"", sql);
+	return plan;
+}
+
+/* The quoted name of the schema the extension lives in. */
+static char *
+ExtensionSchema(Oid ext)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(ext)};
+	bool		isnull;
+	int			ret;
+
+	ret = SPI_execute_with_args("SELECT e.extnamespace::pg_catalog.regnamespace::pg_catalog.text"
+								"  FROM pg_catalog.pg_extension e WHERE e.oid = $1",
+								1, argtypes, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not find the schema of extension scrape_jobs");
+	/* regnamespace output is already quoted where needed */
+	return TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1,
+											 &isnull));
+}
+
+/*
+ * Make sure the extension exists in this database and our plans point at
+ * it.  Returns false when the extension is not (or no longer) installed.
+ */
+bool
+QueueAttach(void)
+{
+	Oid			ext = get_extension_oid("scrape_jobs", true);
+	char	   *schema;
+	char	   *sql;
+	Oid			claim_types[2] = {INT8OID, INT4OID};
+	Oid			result_types[12] = {
+		INT8OID, INT8ARRAYOID, INT8ARRAYOID, BOOLARRAYOID, INT4ARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
+		FLOAT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID
+	};
+	Oid			heartbeat_types[2] = {INT8ARRAYOID, INT8ARRAYOID};
+
+	if (!OidIsValid(ext))
+	{
+		ForgetPlans();
+		return false;
+	}
+	if (ext == attached_ext)
+		return true;
+
+	ForgetPlans();
+	schema = ExtensionSchema(ext);
+
+	sql = psprintf("SELECT * FROM %s._scrape_claim($1, $2)", schema);
+	claim_plan = PrepareKept(sql, 2, claim_types);
+	sql = psprintf("SELECT %s._scrape_record_results($1, $2, $3, $4, $5, $6,"
+				   " $7, $8, $9, $10, $11, $12)", schema);
+	results_plan = PrepareKept(sql, 12, result_types);
+	sql = psprintf("SELECT * FROM %s._scrape_heartbeat($1, $2)", schema);
+	heartbeat_plan = PrepareKept(sql, 2, heartbeat_types);
+
+	attached_ext = ext;
+	return true;
+}
+
+/* A one-dimensional array of n elements of elemtype. */
+static Datum
+MakeArray(Datum *elems, bool *nulls, int n, Oid elemtype)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1];
+	int			lbs[1] = {1};
+
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(elemtype));
+	dims[0] = n;
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+											  elemtype, typlen, typbyval,
+											  typalign));
+}
+
+static char *
+CopyTextColumn(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	if (isnull)
+		return NULL;
+	return MemoryContextStrdup(cxt, TextDatumGetCString(d));
+}
+
+static int64
+Int64Column(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+static int32
+Int32Column(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? 0 : DatumGetInt32(d);
+}
+
+/*
+ * Claim up to limit pages.  Each becomes a ScrapeTransfer in a memory
+ * context of its own under parent, appended to *claimed (by worker_node).
+ */
+int
+QueueClaim(uint64 worker_token, int limit, MemoryContext parent,
+		   dlist_head *claimed)
+{
+	Datum		values[2];
+	int			ret;
+	uint64		i;
+
+	values[0] = Int64GetDatum((int64) worker_token);
+	values[1] = Int32GetDatum(limit);
+	ret = SPI_execute_plan(claim_plan, values, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "claim failed: %s", SPI_result_code_string(ret));
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext cxt = AllocSetContextCreate(parent, "scrape_jobs transfer",
+												  ALLOCSET_SMALL_SIZES);
+		ScrapeTransfer *t = MemoryContextAllocZero(cxt, sizeof(ScrapeTransfer));
+
+		t->cxt = cxt;
+		t->page.page_id = Int64Column(tup, desc, 1);
+		t->page.job_id = Int64Column(tup, desc, 2);
+		t->page.session_id = Int64Column(tup, desc, 3);
+		t->page.lease = Int64Column(tup, desc, 4);
+		t->page.url = CopyTextColumn(tup, desc, 5, cxt);
+		t->page.attempt = Int32Column(tup, desc, 6);
+		t->page.request_timeout_ms = Int32Column(tup, desc, 7);
+		t->page.connect_timeout_ms = Int32Column(tup, desc, 8);
+		t->page.user_agent = CopyTextColumn(tup, desc, 9, cxt);
+		dlist_push_tail(claimed, &t->worker_node);
+	}
+	return (int) SPI_processed;
+}
+
+static Datum
+TextOrNull(const char *s, bool *isnull)
+{
+	*isnull = (s == NULL);
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+/* Write the results of n finished transfers; returns how many were taken. */
+int
+QueueRecordResults(uint64 worker_token, ScrapeTransfer **done, int n)
+{
+	Datum	   *cols[11];
+	bool	   *nulls[11];
+	Oid			types[11] = {
+		INT8OID, INT8OID, BOOLOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
+		INT8OID, FLOAT8OID, TEXTOID, TEXTOID
+	};
+	Datum		values[12];
+	int			c;
+	int			i;
+	int			ret;
+	bool		isnull;
+
+	for (c = 0; c < 11; c++)
+	{
+		cols[c] = palloc(sizeof(Datum) * n);
+		nulls[c] = palloc0(sizeof(bool) * n);
+	}
+	for (i = 0; i < n; i++)
+	{
+		ScrapeTransfer *t = done[i];
+		ScrapeResult *r = &t->result;
+
+		cols[0][i] = Int64GetDatum(t->page.page_id);
+		cols[1][i] = Int64GetDatum(t->page.lease);
+		cols[2][i] = BoolGetDatum(r->ok);
+		cols[3][i] = Int32GetDatum(r->http_status);
+		nulls[3][i] = (r->http_status == 0);
+		cols[4][i] = TextOrNull(r->content_type, &nulls[4][i]);
+		cols[5][i] = TextOrNull(r->final_url, &nulls[5][i]);
+		cols[6][i] = PointerGetDatum(r->body);
+		nulls[6][i] = (r->body == NULL);
+		cols[7][i] = Int64GetDatum(r->body_size);
+		cols[8][i] = Float8GetDatum(r->fetch_ms);
+		cols[9][i] = TextOrNull(r->error_class, &nulls[9][i]);
+		cols[10][i] = TextOrNull(r->error, &nulls[10][i]);
+	}
+
+	values[0] = Int64GetDatum((int64) worker_token);
+	for (c = 0; c < 11; c++)
+		values[c + 1] = MakeArray(cols[c], nulls[c], n, types[c]);
+
+	ret = SPI_execute_plan(results_plan, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "recording results failed: %s",
+			 SPI_result_code_string(ret));
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * Heartbeat the jobs held (with the leases they were claimed under).  The
+ * jobs this worker no longer owns are stored in lost[]; returns their count.
+ */
+int
+QueueHeartbeat(const int64 *jobs, const int64 *leases, int n, int64 *lost)
+{
+	Datum	   *j = palloc(sizeof(Datum) * n);
+	Datum	   *l = palloc(sizeof(Datum) * n);
+	Datum		values[2];
+	int			ret;
+	uint64		i;
+
+	for (i = 0; i < (uint64) n; i++)
+	{
+		j[i] = Int64GetDatum(jobs[i]);
+		l[i] = Int64GetDatum(leases[i]);
+	}
+	values[0] = MakeArray(j, NULL, n, INT8OID);
+	values[1] = MakeArray(l, NULL, n, INT8OID);
+	ret = SPI_execute_plan(heartbeat_plan, values, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "heartbeat failed: %s", SPI_result_code_string(ret));
+
+	for (i = 0; i < SPI_processed && i < (uint64) n; i++)
+		lost[i] = Int64Column(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+	return (int) i;
+}
+
+/*
+ * Return to the queue the pages held by workers that no longer exist.  Used
+ * by the launcher; not worth a kept plan.
+ */
+int
+QueueReleaseOrphans(const uint64 *live_tokens, int n)
+{
+	Oid			ext = get_extension_oid("scrape_jobs", true);
+	Oid			argtypes[1] = {INT8ARRAYOID};
+	Datum		values[1];
+	Datum	   *tokens = palloc(sizeof(Datum) * Max(n, 1));
+	char	   *sql;
+	bool		isnull;
+	int			ret;
+	int			i;
+
+	if (!OidIsValid(ext))
+		return 0;
+	for (i = 0; i < n; i++)
+		tokens[i] = Int64GetDatum((int64) live_tokens[i]);
+	values[0] = MakeArray(tokens, NULL, n, INT8OID);
+	sql = psprintf("SELECT %s._scrape_release_orphans($1)",
+				   ExtensionSchema(ext));
+	ret = SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "releasing orphaned pages failed: %s",
+			 SPI_result_code_string(ret));
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
+}

@@ -1,0 +1,24 @@
+/*-------------------------------------------------------------------------
+ * queue.h
+ *	  The workers' side of the job queue: calls of the extension's queue
+ *	  functions (_scrape_claim, _scrape_record_results, ...) through SPI.
+ *
+ * All of these run inside a transaction the caller started, after
+ * SPI_connect(), and after QueueAttach() returned true.
+ *-------------------------------------------------------------------------
+ */
+#ifndef SCRAPE_QUEUE_H
+#define SCRAPE_QUEUE_H
+
+#include "fetcher.h"
+
+extern bool QueueAttach(void);
+extern int	QueueClaim(uint64 worker_token, int limit, MemoryContext parent,
+					   dlist_head *claimed);
+extern int	QueueRecordResults(uint64 worker_token, ScrapeTransfer **done,
+							   int n);
+extern int	QueueHeartbeat(const int64 *jobs, const int64 *leases, int n,
+						   int64 *lost);
+extern int	QueueReleaseOrphans(const uint64 *live_tokens, int n);
+
+#endif							/* SCRAPE_QUEUE_H */

@@ -1,0 +1,111 @@
+/*-------------------------------------------------------------------------
+ * url.c
+ *	  URL validation and normalisation through libcurl's URL API.
+ *
+ * URLs are parsed by curl_url(), the parser the fetcher itself uses, so a
+ * URL accepted at submit time is one libcurl will fetch as we stored it.
+ * Normalisation here is libcurl's: scheme and host lower-cased, an empty
+ * path made "/", the fragment dropped (it is never sent).  Fuller
+ * canonicalisation for crawl dedupe comes with crawl mode.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <curl/curl.h>
+
+#include "url.h"
+
+/* Raise the error for a URL that libcurl refused. */
+static void
+ReportBadUrl(const char *url, CURLU *h, CURLUcode rc)
+{
+	const char *reason = curl_url_strerror(rc);
+
+	curl_url_cleanup(h);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid URL \"%s\"", url),
+			 errdetail("libcurl's URL parser reports: %s.", reason)));
+}
+
+/* Return a copy of part of a parsed URL, or NULL when it is absent. */
+static char *
+GetUrlPart(CURLU *h, CURLUPart part)
+{
+	char	   *value = NULL;
+	char	   *copy;
+
+	if (curl_url_get(h, part, &value, 0) != CURLUE_OK || value == NULL)
+		return NULL;
+	copy = pstrdup(value);
+	curl_free(value);
+	return copy;
+}
+
+/*
+ * Validate an absolute http(s) URL and return it normalised (palloc'd).
+ * Raises an error with SQLSTATE 22023 for anything we would not fetch.
+ */
+char *
+ScrapeNormalizeUrl(const char *url)
+{
+	CURLU	   *h;
+	CURLUcode	rc;
+	char	   *scheme;
+	char	   *host;
+	char	   *result;
+
+	if (url[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("URL must not be empty")));
+	if (strlen(url) > SCRAPE_MAX_URL_LENGTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("URL is too long"),
+				 errdetail("The URL has %zu bytes; at most %d are accepted.",
+						   strlen(url), SCRAPE_MAX_URL_LENGTH)));
+
+	h = curl_url();
+	if (h == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+
+	/* Accept any scheme here so that we can say which one we refuse. */
+	rc = curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+	if (rc != CURLUE_OK)
+		ReportBadUrl(url, h, rc);
+
+	scheme = GetUrlPart(h, CURLUPART_SCHEME);
+	if (scheme == NULL ||
+		(strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+	{
+		curl_url_cleanup(h);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("URL scheme \"%s\" is not supported",
+						scheme ? scheme : ""),
+				 errdetail("Only http and https URLs can be scraped.")));
+	}
+
+	host = GetUrlPart(h, CURLUPART_HOST);
+	if (host == NULL || host[0] == '\0')
+	{
+		curl_url_cleanup(h);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid URL \"%s\"", url),
+				 errdetail("The URL has no host name.")));
+	}
+
+	(void) curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0);
+	result = GetUrlPart(h, CURLUPART_URL);
+	curl_url_cleanup(h);
+
+	if (result == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid URL \"%s\"", url)));
+	return result;
+}

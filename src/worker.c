@@ -1,0 +1,484 @@
+/*-------------------------------------------------------------------------
+ * worker.c
+ *	  A fetch worker: claims pages, fetches them, writes the results.
+ *
+ * The worker is a dynamic background worker started by the launcher, one per
+ * slot of the shared worker table.  Its loop:
+ *
+ *	 1. a queue pass, one short transaction doing what is due: write the
+ *		results of finished transfers (in batches), heartbeat the jobs it
+ *		holds, claim pages for its free transfer slots;
+ *	 2. after COMMIT, start the claimed transfers and drop the ones whose
+ *		job was cancelled or taken away;
+ *	 3. wait on the latch, curl's sockets and the next deadline (result
+ *		flush, heartbeat); let curl run; collect finished transfers.
+ *
+ * No transaction is open while pages download, so the slowest transfer never
+ * holds a commit back, and the heartbeat deadline is part of every wait, so
+ * jobs are kept alive while one slow body still streams.  An idle worker
+ * waits on its latch alone: submits wake it at COMMIT and it issues no
+ * query until then, but for a safety sweep every SAFETY_SWEEP_MS.
+ *
+ * A worker owns the pages it claimed through its token (claimed_by) and
+ * the job lease they were claimed under; every write is checked against
+ * both, so a worker that lost a job can change nothing of it.  If a worker
+ * dies, the launcher returns its pages to the queue.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "fetcher.h"
+#include "guc.h"
+#include "queue.h"
+#include "shmem.h"
+#include "worker.h"
+
+/* Longest a finished result waits for more before it is written. */
+#define FLUSH_DELAY_MS 20
+/* Result bytes that trigger a write whatever the count (bounds memory). */
+#define MAX_UNWRITTEN_BYTES (64 * 1024 * 1024)
+/* An idle worker looks for work this often even if nobody woke it. */
+#define SAFETY_SWEEP_MS (5 * 60 * 1000)
+
+typedef struct HeldJob
+{
+	int64		job_id;
+	int64		lease;
+} HeldJob;
+
+static int	MySlotNo = -1;
+static uint64 MyToken = 0;
+
+static MemoryContext TransferContext = NULL;	/* parent of each transfer's */
+static MemoryContext PassContext = NULL;	/* reset after each queue pass */
+
+static dlist_head inflight = DLIST_STATIC_INIT(inflight);
+static dlist_head unwritten = DLIST_STATIC_INIT(unwritten);
+static int	n_inflight = 0;
+static int	n_unwritten = 0;
+static size_t unwritten_bytes = 0;
+
+static TimestampTz first_unwritten_at = 0;
+static TimestampTz last_heartbeat_at = 0;
+static TimestampTz last_claim_at = 0;
+static bool more_work = true;	/* look for work at start */
+static bool check_jobs = false; /* a cancel happened: re-check held jobs */
+static uint64 seen_work_gen = 0;
+static uint64 seen_cancel_gen = 0;
+static uint64 stat_claims = 0;
+static uint64 stat_pages = 0;
+
+/* Milliseconds from now until since + interval_ms (never negative). */
+static long
+MsUntil(TimestampTz since, long interval_ms, TimestampTz now)
+{
+	TimestampTz due = TimestampTzPlusMilliseconds(since, interval_ms);
+
+	if (due <= now)
+		return 0;
+	return (long) ((due - now + 999) / 1000);
+}
+
+static long
+MinTimeout(long a, long b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return Min(a, b);
+}
+
+/* Publish what this worker is doing, for scrape_workers(). */
+static void
+UpdateSlot(ScrapeWorkerState state)
+{
+	ScrapeWorkerSlot *slot = &ScrapeState->slots[MySlotNo];
+	int64		job = 0;
+
+	if (!dlist_is_empty(&inflight))
+		job = dlist_head_element(ScrapeTransfer, worker_node, &inflight)->page.job_id;
+
+	LWLockAcquire(ScrapeState->lock, LW_EXCLUSIVE);
+	slot->state = state;
+	slot->inflight = n_inflight;
+	slot->current_job = job;
+	slot->claims = stat_claims;
+	slot->pages_fetched = stat_pages;
+	slot->last_activity = GetCurrentTimestamp();
+	LWLockRelease(ScrapeState->lock);
+}
+
+static void
+DetachSlot(int code, Datum arg)
+{
+	ScrapeWorkerSlot *slot = &ScrapeState->slots[MySlotNo];
+
+	LWLockAcquire(ScrapeState->lock, LW_EXCLUSIVE);
+	if (slot->pid == MyProcPid)
+		memset(slot, 0, sizeof(ScrapeWorkerSlot));
+	LWLockRelease(ScrapeState->lock);
+	/* the launcher hands our pages back and starts a replacement */
+	ScrapeWakeLauncher();
+}
+
+/* Take slot slotno, with a fresh random token for this incarnation. */
+static void
+AttachSlot(int slotno)
+{
+	ScrapeWorkerSlot *slot;
+
+	if (slotno < 0 || slotno >= ScrapeState->nslots)
+		elog(ERROR, "invalid scrape_jobs worker slot %d", slotno);
+	do
+	{
+		if (!pg_strong_random(&MyToken, sizeof(MyToken)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate a random worker token")));
+	} while (MyToken == 0);
+
+	MySlotNo = slotno;
+	slot = &ScrapeState->slots[slotno];
+	LWLockAcquire(ScrapeState->lock, LW_EXCLUSIVE);
+	memset(slot, 0, sizeof(ScrapeWorkerSlot));
+	slot->pid = MyProcPid;
+	slot->token = MyToken;
+	slot->latch = MyLatch;
+	slot->state = SCRAPE_WORKER_STARTING;
+	slot->started_at = slot->last_activity = GetCurrentTimestamp();
+	LWLockRelease(ScrapeState->lock);
+	before_shmem_exit(DetachSlot, (Datum) 0);
+}
+
+/* The distinct (job, lease) pairs of the transfers this worker holds. */
+static int
+CollectHeldJobs(HeldJob *jobs, int max)
+{
+	dlist_head *lists[2] = {&inflight, &unwritten};
+	int			n = 0;
+	int			l;
+
+	for (l = 0; l < 2; l++)
+	{
+		dlist_iter	it;
+
+		dlist_foreach(it, lists[l])
+		{
+			ScrapeTransfer *t = dlist_container(ScrapeTransfer, worker_node,
+												it.cur);
+			int			i;
+
+			for (i = 0; i < n; i++)
+				if (jobs[i].job_id == t->page.job_id &&
+					jobs[i].lease == t->page.lease)
+					break;
+			if (i == n && n < max)
+			{
+				jobs[n].job_id = t->page.job_id;
+				jobs[n].lease = t->page.lease;
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+static void
+FreeTransfer(ScrapeTransfer *t)
+{
+	MemoryContextDelete(t->cxt);
+}
+
+/* Drop every transfer (running or finished) of the given jobs. */
+static void
+DropLostJobs(const int64 *lost, int nlost)
+{
+	dlist_mutable_iter it;
+	int			i;
+
+	if (nlost == 0)
+		return;
+	dlist_foreach_modify(it, &inflight)
+	{
+		ScrapeTransfer *t = dlist_container(ScrapeTransfer, worker_node, it.cur);
+
+		for (i = 0; i < nlost; i++)
+			if (lost[i] == t->page.job_id)
+				break;
+		if (i == nlost)
+			continue;
+		dlist_delete(&t->worker_node);
+		n_inflight--;
+		FetcherAbort(t);
+		FreeTransfer(t);
+	}
+}
+
+/* Write (in batches) the results waiting; returns how many were taken. */
+static void
+WriteResults(void)
+{
+	ScrapeTransfer **batch = palloc(sizeof(ScrapeTransfer *) * scrape_batch_size);
+
+	while (n_unwritten > 0)
+	{
+		int			n = 0;
+		int			i;
+
+		while (n < scrape_batch_size && !dlist_is_empty(&unwritten))
+		{
+			dlist_node *node = dlist_pop_head_node(&unwritten);
+
+			batch[n++] = dlist_container(ScrapeTransfer, worker_node, node);
+		}
+		n_unwritten -= n;
+		(void) QueueRecordResults(MyToken, batch, n);
+		/* rows are written; the commit below makes them durable */
+		for (i = 0; i < n; i++)
+			FreeTransfer(batch[i]);
+	}
+	unwritten_bytes = 0;
+	first_unwritten_at = 0;
+}
+
+/*
+ * One short transaction doing whatever is due.  Transfers claimed in it are
+ * started only after COMMIT, so no page is fetched for a claim that could
+ * still roll back.
+ */
+static void
+QueuePass(bool flush, bool claim, bool beat)
+{
+	dlist_head	claimed = DLIST_STATIC_INIT(claimed);
+	int64	   *lost = NULL;
+	int			nlost = 0;
+	int			limit = 0;
+	dlist_mutable_iter it;
+
+	UpdateSlot(SCRAPE_WORKER_WRITING);
+	MemoryContextSwitchTo(PassContext);
+	dlist_init(&claimed);
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "scrape_jobs: queue pass");
+
+	if (!QueueAttach())
+	{
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		ereport(LOG,
+				(errmsg("scrape_jobs worker exiting because the extension is not installed in database \"%s\"",
+						scrape_database)));
+		proc_exit(0);
+	}
+
+	if (flush)
+		WriteResults();
+
+	if (beat)
+	{
+		int			max = n_inflight + n_unwritten;
+		HeldJob    *jobs = palloc(sizeof(HeldJob) * Max(max, 1));
+		int64	   *ids = palloc(sizeof(int64) * Max(max, 1));
+		int64	   *leases = palloc(sizeof(int64) * Max(max, 1));
+		int			n = CollectHeldJobs(jobs, max);
+		int			i;
+
+		for (i = 0; i < n; i++)
+		{
+			ids[i] = jobs[i].job_id;
+			leases[i] = jobs[i].lease;
+		}
+		lost = MemoryContextAlloc(PassContext, sizeof(int64) * Max(n, 1));
+		if (n > 0)
+			nlost = QueueHeartbeat(ids, leases, n, lost);
+		last_heartbeat_at = GetCurrentTimestamp();
+		check_jobs = false;
+	}
+
+	if (claim)
+	{
+		limit = Min(scrape_max_connections_per_worker - n_inflight,
+					scrape_batch_size);
+		if (QueueClaim(MyToken, limit, TransferContext, &claimed) < limit)
+			more_work = false;
+		last_claim_at = GetCurrentTimestamp();
+		stat_claims++;
+	}
+
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	/* committed: act on it */
+	DropLostJobs(lost, nlost);
+	dlist_foreach_modify(it, &claimed)
+	{
+		ScrapeTransfer *t = dlist_container(ScrapeTransfer, worker_node, it.cur);
+
+		dlist_delete(&t->worker_node);
+		dlist_push_tail(&inflight, &t->worker_node);
+		n_inflight++;
+		FetcherStart(t);
+	}
+	if (claim && !dlist_is_empty(&inflight) && last_heartbeat_at == 0)
+		last_heartbeat_at = GetCurrentTimestamp();
+
+	MemoryContextSwitchTo(TopMemoryContext);
+	MemoryContextReset(PassContext);
+}
+
+/* Note wake-ups sent through shared memory since we last looked. */
+static void
+NoteWakeups(TimestampTz now)
+{
+	uint64		gen = pg_atomic_read_u64(&ScrapeState->work_generation);
+
+	if (gen != seen_work_gen)
+	{
+		seen_work_gen = gen;
+		more_work = true;
+	}
+	gen = pg_atomic_read_u64(&ScrapeState->cancel_generation);
+	if (gen != seen_cancel_gen)
+	{
+		seen_cancel_gen = gen;
+		check_jobs = true;
+	}
+	if (MsUntil(last_claim_at, SAFETY_SWEEP_MS, now) == 0)
+		more_work = true;
+}
+
+/* Move transfers the fetcher finished onto the list of results to write. */
+static void
+TakeFinished(void)
+{
+	ScrapeTransfer *t;
+
+	while ((t = FetcherNextFinished()) != NULL)
+	{
+		dlist_delete(&t->worker_node);
+		n_inflight--;
+		if (n_unwritten == 0)
+			first_unwritten_at = GetCurrentTimestamp();
+		dlist_push_tail(&unwritten, &t->worker_node);
+		n_unwritten++;
+		if (t->result.body != NULL)
+			unwritten_bytes += VARSIZE_ANY(t->result.body);
+		stat_pages++;
+	}
+}
+
+/* Decide what is due, do it, then wait for the next event or deadline. */
+static void
+WorkerLoop(void)
+{
+	for (;;)
+	{
+		TimestampTz now;
+		bool		holding;
+		bool		flush;
+		bool		claim;
+		bool		beat;
+		int			free_slots;
+		long		timeout = -1;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		now = GetCurrentTimestamp();
+		NoteWakeups(now);
+		holding = n_inflight > 0 || n_unwritten > 0;
+		free_slots = scrape_max_connections_per_worker - n_inflight;
+
+		flush = n_unwritten > 0 &&
+			(n_unwritten >= scrape_batch_size ||
+			 unwritten_bytes >= MAX_UNWRITTEN_BYTES ||
+			 n_inflight == 0 ||
+			 MsUntil(first_unwritten_at, FLUSH_DELAY_MS, now) == 0);
+		/* refill in bulk rather than one page per transaction */
+		claim = more_work && free_slots > 0 &&
+			(n_inflight == 0 || flush ||
+			 free_slots >= Max(1, scrape_max_connections_per_worker / 4));
+		beat = holding &&
+			(check_jobs ||
+			 MsUntil(last_heartbeat_at, scrape_heartbeat_interval_ms, now) == 0);
+		if (!holding)
+			check_jobs = false;
+
+		if (flush || claim || beat)
+		{
+			QueuePass(flush, claim, beat);
+			now = GetCurrentTimestamp();
+		}
+
+		if (n_unwritten > 0)
+			timeout = MinTimeout(timeout, MsUntil(first_unwritten_at,
+												  FLUSH_DELAY_MS, now));
+		if (n_inflight > 0 || n_unwritten > 0)
+			timeout = MinTimeout(timeout, MsUntil(last_heartbeat_at,
+												  scrape_heartbeat_interval_ms,
+												  now));
+		if (more_work && free_slots > 0 && n_inflight == 0)
+			timeout = 0;
+		timeout = MinTimeout(timeout, MsUntil(last_claim_at, SAFETY_SWEEP_MS,
+											  now));
+
+		UpdateSlot(n_inflight > 0 ? SCRAPE_WORKER_FETCHING : SCRAPE_WORKER_IDLE);
+		FetcherWait(timeout);
+		TakeFinished();
+	}
+}
+
+void
+ScrapeWorkerMain(Datum main_arg)
+{
+	Oid			dboid;
+
+	memcpy(&dboid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	pgstat_report_appname("scrape_jobs worker");
+
+	AttachSlot(DatumGetInt32(main_arg));
+	seen_work_gen = pg_atomic_read_u64(&ScrapeState->work_generation);
+	seen_cancel_gen = pg_atomic_read_u64(&ScrapeState->cancel_generation);
+
+	TransferContext = AllocSetContextCreate(TopMemoryContext,
+											"scrape_jobs transfers",
+											ALLOCSET_DEFAULT_SIZES);
+	PassContext = AllocSetContextCreate(TopMemoryContext,
+										"scrape_jobs queue pass",
+										ALLOCSET_DEFAULT_SIZES);
+	FetcherInit();
+
+	WorkerLoop();
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Run every test suite of scrape_jobs on a throw-away cluster:
+#   1. pg_regress (make installcheck: sql/*.sql against expected/*.out), in a
+#      database without workers, so job states are stable;
+#   2. pgTAP unit tests (test/tap/*.sql);
+#   3. integration tests (test/integration/*.sql, pgTAP): real workers
+#      against the local HTTP test server.
+# Installs what it needs with apt-get, starts and stops its own cluster and
+# HTTP server, and exits non-zero if anything failed.
+set -euo pipefail
+source "$(dirname "$0")/../scripts/lib.sh"
+
+sj_install_deps
+sj_build
+trap sj_cleanup EXIT
+sj_start_cluster "$ROOT/test/cluster.conf"
+sj_start_http
+
+passed=0
+failed=0
+suite() {
+    local name=$1; shift
+    log "suite: $name"
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        log "suite $name FAILED"
+    fi
+}
+
+run_regress() {
+    rm -rf "$ROOT/results" "$ROOT/regression.diffs" "$ROOT/regression.out"
+    if ! make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" installcheck; then
+        cat "$ROOT/regression.diffs" >&2 || true
+        return 1
+    fi
+}
+
+run_tap() {
+    sj_psql -c "CREATE EXTENSION IF NOT EXISTS scrape_jobs" \
+            -c "CREATE EXTENSION IF NOT EXISTS pgtap" \
+            -c "ALTER DATABASE postgres SET scrape_test.base_url = '$SJ_HTTP_URL'"
+    sj_wait_workers 2
+    (cd "$ROOT" && pg_prove --failures -d postgres "$@")
+}
+
+suite pg_regress run_regress
+suite pgtap run_tap "$ROOT"/test/tap/*.sql
+suite integration run_tap "$ROOT"/test/integration/*.sql
+
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
