@@ -341,10 +341,12 @@ DECLARE
     v_urls text[];
     v_opts jsonb;
 BEGIN
-    IF urls IS NULL OR cardinality(urls) = 0 THEN
+    IF urls IS NULL THEN
+        RAISE EXCEPTION 'list of URLs must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    ELSIF cardinality(urls) = 0 THEN
         RAISE EXCEPTION 'list of URLs must not be empty'
-            USING ERRCODE = CASE WHEN urls IS NULL THEN 'null_value_not_allowed'
-                                 ELSE 'invalid_parameter_value' END;
+            USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF array_ndims(urls) > 1 THEN
         RAISE EXCEPTION 'list of URLs must be a one-dimensional array'

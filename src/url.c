@@ -4,9 +4,11 @@
  *
  * URLs are parsed by curl_url(), the parser the fetcher itself uses, so a
  * URL accepted at submit time is one libcurl will fetch as we stored it.
- * Normalisation here is libcurl's: scheme and host lower-cased, an empty
- * path made "/", the fragment dropped (it is never sent).  Fuller
- * canonicalisation for crawl dedupe comes with crawl mode.
+ * Normalisation, so that the same page submitted twice is one row: scheme
+ * and host lower-cased, the default port dropped, an empty path made "/"
+ * (by libcurl), the fragment dropped (it is never sent).  Fuller
+ * canonicalisation for crawl dedupe (dot-segments, percent-encoding) comes
+ * with crawl mode.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -42,6 +44,19 @@ GetUrlPart(CURLU *h, CURLUPart part)
 	return copy;
 }
 
+/* Remove an explicit port that is the scheme's default. */
+static void
+DropDefaultPort(CURLU *h, const char *scheme)
+{
+	char	   *port = GetUrlPart(h, CURLUPART_PORT);
+
+	if (port == NULL)
+		return;
+	if ((strcmp(scheme, "http") == 0 && strcmp(port, "80") == 0) ||
+		(strcmp(scheme, "https") == 0 && strcmp(port, "443") == 0))
+		(void) curl_url_set(h, CURLUPART_PORT, NULL, 0);
+}
+
 /*
  * Validate an absolute http(s) URL and return it normalised (palloc'd).
  * Raises an error with SQLSTATE 22023 for anything we would not fetch.
@@ -53,6 +68,7 @@ ScrapeNormalizeUrl(const char *url)
 	CURLUcode	rc;
 	char	   *scheme;
 	char	   *host;
+	char	   *c;
 	char	   *result;
 
 	if (url[0] == '\0')
@@ -99,6 +115,11 @@ ScrapeNormalizeUrl(const char *url)
 				 errdetail("The URL has no host name.")));
 	}
 
+	/* host names are case-insensitive (RFC 3986, 3.2.2) */
+	for (c = host; *c; c++)
+		*c = pg_ascii_tolower((unsigned char) *c);
+	(void) curl_url_set(h, CURLUPART_HOST, host, 0);
+	DropDefaultPort(h, scheme);
 	(void) curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0);
 	result = GetUrlPart(h, CURLUPART_URL);
 	curl_url_cleanup(h);

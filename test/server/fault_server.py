@@ -367,6 +367,9 @@ PREFIX_ROUTES = [
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # the default backlog of 5 drops SYNs when workers open dozens of
+    # connections at once
+    request_queue_size = 1024
     allow_reuse_address = True
 
     def server_bind(self):
