@@ -139,9 +139,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def parse_request(self):
         ok = super().parse_request()
         if ok:  # count every well-formed request, whatever its method or route
-            path = urlsplit(self.path).path
+            parts = urlsplit(self.path)
+            # by path, and by path with query so a test can count its own URL
+            keys = {parts.path, parts.path + ("?" + parts.query if parts.query else "")}
             with State.lock:
-                State.hits[path] = State.hits.get(path, 0) + 1
+                for key in keys:
+                    State.hits[key] = State.hits.get(key, 0) + 1
         return ok
 
     def send_body(self, code, body, ctype="text/html; charset=utf-8", headers=()):

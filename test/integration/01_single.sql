@@ -1,0 +1,71 @@
+-- A single-page session, end to end: the rows in all three tables, the job
+-- fields, and the history of its stages.
+\ir helpers.psql
+SELECT plan(27);
+
+-- a query string of our own, so the server's hit counter is ours alone
+SELECT '/site/shop/index.html?run=' || md5(random()::text) AS page_path \gset
+SELECT scrape_submit(pg_temp.url(:'page_path')) AS sid \gset
+SELECT is(scrape_wait(:sid, '30 s'), 'completed', 'the session completes');
+
+SELECT j.id AS jid FROM background_jobs j
+  JOIN scraping_sessions s ON s.background_job_id = j.id WHERE s.id = :sid \gset
+
+-- the job
+SELECT is(status, 'completed', 'job status') FROM background_jobs WHERE id = :jid;
+SELECT is(progress, 100::smallint, 'job progress') FROM background_jobs WHERE id = :jid;
+SELECT is(current_stage, 'done', 'job stage') FROM background_jobs WHERE id = :jid;
+SELECT is(attempts, 1, 'one attempt') FROM background_jobs WHERE id = :jid;
+SELECT ok(started_at IS NOT NULL AND finished_at >= started_at
+          AND last_heartbeat IS NOT NULL, 'job timings and heartbeat set')
+  FROM background_jobs WHERE id = :jid;
+SELECT is(metadata, jsonb_build_object('session_id', :sid,
+                                       'source_url', pg_temp.url(:'page_path'),
+                                       'scraping_mode', 'single',
+                                       'total_pages', 1),
+          'job metadata') FROM background_jobs WHERE id = :jid;
+SELECT is(last_error, NULL, 'no error') FROM background_jobs WHERE id = :jid;
+
+-- the session
+SELECT is(status, 'completed', 'session status') FROM scraping_sessions WHERE id = :sid;
+SELECT is(progress_percentage, 100::smallint, 'session progress')
+  FROM scraping_sessions WHERE id = :sid;
+SELECT is(ARRAY[pages_total, pages_done, pages_failed], ARRAY[1, 1, 0],
+          'session page counters') FROM scraping_sessions WHERE id = :sid;
+SELECT ok(finished_at >= started_at, 'session timings') FROM scraping_sessions WHERE id = :sid;
+
+-- the page
+SELECT is((pg_temp.page(:sid)).status, 'done', 'page status');
+SELECT is((pg_temp.page(:sid)).http_status, 200, 'HTTP status');
+SELECT is((pg_temp.page(:sid)).content_type, 'text/html; charset=utf-8', 'content type');
+SELECT is((pg_temp.page(:sid)).final_url, pg_temp.url(:'page_path'), 'final URL');
+SELECT matches((pg_temp.page(:sid)).body, '<title>Demo Shop</title>', 'body stored');
+SELECT is((pg_temp.page(:sid)).body_size, octet_length((pg_temp.page(:sid)).body)::bigint,
+          'body size');
+SELECT ok((pg_temp.page(:sid)).fetch_ms > 0, 'fetch duration recorded');
+SELECT is((pg_temp.page(:sid)).attempts, 1, 'one fetch attempt');
+SELECT is((pg_temp.page(:sid)).claimed_by, NULL, 'claim released');
+SELECT is(scrape_status.pages_pending, 0::bigint, 'nothing pending') FROM scrape_status(:sid);
+
+-- the history: created, claimed, stages, completed, in that order
+SELECT is(array_agg(event ORDER BY id),
+          ARRAY['created', 'claimed', 'stage_changed', 'stage_changed', 'completed'],
+          'history events in order')
+  FROM job_history WHERE job_id = :jid;
+SELECT is(array_agg(detail ORDER BY id),
+          ARRAY['{"from": "initializing", "to": "scraping"}'::jsonb,
+                '{"from": "scraping", "to": "done"}'::jsonb],
+          'stage transitions recorded')
+  FROM job_history WHERE job_id = :jid AND event = 'stage_changed';
+
+-- the server saw exactly one request for the page (read through a scrape)
+SELECT scrape_submit(pg_temp.url('/hits?path=' || replace(:'page_path', '?', '%3F')))
+       AS hid \gset
+SELECT is(scrape_wait(:hid, '30 s'), 'completed', 'hit counter read');
+SELECT is(btrim((pg_temp.page(:hid)).body, E' \n'), '1', 'the page was requested once');
+
+-- the User-Agent came from scrape_jobs.user_agent
+SELECT is(current_setting('scrape_jobs.user_agent'),
+          'scrape_jobs/0.1.0 (PostgreSQL extension)', 'default User-Agent');
+
+SELECT * FROM finish();
