@@ -12,7 +12,7 @@ APT_PACKAGES=(
     postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
     libtap-parser-sourcehandler-pgtap-perl
     libcurl4-openssl-dev libxml2-dev
-    python3 make gcc curl ca-certificates
+    python3 make gcc curl ca-certificates cppcheck
 )
 
 SJ_TMP=""

@@ -478,5 +478,5 @@ FetcherNextFinished(void)
 {
 	if (dlist_is_empty(&finished))
 		return NULL;
-	return dlist_container(ScrapeTransfer, node, dlist_pop_head_node(&finished));
+	return TransferOfFetcherNode(dlist_pop_head_node(&finished));
 }

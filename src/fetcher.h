@@ -66,6 +66,24 @@ typedef struct ScrapeTransfer
 	ScrapeResult result;
 } ScrapeTransfer;
 
+/*
+ * The transfer a list node belongs to.  (cppcheck reads the type check in
+ * dlist_container as a NULL dereference; it is a compile-time check.)
+ */
+static inline ScrapeTransfer *
+TransferOfWorkerNode(dlist_node *node)
+{
+	/* cppcheck-suppress nullPointer */
+	return dlist_container(ScrapeTransfer, worker_node, node);
+}
+
+static inline ScrapeTransfer *
+TransferOfFetcherNode(dlist_node *node)
+{
+	/* cppcheck-suppress nullPointer */
+	return dlist_container(ScrapeTransfer, node, node);
+}
+
 extern void FetcherInit(void);
 extern void FetcherStart(ScrapeTransfer *t);
 extern void FetcherAbort(ScrapeTransfer *t);

@@ -110,7 +110,7 @@ UpdateSlot(ScrapeWorkerState state)
 	int64		job = 0;
 
 	if (!dlist_is_empty(&inflight))
-		job = dlist_head_element(ScrapeTransfer, worker_node, &inflight)->page.job_id;
+		job = TransferOfWorkerNode(dlist_head_node(&inflight))->page.job_id;
 
 	LWLockAcquire(ScrapeState->lock, LW_EXCLUSIVE);
 	slot->state = state;
@@ -178,8 +178,7 @@ CollectHeldJobs(HeldJob *jobs, int max)
 
 		dlist_foreach(it, lists[l])
 		{
-			ScrapeTransfer *t = dlist_container(ScrapeTransfer, worker_node,
-												it.cur);
+			ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
 			int			i;
 
 			for (i = 0; i < n; i++)
@@ -214,7 +213,7 @@ DropLostJobs(const int64 *lost, int nlost)
 		return;
 	dlist_foreach_modify(it, &inflight)
 	{
-		ScrapeTransfer *t = dlist_container(ScrapeTransfer, worker_node, it.cur);
+		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
 
 		for (i = 0; i < nlost; i++)
 			if (lost[i] == t->page.job_id)
@@ -243,7 +242,7 @@ WriteResults(void)
 		{
 			dlist_node *node = dlist_pop_head_node(&unwritten);
 
-			batch[n++] = dlist_container(ScrapeTransfer, worker_node, node);
+			batch[n++] = TransferOfWorkerNode(node);
 		}
 		n_unwritten -= n;
 		(void) QueueRecordResults(MyToken, batch, n);
@@ -334,7 +333,7 @@ QueuePass(bool flush, bool claim, bool beat)
 	DropLostJobs(lost, nlost);
 	dlist_foreach_modify(it, &claimed)
 	{
-		ScrapeTransfer *t = dlist_container(ScrapeTransfer, worker_node, it.cur);
+		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
 
 		dlist_delete(&t->worker_node);
 		dlist_push_tail(&inflight, &t->worker_node);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Run every test suite of scrape_jobs on a throw-away cluster:
+#   0. cppcheck over src/ (static analysis, must be clean);
 #   1. pg_regress (make installcheck: sql/*.sql against expected/*.out), in a
 #      database without workers, so job states are stable;
 #   2. pgTAP unit tests (test/tap/*.sql);
@@ -38,13 +39,19 @@ run_regress() {
 }
 
 run_tap() {
-    sj_psql -c "CREATE EXTENSION IF NOT EXISTS scrape_jobs" \
+    sj_psql -c "SET client_min_messages = warning" \
+            -c "CREATE EXTENSION IF NOT EXISTS scrape_jobs" \
             -c "CREATE EXTENSION IF NOT EXISTS pgtap" \
             -c "ALTER DATABASE postgres SET scrape_test.base_url = '$SJ_HTTP_URL'"
     sj_wait_workers 2
     (cd "$ROOT" && pg_prove --failures -d postgres "$@")
 }
 
+run_cppcheck() {
+    make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" cppcheck
+}
+
+suite cppcheck run_cppcheck
 suite pg_regress run_regress
 suite pgtap run_tap "$ROOT"/test/tap/*.sql
 suite integration run_tap "$ROOT"/test/integration/*.sql

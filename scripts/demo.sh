@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The main job, on a fresh machine: install, build, start a throw-away
+# PostgreSQL 15 cluster and the local HTTP server with the bundled demo shop
+# (test/site/shop), scrape every page of it inside PostgreSQL, and show the
+# session, its pages, the job history and scrape_metrics().  Leaves nothing
+# running.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+sj_install_deps
+sj_build
+trap sj_cleanup EXIT
+conf=$(mktemp)
+printf "scrape_jobs.database = 'postgres'\nscrape_jobs.workers = 2\n" >"$conf"
+sj_start_cluster "$conf"
+rm -f "$conf"
+sj_start_http
+
+# The shop's pages, as a browser would reach them.
+urls=$(cd "$ROOT/test/site/shop" && { echo index.html; ls *.html | grep -vx index.html; } |
+       sed "s|^|$SJ_HTTP_URL/site/shop/|" | paste -sd, -)
+
+sj_psql -c "CREATE EXTENSION scrape_jobs"
+sj_wait_workers 2
+log "scraping the demo shop"
+sj_psql -v urls="{$urls}" <<'SQL'
+\pset footer off
+\echo
+\echo '-- SELECT scrape_submit_urls(...): one list session over the shop'
+SELECT scrape_submit_urls(:'urls') AS session_id \gset
+\echo '-- SELECT scrape_wait(...): block until it ends'
+SELECT scrape_wait(:session_id, '2 minutes') AS final_status;
+\echo '-- scrape_status()'
+SELECT session_id, status, stage, progress, pages_total, pages_done,
+       pages_failed, duration
+  FROM scrape_status(:session_id);
+\echo '-- the pages stored in scraping_pages'
+SELECT regexp_replace(url, '^.*/shop/', '') AS page, status, http_status,
+       body_size AS bytes, round(fetch_ms::numeric, 1) AS fetch_ms,
+       substring(body FROM '<title>([^<]*)</title>') AS title
+  FROM scraping_pages WHERE session_id = :session_id ORDER BY id;
+\echo '-- the job in background_jobs and its history'
+SELECT id, job_type, status, progress, current_stage, attempts,
+       metadata ->> 'scraping_mode' AS mode
+  FROM background_jobs
+ WHERE id = (SELECT background_job_id FROM scraping_sessions WHERE id = :session_id);
+SELECT event, detail, created_at::time(3) AS at
+  FROM job_history WHERE session_id = :session_id ORDER BY id;
+\echo '-- scrape_metrics()'
+\x on
+SELECT * FROM scrape_metrics();
+\x off
+\echo '-- scrape_workers()'
+SELECT worker, pid, state, transfers, pages_fetched, claims FROM scrape_workers();
+SQL
+log "done; stopping the cluster and the HTTP server"
