@@ -3,8 +3,10 @@
  *
  * Every object goes into the schema CREATE EXTENSION picked (@extschema@);
  * every function pins its search_path and qualifies what it uses, so a
- * caller's search_path cannot change what it runs.  Nothing is granted to
- * PUBLIC (see README.md, "Privileges").
+ * caller's search_path cannot change what it runs.  The API functions
+ * (scrape_*) are SECURITY DEFINER, so an application role needs only
+ * EXECUTE on them; the internal ones (_scrape_*) are for the workers.
+ * Nothing is granted to PUBLIC (see README.md, "Privileges").
  *
  * Lock order, followed by every function that changes job state, so that
  * workers, cancels and recoveries never deadlock:
@@ -294,6 +296,7 @@ CREATE FUNCTION @extschema@.scrape_submit(
     options jsonb DEFAULT '{}')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -335,6 +338,7 @@ CREATE FUNCTION @extschema@.scrape_submit_urls(
     options jsonb DEFAULT '{}')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -706,6 +710,7 @@ RETURNS TABLE (session_id bigint, job_id bigint, status text,
                pages_pending bigint, started_at timestamptz,
                finished_at timestamptz, duration interval, last_error text)
 LANGUAGE sql STABLE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT s.id, j.id, s.status, j.status, j.current_stage, j.progress,
@@ -728,6 +733,7 @@ $$;
 CREATE FUNCTION @extschema@.scrape_cancel(session_id bigint)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -772,6 +778,7 @@ CREATE FUNCTION @extschema@.scrape_wait(session_id bigint,
 RETURNS text
 AS 'MODULE_PATHNAME', 'scrape_wait'
 LANGUAGE C VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
 -- The queue's health.  Definitions (README, "Metrics"):
@@ -790,6 +797,7 @@ RETURNS TABLE (total_jobs bigint, queued_jobs bigint, processing_jobs bigint,
                error_rate double precision,
                average_processing_time interval, queue_depth bigint)
 LANGUAGE sql STABLE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH j AS (
@@ -822,6 +830,7 @@ RETURNS TABLE (worker integer, pid integer, state text, job_id bigint,
                started_at timestamptz, last_activity timestamptz)
 AS 'MODULE_PATHNAME', 'scrape_workers'
 LANGUAGE C VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
 /* ------------------------------------------------------------------------
