@@ -79,7 +79,12 @@ sj_start_cluster() {
         echo "log_line_prefix = '%m [%p] %b '"
         cat "$extra_conf"
     } >>"$SJ_TMP/data/postgresql.conf"
-    as_pg "$PGBIN/pg_ctl" -D "$SJ_TMP/data" -l "$SJ_TMP/server.log" -w -s start
+    # Proxy variables in the server's environment must be ignored by the
+    # fetcher: point them at a closed port, so any use of them fails.
+    as_pg env http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 \
+        HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
+        ALL_PROXY=http://127.0.0.1:9 \
+        "$PGBIN/pg_ctl" -D "$SJ_TMP/data" -l "$SJ_TMP/server.log" -w -s start
     export PGHOST=$SJ_TMP PGPORT=$SJ_PORT PGUSER=postgres PGDATABASE=postgres
 }
 

@@ -56,5 +56,22 @@ suite pg_regress run_regress
 suite pgtap run_tap "$ROOT"/test/tap/*.sql
 suite integration run_tap "$ROOT"/test/integration/*.sql
 
+# Loaded outside shared_preload_libraries, the library refuses with a clear
+# message (single-user mode on the stopped cluster, without the preload).
+run_no_preload() {
+    as_pg "$PGBIN/pg_ctl" -D "$SJ_TMP/data" -m fast -w -s stop
+    local out
+    out=$(echo "LOAD 'scrape_jobs';" | as_pg "$PGBIN/postgres" --single \
+              -D "$SJ_TMP/data" -c shared_preload_libraries= postgres 2>&1 || true)
+    if grep -q 'scrape_jobs must be loaded via "shared_preload_libraries"' <<<"$out"; then
+        echo "ok - LOAD without shared_preload_libraries is refused"
+    else
+        echo "not ok - LOAD without shared_preload_libraries: $out"
+        return 1
+    fi
+}
+
+suite no_preload run_no_preload
+
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,7 +1,7 @@
 -- A single-page session, end to end: the rows in all three tables, the job
 -- fields, and the history of its stages.
 \ir helpers.psql
-SELECT plan(27);
+SELECT plan(30);
 
 -- a query string of our own, so the server's hit counter is ours alone
 SELECT '/site/shop/index.html?run=' || md5(random()::text) AS page_path \gset
@@ -67,5 +67,18 @@ SELECT is(btrim((pg_temp.page(:hid)).body, E' \n'), '1', 'the page was requested
 -- the User-Agent came from scrape_jobs.user_agent
 SELECT is(current_setting('scrape_jobs.user_agent'),
           'scrape_jobs/0.1.0 (PostgreSQL extension)', 'default User-Agent');
+
+-- what the server received: our User-Agent, a compressed-encodings offer;
+-- the proxy variables set in the server's environment were ignored
+SELECT scrape_submit(pg_temp.url('/echo-headers?ua=default')) AS e1 \gset
+SELECT scrape_submit(pg_temp.url('/echo-headers?ua=option'),
+                     options => '{"user_agent": "custom-agent/2"}') AS e2 \gset
+SELECT is(scrape_wait(:e1, '30 s') || scrape_wait(:e2, '30 s'), 'completedcompleted',
+          'header echo fetched despite the proxy variables');
+SELECT matches((pg_temp.page(:e1)).body,
+               'user-agent: scrape_jobs/0\.1\.0 \(PostgreSQL extension\)\n.*accept-encoding: [a-z, ]*gzip',
+               'default User-Agent and Accept-Encoding sent');
+SELECT matches((pg_temp.page(:e2)).body, 'user-agent: custom-agent/2\n',
+               'the user_agent option overrides it');
 
 SELECT * FROM finish();

@@ -314,6 +314,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ctype, body = CHARSET_PAGES[rest]
         self.send_body(200, body, ctype)
 
+    def route_echo_headers(self):
+        # the request headers, one "name: value" per line, names lower-cased
+        lines = ["%s: %s" % (k.lower(), v) for k, v in self.headers.items()]
+        self.send_text(200, "\n".join(lines) + "\n")
+
     def route_binary(self):
         self.send_body(200, PNG_BYTES, "image/png")
 
@@ -354,6 +359,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 EXACT_ROUTES = {
+    "/echo-headers": Handler.route_echo_headers,
     "/ok": Handler.route_ok, "/slow": Handler.route_slow, "/drip": Handler.route_drip,
     "/redirect-loop": Handler.route_redirect_loop, "/redirect-to": Handler.route_redirect_to,
     "/big": Handler.route_big, "/big-nolength": Handler.route_big_nolength,
