@@ -89,8 +89,11 @@ sj_start_cluster() {
 }
 
 # Start the HTTP test server on 127.0.0.1 (a free port); sets SJ_HTTP_URL.
+# It listens on 127.0.0.2 and 127.0.0.3 too (same port): tests that trip
+# per-host circuit breakers use those, so they stay apart from the others.
 sj_start_http() {
     python3 "$ROOT/test/server/fault_server.py" --port 0 \
+        --host 127.0.0.1 --host 127.0.0.2 --host 127.0.0.3 \
         >"$SJ_TMP/http.out" 2>"$SJ_TMP/http.err" &
     SJ_HTTP_PID=$!
     local i

@@ -103,7 +103,7 @@ CREATE TABLE @extschema@.scraping_pages (
     url             text NOT NULL,
     status          text NOT NULL DEFAULT 'pending'
                     CHECK (status IN ('pending', 'fetching', 'done', 'failed',
-                                      'cancelled', 'skipped')),
+                                      'cancelled', 'skipped', 'dead')),
     attempts        integer NOT NULL DEFAULT 0,
     not_before      timestamptz,        -- earliest next attempt (retries)
     depth           integer NOT NULL DEFAULT 0,
@@ -133,6 +133,29 @@ CREATE INDEX scraping_pages_pending_idx
 -- In-flight pages by owner, to hand back the work of a dead worker.
 CREATE INDEX scraping_pages_fetching_idx
     ON @extschema@.scraping_pages (claimed_by) WHERE status = 'fetching';
+-- Pages waiting for a retry (or a closed circuit): when is the next due?
+CREATE INDEX scraping_pages_due_idx
+    ON @extschema@.scraping_pages (not_before)
+    WHERE status = 'pending' AND not_before IS NOT NULL;
+
+-- Every failed fetch attempt, so a user can see why a page failed.
+CREATE TABLE @extschema@.scraping_page_attempts (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    page_id     bigint NOT NULL
+                REFERENCES @extschema@.scraping_pages (id) ON DELETE CASCADE,
+    session_id  bigint NOT NULL,
+    attempt     integer NOT NULL,
+    http_status integer,
+    error_class text NOT NULL,
+    error       text,
+    retryable   boolean NOT NULL,
+    outcome     text NOT NULL CHECK (outcome IN ('retry', 'failed', 'released')),
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX scraping_page_attempts_page_idx
+    ON @extschema@.scraping_page_attempts (page_id, attempt);
+CREATE INDEX scraping_page_attempts_session_idx
+    ON @extschema@.scraping_page_attempts (session_id);
 
 CREATE TABLE @extschema@.job_history (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -150,6 +173,56 @@ CREATE TABLE @extschema@.job_history (
 
 CREATE INDEX job_history_job_idx ON @extschema@.job_history (job_id, id);
 CREATE INDEX job_history_created_idx ON @extschema@.job_history (created_at);
+
+-- The alert outbox: written in the transaction of the event that caused the
+-- alert; delivery (Sentry, NOTIFY) marks delivered_at.
+CREATE TABLE @extschema@.alerts (
+    id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind                text NOT NULL
+                        CHECK (kind IN ('job_stuck', 'job_dead_lettered',
+                                        'circuit_opened', 'worker_crashed')),
+    job_id              bigint,
+    session_id          bigint,
+    host                text,
+    message             text NOT NULL,
+    detail              jsonb NOT NULL DEFAULT '{}',
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    delivered_at        timestamptz,
+    delivery_attempts   integer NOT NULL DEFAULT 0,
+    last_delivery_error text
+);
+CREATE INDEX alerts_undelivered_idx
+    ON @extschema@.alerts (id) WHERE delivered_at IS NULL;
+
+-- The dead-letter queue: jobs that exhausted their attempts, with what they
+-- looked like and every error, until someone requeues them.
+CREATE TABLE @extschema@.dead_letter_jobs (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    job_id          bigint NOT NULL
+                    REFERENCES @extschema@.background_jobs (id) ON DELETE CASCADE,
+    session_id      bigint,
+    reason          text NOT NULL,
+    attempts        integer NOT NULL,
+    snapshot        jsonb NOT NULL,
+    errors          jsonb NOT NULL DEFAULT '[]',
+    first_attempt_at timestamptz,
+    dead_at         timestamptz NOT NULL DEFAULT now(),
+    requeued_at     timestamptz
+);
+CREATE INDEX dead_letter_jobs_job_idx ON @extschema@.dead_letter_jobs (job_id);
+CREATE INDEX dead_letter_jobs_waiting_idx
+    ON @extschema@.dead_letter_jobs (dead_at) WHERE requeued_at IS NULL;
+
+CREATE VIEW @extschema@.scrape_dead_letters AS
+SELECT d.id, d.job_id, d.session_id, s.source_url, d.reason, d.attempts,
+       d.first_attempt_at, d.dead_at,
+       jsonb_array_length(d.errors) AS errors,
+       d.errors -> -1 AS last_error,
+       j.status AS job_status
+  FROM @extschema@.dead_letter_jobs d
+  JOIN @extschema@.background_jobs j ON j.id = d.job_id
+  LEFT JOIN @extschema@.scraping_sessions s ON s.id = d.session_id
+ WHERE d.requeued_at IS NULL;
 
 /* ------------------------------------------------------------------------
  * C helpers
@@ -207,6 +280,33 @@ BEGIN
                     USING ERRCODE = 'invalid_parameter_value',
                           HINT = 'Give a positive interval of at most one day, such as "15s".';
             END IF;
+        WHEN 'per_host_delay' THEN
+            BEGIN
+                t := (v #>> '{}')::interval;
+            EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow
+                           OR invalid_text_representation THEN
+                t := NULL;
+            END;
+            IF jsonb_typeof(v) <> 'string' OR t IS NULL
+               OR t < interval '0' OR t > interval '1 hour' THEN
+                RAISE EXCEPTION 'invalid value for option "%": %', k, v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Give an interval from 0 to one hour, such as "500ms".';
+            END IF;
+        WHEN 'max_attempts' THEN
+            IF jsonb_typeof(v) <> 'number' OR (v #>> '{}') !~ '^[0-9]+$'
+               OR (v #>> '{}')::numeric NOT BETWEEN 1 AND 100 THEN
+                RAISE EXCEPTION 'invalid value for option "%": %', k, v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Give a whole number from 1 to 100.';
+            END IF;
+        WHEN 'per_host_max_connections' THEN
+            IF jsonb_typeof(v) <> 'number' OR (v #>> '{}') !~ '^[0-9]+$'
+               OR (v #>> '{}')::numeric NOT BETWEEN 1 AND 1000 THEN
+                RAISE EXCEPTION 'invalid value for option "%": %', k, v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Give a whole number from 1 to 1000.';
+            END IF;
         WHEN 'user_agent' THEN
             IF jsonb_typeof(v) <> 'string' OR length(v #>> '{}') = 0
                OR length(v #>> '{}') > 512 OR (v #>> '{}') ~ '[\r\n]' THEN
@@ -217,7 +317,7 @@ BEGIN
         ELSE
             RAISE EXCEPTION 'unrecognized option "%"', k
                 USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Valid options are request_timeout, connect_timeout and user_agent.';
+                      HINT = 'Valid options are request_timeout, connect_timeout, user_agent, max_attempts, per_host_max_connections and per_host_delay.';
         END CASE;
     END LOOP;
     RETURN options;
@@ -247,12 +347,14 @@ BEGIN
                         '@extschema@.scraping_sessions', 'id'));
 
     INSERT INTO @extschema@.background_jobs
-           (job_type, status, progress, current_stage, metadata)
+           (job_type, status, progress, current_stage, metadata, max_attempts)
     VALUES ('web_scraping', 'pending', 0, 'initializing',
             jsonb_build_object('session_id', v_session_id,
                                'source_url', p_source_url,
                                'scraping_mode', p_mode,
-                               'total_pages', p_total_pages))
+                               'total_pages', p_total_pages),
+            coalesce((p_options ->> 'max_attempts')::integer,
+                     current_setting('scrape_jobs.max_attempts')::integer))
     RETURNING id INTO v_job_id;
 
     INSERT INTO @extschema@.scraping_sessions
@@ -384,7 +486,8 @@ CREATE FUNCTION @extschema@._scrape_claim(p_worker bigint, p_limit integer)
 RETURNS TABLE (page_id bigint, job_id bigint, session_id bigint,
                lease bigint, url text, attempt integer,
                request_timeout_ms integer, connect_timeout_ms integer,
-               user_agent text)
+               user_agent text, per_host_max_connections integer,
+               per_host_delay_ms integer)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -416,6 +519,13 @@ BEGIN
                       FROM @extschema@.scraping_sessions s
                      WHERE s.id = ANY (v_sessions))
      ORDER BY j.id FOR UPDATE;
+    -- A job that waited for a free worker gets a fresh heartbeat with its
+    -- new pages in flight, so the monitor does not take it for stuck.
+    UPDATE @extschema@.background_jobs j
+       SET last_heartbeat = now()
+      FROM @extschema@.scraping_sessions s
+     WHERE s.id = ANY (v_sessions) AND j.id = s.background_job_id
+       AND j.status = 'processing';
 
     WITH started AS (
         UPDATE @extschema@.background_jobs j
@@ -464,27 +574,244 @@ BEGIN
                   * 1000)::integer,
               (extract(epoch FROM (s.options ->> 'connect_timeout')::interval)
                   * 1000)::integer,
-              s.options ->> 'user_agent';
+              s.options ->> 'user_agent',
+              (s.options ->> 'per_host_max_connections')::integer,
+              (extract(epoch FROM (s.options ->> 'per_host_delay')::interval)
+                  * 1000)::integer;
 END;
 $$;
 
--- Write a batch of fetch results.  A result is accepted only if the page is
--- still in flight for this worker under the same lease (fencing).  Updates
--- the sessions' counters and progress, and finishes the sessions and jobs
--- that have no page left to fetch.  Returns the number of results accepted.
-CREATE FUNCTION @extschema@._scrape_record_results(
-    p_worker bigint, p_page_ids bigint[], p_leases bigint[], p_ok boolean[],
-    p_http_status integer[], p_content_type text[], p_final_url text[],
-    p_body text[], p_body_size bigint[], p_fetch_ms double precision[],
-    p_error_class text[], p_error text[])
+-- Delay before retry number p_attempt + 1 (README, "Retries"):
+--   d = least(retry_max_delay, retry_base_delay * 2 ^ (attempt - 1))
+--   delay = d/2 + random() * d/2          ("equal jitter": within [d/2, d])
+-- A Retry-After the server sent (429, 503) replaces it, capped at
+-- retry_max_delay.
+CREATE FUNCTION @extschema@._scrape_backoff(p_attempt integer,
+                                            p_retry_after_ms integer DEFAULT NULL)
+RETURNS interval
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_base interval := current_setting('scrape_jobs.retry_base_delay')::interval;
+    v_max  interval := current_setting('scrape_jobs.retry_max_delay')::interval;
+    v_d    interval;
+BEGIN
+    IF p_retry_after_ms IS NOT NULL AND p_retry_after_ms >= 0 THEN
+        RETURN least(v_max, p_retry_after_ms * interval '1 ms');
+    END IF;
+    v_d := least(v_max, v_base * power(2, greatest(p_attempt, 1) - 1));
+    RETURN v_d / 2 + random() * (v_d / 2);
+END;
+$$;
+
+-- Record an alert in the outbox (same transaction as its cause).
+CREATE FUNCTION @extschema@._scrape_record_alert(
+    p_kind text, p_job_id bigint, p_session_id bigint, p_host text,
+    p_message text, p_detail jsonb DEFAULT '{}')
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO @extschema@.alerts (kind, job_id, session_id, host, message, detail)
+    VALUES (p_kind, p_job_id, p_session_id, p_host, p_message,
+            coalesce(p_detail, '{}'))
+    RETURNING id;
+$$;
+
+-- Move a job to the dead-letter queue: a snapshot of it and every error,
+-- its unfinished pages parked as 'dead' (a requeue resumes them), the job
+-- and session 'dead', an alert.  The caller holds the session and job locks.
+CREATE FUNCTION @extschema@._scrape_dead_letter(p_job_id bigint, p_reason text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    j @extschema@.background_jobs;
+    s @extschema@.scraping_sessions;
+BEGIN
+    SELECT * INTO j FROM @extschema@.background_jobs WHERE id = p_job_id;
+    SELECT * INTO s FROM @extschema@.scraping_sessions
+     WHERE background_job_id = p_job_id;
+
+    UPDATE @extschema@.scraping_pages p
+       SET status = 'dead', claimed_by = NULL, claim_lease = NULL,
+           not_before = NULL, updated_at = now()
+     WHERE p.session_id = s.id AND p.status IN ('pending', 'fetching');
+
+    INSERT INTO @extschema@.dead_letter_jobs
+           (job_id, session_id, reason, attempts, snapshot, errors,
+            first_attempt_at)
+    VALUES (j.id, s.id, p_reason, j.attempts,
+            jsonb_build_object('job', to_jsonb(j), 'session', to_jsonb(s)),
+            coalesce((SELECT jsonb_agg(e ORDER BY e.created_at, e.id)
+                        FROM (SELECT a.id, a.created_at, p.url, a.attempt,
+                                     a.http_status, a.error_class, a.error,
+                                     a.outcome
+                                FROM @extschema@.scraping_page_attempts a
+                                JOIN @extschema@.scraping_pages p ON p.id = a.page_id
+                               WHERE a.session_id = s.id
+                               ORDER BY a.id DESC LIMIT 1000) AS e),
+                     '[]'),
+            j.started_at);
+
+    UPDATE @extschema@.background_jobs
+       SET status = 'dead', lease = lease + 1, finished_at = now(),
+           last_error = coalesce(p_reason, last_error), updated_at = now()
+     WHERE id = j.id;
+    UPDATE @extschema@.scraping_sessions
+       SET status = 'dead', finished_at = now(), updated_at = now()
+     WHERE id = s.id;
+
+    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+    VALUES (j.id, s.id, 'dead_lettered',
+            jsonb_build_object('reason', p_reason, 'attempts', j.attempts));
+    PERFORM @extschema@._scrape_record_alert(
+        'job_dead_lettered', j.id, s.id, NULL,
+        format('job %s moved to the dead-letter queue after %s attempts: %s',
+               j.id, j.attempts, p_reason),
+        jsonb_build_object('source_url', s.source_url, 'reason', p_reason));
+    PERFORM @extschema@._scrape_wake(false, true, true);
+END;
+$$;
+
+-- Finish the sessions (of p_sessions, whose row locks the caller holds)
+-- that have no page left pending or in flight.  A session with at least one
+-- page done completes.  One whose every page failed fails at once if the
+-- failures cannot succeed; if they were retryable (their attempts spent),
+-- the job is requeued with backoff, or dead-lettered when out of attempts.
+CREATE FUNCTION @extschema@._scrape_finish_sessions(p_sessions bigint[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    r        record;
+    v_n      integer := 0;
+    v_delay  interval;
+    v_error  text;
+    v_pages  integer;
+BEGIN
+    FOR r IN
+        SELECT s.id AS session_id, s.pages_done, s.pages_failed,
+               j.id AS job_id, j.attempts, j.max_attempts,
+               EXISTS (SELECT 1 FROM @extschema@.scraping_page_attempts a
+                        WHERE a.session_id = s.id AND a.outcome = 'failed'
+                          AND a.retryable) AS retryable
+          FROM @extschema@.scraping_sessions s
+          JOIN @extschema@.background_jobs j ON j.id = s.background_job_id
+         WHERE s.id = ANY (p_sessions)
+           AND s.status = 'running' AND j.status = 'processing'
+           AND NOT EXISTS (SELECT 1 FROM @extschema@.scraping_pages p
+                            WHERE p.session_id = s.id
+                              AND p.status IN ('pending', 'fetching'))
+         ORDER BY s.id
+    LOOP
+        v_n := v_n + 1;
+        SELECT format('all %s pages failed; last error: %s', r.pages_failed,
+                      coalesce(p.error, p.error_class))
+          INTO v_error
+          FROM @extschema@.scraping_pages p
+         WHERE p.session_id = r.session_id AND p.status = 'failed'
+         ORDER BY p.fetched_at DESC NULLS LAST, p.id DESC LIMIT 1;
+
+        IF r.pages_done > 0 OR r.pages_failed = 0 THEN
+            UPDATE @extschema@.scraping_sessions
+               SET status = 'completed', progress_percentage = 100,
+                   finished_at = now(), updated_at = now()
+             WHERE id = r.session_id;
+            UPDATE @extschema@.background_jobs
+               SET status = 'completed', current_stage = 'done', progress = 100,
+                   finished_at = now(), updated_at = now()
+             WHERE id = r.job_id;
+            INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+            VALUES (r.job_id, r.session_id, 'stage_changed',
+                    '{"from": "scraping", "to": "done"}'),
+                   (r.job_id, r.session_id, 'completed',
+                    jsonb_build_object('pages_done', r.pages_done,
+                                       'pages_failed', r.pages_failed));
+        ELSIF NOT r.retryable THEN
+            UPDATE @extschema@.scraping_sessions
+               SET status = 'failed', progress_percentage = 100,
+                   finished_at = now(), updated_at = now()
+             WHERE id = r.session_id;
+            UPDATE @extschema@.background_jobs
+               SET status = 'failed', current_stage = 'done', progress = 100,
+                   finished_at = now(), last_error = v_error, updated_at = now()
+             WHERE id = r.job_id;
+            INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+            VALUES (r.job_id, r.session_id, 'stage_changed',
+                    '{"from": "scraping", "to": "done"}'),
+                   (r.job_id, r.session_id, 'failed',
+                    jsonb_build_object('pages_done', r.pages_done,
+                                       'pages_failed', r.pages_failed,
+                                       'error', v_error));
+        ELSIF r.attempts >= r.max_attempts THEN
+            UPDATE @extschema@.background_jobs SET last_error = v_error
+             WHERE id = r.job_id;
+            PERFORM @extschema@._scrape_dead_letter(r.job_id, v_error);
+        ELSE
+            -- Requeue: the retryable pages get a fresh set of attempts after
+            -- the job's backoff; pages done stay done.
+            v_delay := @extschema@._scrape_backoff(r.attempts);
+            UPDATE @extschema@.scraping_pages p
+               SET status = 'pending', attempts = 0,
+                   not_before = now() + v_delay, updated_at = now()
+             WHERE p.session_id = r.session_id AND p.status = 'failed'
+               AND EXISTS (SELECT 1 FROM @extschema@.scraping_page_attempts a
+                            WHERE a.page_id = p.id AND a.outcome = 'failed'
+                              AND a.retryable);
+            GET DIAGNOSTICS v_pages = ROW_COUNT;
+            UPDATE @extschema@.scraping_sessions
+               SET status = 'pending', pages_failed = pages_failed - v_pages,
+                   progress_percentage = least(100, (100 * (pages_done + pages_failed - v_pages))
+                                                    / greatest(pages_total, 1)),
+                   updated_at = now()
+             WHERE id = r.session_id;
+            UPDATE @extschema@.background_jobs
+               SET status = 'pending', current_stage = 'initializing',
+                   lease = lease + 1, last_error = v_error, updated_at = now()
+             WHERE id = r.job_id;
+            INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+            VALUES (r.job_id, r.session_id, 'retry_scheduled',
+                    jsonb_build_object('attempt', r.attempts + 1,
+                                       'delay_ms', round(extract(epoch FROM v_delay) * 1000),
+                                       'pages', v_pages, 'error', v_error));
+            PERFORM @extschema@._scrape_wake(true, false, false);
+            CONTINUE;   -- not finished: no session_done wake for it
+        END IF;
+        PERFORM @extschema@._scrape_wake(false, false, true);
+    END LOOP;
+    RETURN v_n;
+END;
+$$;
+
+-- Write a batch of fetch results.  A result is accepted only if the page is
+-- still in flight for this worker under the same lease (fencing).  Each
+-- accepted result ends as one of:
+--   done      2xx;
+--   retry     a retryable failure with attempts left: back to pending after
+--             a backoff (the attempt is logged);
+--   failed    anything else (the attempt is logged);
+--   deferred  never fetched (its host's circuit is open): back to pending
+--             after p_defer_ms, the attempt not counted.
+-- Updates the sessions' counters and progress and finishes the sessions
+-- with no page left to fetch.  Returns the number of results accepted.
+CREATE FUNCTION @extschema@._scrape_record_results(
+    p_worker bigint, p_page_ids bigint[], p_leases bigint[], p_ok boolean[],
+    p_http_status integer[], p_content_type text[], p_final_url text[],
+    p_body text[], p_body_size bigint[], p_fetch_ms double precision[],
+    p_error_class text[], p_error text[], p_retryable boolean[],
+    p_retry_after_ms integer[], p_defer_ms integer[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_max      integer := current_setting('scrape_jobs.max_attempts')::integer;
     v_accepted integer;
     v_sessions bigint[];
-    v_finished integer;
 BEGIN
     -- Pages (ascending), then sessions, then jobs: the global lock order.
     PERFORM 1 FROM @extschema@.scraping_pages p
@@ -494,35 +821,89 @@ BEGIN
         SELECT *
           FROM unnest(p_page_ids, p_leases, p_ok, p_http_status,
                       p_content_type, p_final_url, p_body, p_body_size,
-                      p_fetch_ms, p_error_class, p_error)
+                      p_fetch_ms, p_error_class, p_error, p_retryable,
+                      p_retry_after_ms, p_defer_ms)
                AS r(page_id, lease, ok, http_status, content_type, final_url,
-                    body, body_size, fetch_ms, error_class, error)
-    ), upd AS (
-        UPDATE @extschema@.scraping_pages p
-           SET status = CASE WHEN r.ok THEN 'done' ELSE 'failed' END,
-               http_status = r.http_status,
-               content_type = r.content_type,
-               final_url = r.final_url,
-               body = r.body,
-               body_size = r.body_size,
-               fetch_ms = r.fetch_ms,
-               error_class = r.error_class,
-               error = r.error,
-               claimed_by = NULL,
-               fetched_at = now(),
-               updated_at = now()
+                    body, body_size, fetch_ms, error_class, error, retryable,
+                    retry_after_ms, defer_ms)
+    ), b AS (
+        -- the accepted results and what each becomes
+        SELECT r.*, p.session_id, s.background_job_id AS job_id,
+               p.attempts AS attempt,
+               CASE WHEN r.defer_ms IS NOT NULL THEN 'deferred'
+                    WHEN r.ok THEN 'done'
+                    WHEN r.retryable
+                         AND p.attempts < coalesce((s.options ->> 'max_attempts')::integer,
+                                                   v_max) THEN 'retry'
+                    ELSE 'failed' END AS outcome
           FROM r
-         WHERE p.id = r.page_id
-           AND p.status = 'fetching'
+          JOIN @extschema@.scraping_pages p ON p.id = r.page_id
+          JOIN @extschema@.scraping_sessions s ON s.id = p.session_id
+         WHERE p.status = 'fetching'
            AND p.claimed_by = p_worker
            AND p.claim_lease = r.lease
-        RETURNING p.session_id, r.ok
+    ), bd AS (
+        SELECT b.*,
+               CASE b.outcome
+                   WHEN 'deferred' THEN b.defer_ms * interval '1 ms'
+                   WHEN 'retry' THEN @extschema@._scrape_backoff(b.attempt,
+                                                                 b.retry_after_ms)
+               END AS delay
+          FROM b
+    ), upd AS (
+        -- final results carry the response; a retry keeps the last error;
+        -- a deferral gives the attempt back
+        UPDATE @extschema@.scraping_pages p
+           SET status = CASE WHEN bd.outcome IN ('done', 'failed')
+                             THEN bd.outcome ELSE 'pending' END,
+               attempts = CASE WHEN bd.outcome = 'deferred'
+                               THEN p.attempts - 1 ELSE p.attempts END,
+               not_before = now() + bd.delay,
+               http_status = CASE WHEN bd.outcome = 'deferred'
+                                  THEN p.http_status ELSE bd.http_status END,
+               content_type = CASE WHEN bd.outcome IN ('done', 'failed')
+                                   THEN bd.content_type ELSE p.content_type END,
+               final_url = CASE WHEN bd.outcome IN ('done', 'failed')
+                                THEN bd.final_url ELSE p.final_url END,
+               body = CASE WHEN bd.outcome IN ('done', 'failed') THEN bd.body END,
+               body_size = CASE WHEN bd.outcome IN ('done', 'failed')
+                                THEN bd.body_size ELSE p.body_size END,
+               fetch_ms = CASE WHEN bd.outcome = 'deferred'
+                               THEN p.fetch_ms ELSE bd.fetch_ms END,
+               error_class = CASE WHEN bd.outcome = 'deferred'
+                                  THEN p.error_class ELSE bd.error_class END,
+               error = CASE WHEN bd.outcome = 'deferred'
+                            THEN p.error ELSE bd.error END,
+               claimed_by = NULL,
+               claim_lease = NULL,
+               fetched_at = CASE WHEN bd.outcome = 'deferred'
+                                 THEN p.fetched_at ELSE now() END,
+               updated_at = now()
+          FROM bd
+         WHERE p.id = bd.page_id
+    ), logged AS (
+        INSERT INTO @extschema@.scraping_page_attempts
+               (page_id, session_id, attempt, http_status, error_class, error,
+                retryable, outcome)
+        SELECT bd.page_id, bd.session_id, bd.attempt, bd.http_status,
+               coalesce(bd.error_class, 'other'), bd.error,
+               coalesce(bd.retryable, false), bd.outcome
+          FROM bd WHERE bd.outcome IN ('retry', 'failed')
+    ), retries AS (
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT bd.job_id, bd.session_id, 'retry_scheduled',
+               jsonb_build_object('page_id', bd.page_id,
+                                  'attempt', bd.attempt + 1,
+                                  'delay_ms', round(extract(epoch FROM bd.delay) * 1000),
+                                  'error_class', bd.error_class)
+          FROM bd WHERE bd.outcome = 'retry'
     ), per_session AS (
-        SELECT upd.session_id,
-               count(*) FILTER (WHERE upd.ok) AS done,
-               count(*) FILTER (WHERE NOT upd.ok) AS failed
-          FROM upd GROUP BY upd.session_id
+        SELECT bd.session_id,
+               count(*) FILTER (WHERE bd.outcome = 'done') AS done,
+               count(*) FILTER (WHERE bd.outcome = 'failed') AS failed
+          FROM bd GROUP BY bd.session_id
     ), locked AS (
+        -- sessions after pages, in id order
         SELECT s.id
           FROM @extschema@.scraping_sessions s
          WHERE s.id IN (SELECT ps.session_id FROM per_session ps)
@@ -540,81 +921,29 @@ BEGIN
          WHERE s.id = ps.session_id AND locked.id = s.id
         RETURNING s.id
     )
-    SELECT coalesce((SELECT sum(ps.done + ps.failed) FROM per_session ps), 0),
+    SELECT (SELECT count(*) FROM bd),
            (SELECT array_agg(c.id ORDER BY c.id) FROM counted c)
       INTO v_accepted, v_sessions;
 
-    IF v_sessions IS NULL THEN
-        RETURN 0;
-    END IF;
-
-    -- Mirror progress on the jobs (ascending ids) and keep them alive.
-    PERFORM 1 FROM @extschema@.background_jobs j
-     WHERE j.id IN (SELECT s.background_job_id
-                      FROM @extschema@.scraping_sessions s
-                     WHERE s.id = ANY (v_sessions))
-     ORDER BY j.id FOR UPDATE;
-    UPDATE @extschema@.background_jobs j
-       SET progress = s.progress_percentage,
-           last_heartbeat = now(),
-           updated_at = now()
-      FROM @extschema@.scraping_sessions s
-     WHERE s.id = ANY (v_sessions) AND j.id = s.background_job_id
-       AND j.status = 'processing';
-
-    -- Finish the sessions with nothing left in flight.  We hold their row
-    -- locks, and every writer of their pages' final states takes them too,
-    -- so this statement's fresh snapshot sees all other finished pages.
-    WITH fin AS (
-        UPDATE @extschema@.scraping_sessions s
-           SET status = CASE WHEN s.pages_done > 0 OR s.pages_failed = 0
-                             THEN 'completed' ELSE 'failed' END,
-               progress_percentage = 100,
-               finished_at = now(),
-               updated_at = now()
-         WHERE s.id = ANY (v_sessions)
-           AND s.status = 'running'
-           AND NOT EXISTS (SELECT 1 FROM @extschema@.scraping_pages p
-                            WHERE p.session_id = s.id
-                              AND p.status IN ('pending', 'fetching'))
-        RETURNING s.id, s.background_job_id, s.status, s.pages_done,
-                  s.pages_failed
-    ), jobs AS (
+    IF v_sessions IS NOT NULL THEN
+        -- Mirror progress on the jobs (ascending ids) and keep them alive.
+        PERFORM 1 FROM @extschema@.background_jobs j
+         WHERE j.id IN (SELECT s.background_job_id
+                          FROM @extschema@.scraping_sessions s
+                         WHERE s.id = ANY (v_sessions))
+         ORDER BY j.id FOR UPDATE;
         UPDATE @extschema@.background_jobs j
-           SET status = CASE fin.status WHEN 'completed' THEN 'completed'
-                                        ELSE 'failed' END,
-               current_stage = 'done',
-               progress = 100,
-               finished_at = now(),
-               updated_at = now(),
-               last_error = CASE WHEN fin.status = 'failed' THEN
-                   (SELECT format('all %s pages failed; last error: %s',
-                                  fin.pages_failed,
-                                  coalesce(p.error, p.error_class))
-                      FROM @extschema@.scraping_pages p
-                     WHERE p.session_id = fin.id AND p.status = 'failed'
-                     ORDER BY p.fetched_at DESC NULLS LAST LIMIT 1)
-                   ELSE j.last_error END
-          FROM fin
-         WHERE j.id = fin.background_job_id
-           AND j.status = 'processing'
-        RETURNING j.id, fin.id AS session_id, j.status, fin.pages_done,
-                  fin.pages_failed
-    )
-    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
-    SELECT jobs.id, jobs.session_id, e.event, e.detail
-      FROM jobs,
-           LATERAL (VALUES
-               ('stage_changed', jsonb_build_object('from', 'scraping',
-                                                    'to', 'done')),
-               (jobs.status, jsonb_build_object('pages_done', jobs.pages_done,
-                                                'pages_failed',
-                                                jobs.pages_failed))
-           ) AS e(event, detail);
-    GET DIAGNOSTICS v_finished = ROW_COUNT;
+           SET progress = s.progress_percentage,
+               last_heartbeat = now(),
+               updated_at = now()
+          FROM @extschema@.scraping_sessions s
+         WHERE s.id = ANY (v_sessions) AND j.id = s.background_job_id
+           AND j.status = 'processing';
 
-    IF v_finished > 0 THEN
-        PERFORM @extschema@._scrape_wake(false, false, true);
+        -- We hold the sessions' row locks, and every writer of their pages'
+        -- final states takes them too, so the fresh snapshots of the next
+        -- statements see all other finished pages.
+        PERFORM @extschema@._scrape_finish_sessions(v_sessions);
     END IF;
     RETURN v_accepted;
 END;
@@ -654,48 +983,176 @@ $$;
 
 -- Hand back to the queue the pages in flight for workers that no longer
 -- exist (p_live lists the tokens of the live ones).  Called by the launcher
--- at start-up and whenever a worker exits.
+-- at start-up and whenever a worker exits.  The lost fetch counts as an
+-- attempt of the page (a page that keeps killing workers is failed with
+-- class worker_lost once its attempts are spent); the job goes on.
 CREATE FUNCTION @extschema@._scrape_release_orphans(p_live bigint[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_max      integer := current_setting('scrape_jobs.max_attempts')::integer;
     v_released integer;
+    v_sessions bigint[];
 BEGIN
     WITH orphan AS (
-        SELECT p.id
+        SELECT p.id, p.session_id, p.attempts,
+               p.attempts >= coalesce((s.options ->> 'max_attempts')::integer,
+                                      v_max) AS spent
           FROM @extschema@.scraping_pages p
+          JOIN @extschema@.scraping_sessions s ON s.id = p.session_id
          WHERE p.status = 'fetching'
            AND NOT (p.claimed_by = ANY (coalesce(p_live, '{}')))
          ORDER BY p.id
-           FOR UPDATE
+           FOR UPDATE OF p
     ), released AS (
         UPDATE @extschema@.scraping_pages p
-           SET status = 'pending', claimed_by = NULL, claim_lease = NULL,
-               updated_at = now()
-          FROM orphan
-         WHERE p.id = orphan.id
-        RETURNING p.session_id
-    ), per_job AS (
-        SELECT s.background_job_id AS job_id, s.id AS session_id,
-               count(*) AS pages
-          FROM released r
-          JOIN @extschema@.scraping_sessions s ON s.id = r.session_id
-         GROUP BY s.background_job_id, s.id
+           SET status = CASE WHEN o.spent THEN 'failed' ELSE 'pending' END,
+               error_class = 'worker_lost',
+               error = 'the worker fetching the page exited',
+               fetched_at = CASE WHEN o.spent THEN now() ELSE p.fetched_at END,
+               claimed_by = NULL, claim_lease = NULL, updated_at = now()
+          FROM orphan o
+         WHERE p.id = o.id
+        RETURNING p.id, p.session_id, o.attempts, o.spent
     ), logged AS (
+        INSERT INTO @extschema@.scraping_page_attempts
+               (page_id, session_id, attempt, error_class, error, retryable,
+                outcome)
+        SELECT r.id, r.session_id, r.attempts, 'worker_lost',
+               'the worker fetching the page exited', true,
+               CASE WHEN r.spent THEN 'failed' ELSE 'released' END
+          FROM released r
+    ), per_session AS (
+        SELECT r.session_id, count(*) AS pages,
+               count(*) FILTER (WHERE r.spent) AS failed
+          FROM released r GROUP BY r.session_id
+    ), locked AS (
+        SELECT s.id FROM @extschema@.scraping_sessions s
+         WHERE s.id IN (SELECT ps.session_id FROM per_session ps)
+         ORDER BY s.id FOR UPDATE
+    ), counted AS (
+        UPDATE @extschema@.scraping_sessions s
+           SET pages_failed = s.pages_failed + ps.failed, updated_at = now()
+          FROM per_session ps, locked
+         WHERE s.id = ps.session_id AND locked.id = s.id
+        RETURNING s.id, s.background_job_id, ps.pages, ps.failed
+    ), history AS (
         INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
-        SELECT per_job.job_id, per_job.session_id, 'work_released',
-               jsonb_build_object('pages', per_job.pages,
+        SELECT c.background_job_id, c.id, 'work_released',
+               jsonb_build_object('pages', c.pages, 'failed', c.failed,
                                   'reason', 'worker exited')
-          FROM per_job
+          FROM counted c
     )
-    SELECT coalesce(sum(per_job.pages), 0) INTO v_released FROM per_job;
+    SELECT coalesce(sum(c.pages), 0), array_agg(c.id ORDER BY c.id)
+      INTO v_released, v_sessions
+      FROM counted c;
 
     IF v_released > 0 THEN
+        PERFORM @extschema@._scrape_finish_sessions(v_sessions);
         PERFORM @extschema@._scrape_wake(true, false, false);
     END IF;
     RETURN v_released;
+END;
+$$;
+
+-- The earliest time a pending page becomes due, for the workers' timers.
+CREATE FUNCTION @extschema@._scrape_next_due()
+RETURNS timestamptz
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT min(p.not_before) FROM @extschema@.scraping_pages p
+     WHERE p.status = 'pending' AND p.not_before IS NOT NULL;
+$$;
+
+-- Recover one stuck job (caller: scrape_detect_stuck).  Takes the locks in
+-- the global order and re-checks under them, so two monitors running at
+-- once recover a job once.  Its in-flight pages go back to pending (pages
+-- already stored stay: that is the checkpoint), the lease moves on (fencing
+-- out the frozen worker), and the job is requeued with backoff or, out of
+-- attempts, dead-lettered.  Returns whether it recovered the job.
+CREATE FUNCTION @extschema@._scrape_recover_job(p_job_id bigint,
+                                                p_timeout interval)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_session bigint;
+    j         @extschema@.background_jobs;
+    v_pages   integer;
+    v_delay   interval;
+    v_reason  text;
+BEGIN
+    SELECT s.id INTO v_session FROM @extschema@.scraping_sessions s
+     WHERE s.background_job_id = p_job_id;
+    PERFORM 1 FROM @extschema@.scraping_pages p
+     WHERE p.session_id = v_session AND p.status = 'fetching'
+     ORDER BY p.id FOR UPDATE;
+    PERFORM 1 FROM @extschema@.scraping_sessions s WHERE s.id = v_session
+       FOR UPDATE;
+    SELECT * INTO j FROM @extschema@.background_jobs WHERE id = p_job_id
+       FOR UPDATE;
+    IF NOT FOUND OR j.status <> 'processing'
+       OR j.last_heartbeat >= now() - p_timeout
+       OR NOT EXISTS (SELECT 1 FROM @extschema@.scraping_pages p
+                       WHERE p.session_id = v_session AND p.status = 'fetching') THEN
+        RETURN false;           -- someone else got there, or it came back
+    END IF;
+
+    v_reason := format('no heartbeat since %s', j.last_heartbeat);
+    WITH back AS (
+        UPDATE @extschema@.scraping_pages p
+           SET status = 'pending', claimed_by = NULL, claim_lease = NULL,
+               updated_at = now()
+         WHERE p.session_id = v_session AND p.status = 'fetching'
+        RETURNING p.id, p.attempts
+    ), logged AS (
+        INSERT INTO @extschema@.scraping_page_attempts
+               (page_id, session_id, attempt, error_class, error, retryable,
+                outcome)
+        SELECT back.id, v_session, back.attempts, 'job_stuck', v_reason, true,
+               'released'
+          FROM back
+    )
+    SELECT count(*) INTO v_pages FROM back;
+
+    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+    VALUES (j.id, v_session, 'recovered',
+            jsonb_build_object('reason', 'stuck', 'last_heartbeat', j.last_heartbeat,
+                               'pages_returned', v_pages, 'attempt', j.attempts));
+    PERFORM @extschema@._scrape_record_alert(
+        'job_stuck', j.id, v_session, NULL,
+        format('job %s was stuck: %s', j.id, v_reason),
+        jsonb_build_object('last_heartbeat', j.last_heartbeat,
+                           'pages_returned', v_pages, 'attempts', j.attempts));
+
+    IF j.attempts >= j.max_attempts THEN
+        UPDATE @extschema@.background_jobs SET last_error = v_reason
+         WHERE id = j.id;
+        PERFORM @extschema@._scrape_dead_letter(j.id, v_reason);
+    ELSE
+        v_delay := @extschema@._scrape_backoff(j.attempts);
+        UPDATE @extschema@.scraping_pages p
+           SET not_before = greatest(p.not_before, now() + v_delay)
+         WHERE p.session_id = v_session AND p.status = 'pending';
+        UPDATE @extschema@.scraping_sessions
+           SET status = 'pending', updated_at = now()
+         WHERE id = v_session;
+        UPDATE @extschema@.background_jobs
+           SET status = 'pending', current_stage = 'initializing',
+               lease = lease + 1, last_error = v_reason, updated_at = now()
+         WHERE id = j.id;
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        VALUES (j.id, v_session, 'retry_scheduled',
+                jsonb_build_object('attempt', j.attempts + 1,
+                                   'delay_ms', round(extract(epoch FROM v_delay) * 1000),
+                                   'reason', 'stuck'));
+        PERFORM @extschema@._scrape_wake(true, true, false);
+    END IF;
+    RETURN true;
 END;
 $$;
 
@@ -781,6 +1238,117 @@ LANGUAGE C VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
+-- Find the jobs whose heartbeat stopped for scrape_jobs.stuck_timeout while
+-- pages of theirs are in flight, and recover them (see _scrape_recover_job).
+-- A processing job with nothing in flight (its pages wait for a retry, a
+-- host, or a free worker) is queued, not stuck: no worker holds it.  The launcher runs it every
+-- scrape_jobs.monitor_interval; pg_cron can too.  Returns the number of
+-- jobs recovered.
+CREATE FUNCTION @extschema@.scrape_detect_stuck()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_timeout interval := current_setting('scrape_jobs.stuck_timeout')::interval;
+    v_job     bigint;
+    v_n       integer := 0;
+BEGIN
+    FOR v_job IN
+        SELECT j.id FROM @extschema@.background_jobs j
+         WHERE j.status = 'processing'
+           AND (j.last_heartbeat IS NULL OR j.last_heartbeat < now() - v_timeout)
+           AND EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
+                         JOIN @extschema@.scraping_pages p ON p.session_id = s.id
+                        WHERE s.background_job_id = j.id
+                          AND p.status = 'fetching')
+         ORDER BY j.id
+    LOOP
+        IF @extschema@._scrape_recover_job(v_job, v_timeout) THEN
+            v_n := v_n + 1;
+        END IF;
+    END LOOP;
+    RETURN v_n;
+END;
+$$;
+
+-- Put a dead-lettered job back to work from its checkpoint: pages already
+-- stored stay stored; its parked pages, and the pages that failed with a
+-- retryable error, are fetched again with a fresh set of attempts.
+CREATE FUNCTION @extschema@.scrape_requeue_dead(job_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_session bigint;
+    v_status  text;
+    v_pages   integer;
+    v_failed  integer;
+BEGIN
+    SELECT s.id INTO v_session FROM @extschema@.scraping_sessions s
+     WHERE s.background_job_id = $1;
+    PERFORM 1 FROM @extschema@.scraping_pages p
+     WHERE p.session_id = v_session AND p.status IN ('dead', 'failed')
+     ORDER BY p.id FOR UPDATE;
+    PERFORM 1 FROM @extschema@.scraping_sessions s WHERE s.id = v_session
+       FOR UPDATE;
+    SELECT j.status INTO v_status FROM @extschema@.background_jobs j
+     WHERE j.id = $1 FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'job % does not exist', $1
+            USING ERRCODE = 'undefined_object';
+    ELSIF v_status <> 'dead' THEN
+        RAISE EXCEPTION 'job % is not in the dead-letter queue', $1
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('Its status is "%s".', v_status);
+    END IF;
+
+    WITH target AS (
+        SELECT p.id, p.status AS old_status
+          FROM @extschema@.scraping_pages p
+         WHERE p.session_id = v_session
+           AND (p.status = 'dead'
+                OR (p.status = 'failed'
+                    AND EXISTS (SELECT 1 FROM @extschema@.scraping_page_attempts a
+                                 WHERE a.page_id = p.id AND a.outcome = 'failed'
+                                   AND a.retryable)))
+    ), revived AS (
+        UPDATE @extschema@.scraping_pages p
+           SET status = 'pending', attempts = 0, not_before = NULL,
+               claimed_by = NULL, claim_lease = NULL, updated_at = now()
+          FROM target t
+         WHERE p.id = t.id
+        RETURNING t.old_status
+    )
+    SELECT count(*), count(*) FILTER (WHERE revived.old_status = 'failed')
+      INTO v_pages, v_failed FROM revived;
+
+    UPDATE @extschema@.scraping_sessions
+       SET status = 'pending', finished_at = NULL,
+           pages_failed = pages_failed - v_failed,
+           progress_percentage = least(100, (100 * (pages_done + pages_failed - v_failed))
+                                            / greatest(pages_total, 1)),
+           updated_at = now()
+     WHERE id = v_session;
+    UPDATE @extschema@.background_jobs
+       SET status = 'pending', current_stage = 'initializing', attempts = 0,
+           lease = lease + 1, finished_at = NULL, progress = (
+               SELECT s.progress_percentage FROM @extschema@.scraping_sessions s
+                WHERE s.id = v_session),
+           updated_at = now()
+     WHERE id = $1;
+    UPDATE @extschema@.dead_letter_jobs d SET requeued_at = now()
+     WHERE d.job_id = $1 AND d.requeued_at IS NULL;
+    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+    VALUES ($1, v_session, 'requeued', jsonb_build_object('pages', v_pages));
+    PERFORM @extschema@._scrape_wake(true, false, false);
+    RETURN true;
+END;
+$$;
+
 -- The queue's health.  Definitions (README, "Metrics"):
 --   total/queued/processing/completed/failed_jobs: web_scraping jobs by
 --     status (queued = pending);
@@ -833,25 +1401,37 @@ LANGUAGE C VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
+-- Per-host circuit breakers and connection counts, from shared memory.
+CREATE FUNCTION @extschema@.scrape_circuit_breakers()
+RETURNS TABLE (host text, state text, consecutive_failures integer,
+               opened_at timestamptz, next_probe_at timestamptz,
+               active_connections integer, requests bigint, failures bigint)
+AS 'MODULE_PATHNAME', 'scrape_circuit_breakers'
+LANGUAGE C VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
 /* ------------------------------------------------------------------------
  * Privileges: nothing for PUBLIC.  An administrator grants what an
  * application role needs (README, "Privileges").
  * ------------------------------------------------------------------------ */
-REVOKE ALL ON FUNCTION @extschema@._scrape_check_url(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._scrape_wake(boolean, boolean, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._scrape_check_options(jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._scrape_create_session(text[], text, text, integer, uuid, jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.scrape_submit(text, text, integer, uuid, jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.scrape_submit_urls(text[], uuid, jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._scrape_claim(bigint, integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._scrape_record_results(bigint, bigint[], bigint[], boolean[], integer[], text[], text[], text[], bigint[], double precision[], text[], text[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._scrape_heartbeat(bigint[], bigint[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@._scrape_release_orphans(bigint[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.scrape_status(bigint) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.scrape_cancel(bigint) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.scrape_wait(bigint, interval) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.scrape_metrics() FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.scrape_workers() FROM PUBLIC;
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid::regprocedure
+          FROM pg_catalog.pg_proc p
+          JOIN pg_catalog.pg_depend d
+            ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND d.objid = p.oid AND d.deptype = 'e'
+          JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+         WHERE e.extname = 'scrape_jobs'
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+END;
+$$;
 
 -- Tell a running launcher (at COMMIT) that the extension now exists.
 SELECT @extschema@._scrape_wake(true, false, false);

@@ -17,6 +17,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
+#include "breaker.h"
 #include "shmem.h"
 #include "url.h"
 
@@ -24,6 +25,7 @@ PG_FUNCTION_INFO_V1(scrape_check_url);
 PG_FUNCTION_INFO_V1(scrape_wake);
 PG_FUNCTION_INFO_V1(scrape_wait);
 PG_FUNCTION_INFO_V1(scrape_workers);
+PG_FUNCTION_INFO_V1(scrape_circuit_breakers);
 
 /* scrape_wait() re-reads the status at least this often. */
 #define WAIT_RECHECK_MS 5000
@@ -212,6 +214,53 @@ scrape_workers(PG_FUNCTION_ARGS)
 		values[6] = Int64GetDatum((int64) s->claims);
 		values[7] = TimestampTzGetDatum(s->started_at);
 		values[8] = TimestampTzGetDatum(s->last_activity);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+static const char *
+BreakerStateName(BreakerState state)
+{
+	switch (state)
+	{
+		case BREAKER_OPEN:
+			return "open";
+		case BREAKER_HALF_OPEN:
+			return "half_open";
+		default:
+			return "closed";
+	}
+}
+
+/* scrape_circuit_breakers(): one row per host the workers have talked to. */
+Datum
+scrape_circuit_breakers(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HostEntry  *hosts;
+	int			n;
+	int			i;
+
+	RequireSharedState();
+	InitMaterializedSRF(fcinfo, 0);
+	n = HostSnapshot(&hosts);
+	for (i = 0; i < n; i++)
+	{
+		HostEntry  *h = &hosts[i];
+		Datum		values[8];
+		bool		nulls[8] = {false};
+
+		values[0] = CStringGetTextDatum(h->host);
+		values[1] = CStringGetTextDatum(BreakerStateName(h->state));
+		values[2] = Int32GetDatum(h->consecutive_failures);
+		values[3] = TimestampTzGetDatum(h->opened_at);
+		nulls[3] = (h->opened_at == 0);
+		values[4] = TimestampTzGetDatum(h->next_probe_at);
+		nulls[4] = (h->state == BREAKER_CLOSED || h->next_probe_at == 0);
+		values[5] = Int32GetDatum(h->active);
+		values[6] = Int64GetDatum((int64) h->requests);
+		values[7] = Int64GetDatum((int64) h->failures);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

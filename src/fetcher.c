@@ -183,6 +183,9 @@ FinishEarly(ScrapeTransfer *t, const char *error_class, const char *error)
 {
 	t->finished = true;
 	t->result.ok = false;
+	t->result.retry_after_ms = -1;
+	t->result.defer_ms = -1;
+	t->result.retryable = ScrapeIsRetryable(error_class, 0);
 	t->result.error_class = error_class;
 	t->result.error = MemoryContextStrdup(t->cxt, error);
 	dlist_push_tail(&finished, &t->node);
@@ -328,6 +331,34 @@ ClassifyCurlError(ScrapeTransfer *t)
 }
 
 /*
+ * Is a failure worth another attempt?  The classes here are those of the
+ * README's error table: the network and the server may recover from these;
+ * the others would fail the same way again.
+ */
+bool
+ScrapeIsRetryable(const char *error_class, int http_status)
+{
+	static const char *const retryable_classes[] = {
+		"timeout", "connection", "dns", "partial_body", "worker_lost",
+		"out_of_memory", NULL
+	};
+	int			i;
+
+	if (error_class == NULL)
+		return false;
+	if (strcmp(error_class, "http_4xx") == 0)
+		return http_status == 408 || http_status == 429;
+	if (strcmp(error_class, "http_5xx") == 0)
+		return http_status == 500 || http_status == 502 ||
+			http_status == 503 || http_status == 504 ||
+			http_status == 522 || http_status == 524;
+	for (i = 0; retryable_classes[i] != NULL; i++)
+		if (strcmp(error_class, retryable_classes[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
  * Fill t->result from the finished easy handle.  Runs outside curl's
  * callbacks, so it may allocate and, in the worst case, throw.
  */
@@ -340,6 +371,7 @@ FetcherBuildResult(ScrapeTransfer *t)
 	char	   *ctype = NULL;
 	char	   *url = NULL;
 	curl_off_t	total_us = 0;
+	curl_off_t	retry_after = 0;
 	const char *charset;
 
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -347,7 +379,13 @@ FetcherBuildResult(ScrapeTransfer *t)
 	curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url);
 	curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total_us);
 
+	curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &retry_after);
+
 	r->http_status = (int) code;
+	r->defer_ms = -1;
+	/* Retry-After is honoured on 429 and 503 only, as HTTP intends */
+	r->retry_after_ms = (retry_after > 0 && (code == 429 || code == 503)) ?
+		(int) Min(retry_after, (curl_off_t) 24 * 3600) * 1000 : -1;
 	r->content_type = ctype ? pstrdup(ctype) : NULL;
 	r->final_url = url ? pstrdup(url) : NULL;
 	r->fetch_ms = total_us / 1000.0;
@@ -377,6 +415,8 @@ FetcherBuildResult(ScrapeTransfer *t)
 			r->error = pstrdup(t->errbuf[0] ? t->errbuf :
 							   curl_easy_strerror(t->curl_code));
 	}
+
+	r->retryable = !r->ok && ScrapeIsRetryable(r->error_class, r->http_status);
 
 	/* the raw bytes are no longer needed */
 	if (t->buf != NULL)

@@ -11,6 +11,7 @@
 
 #include "lib/ilist.h"
 #include "utils/palloc.h"
+#include "utils/timestamp.h"
 
 /* A page claimed from the queue, as the worker needs it to fetch. */
 typedef struct ScrapePage
@@ -24,6 +25,8 @@ typedef struct ScrapePage
 	int			request_timeout_ms; /* 0: use the GUC */
 	int			connect_timeout_ms; /* 0: use the GUC */
 	char	   *user_agent;		/* NULL: use the GUC */
+	int			per_host_max_connections;	/* 0: use the GUC */
+	int			per_host_delay_ms;	/* -1: use the GUC */
 } ScrapePage;
 
 /* What became of one fetch, as written back to scraping_pages. */
@@ -38,6 +41,9 @@ typedef struct ScrapeResult
 	double		fetch_ms;
 	const char *error_class;	/* NULL on success */
 	char	   *error;
+	bool		retryable;		/* worth another attempt (README table) */
+	int			retry_after_ms; /* the server's Retry-After, or -1 */
+	int			defer_ms;		/* not fetched: requeue after this, or -1 */
 } ScrapeResult;
 
 /*
@@ -51,6 +57,10 @@ typedef struct ScrapeTransfer
 	dlist_node	worker_node;	/* worker's list: in flight, then unwritten */
 	MemoryContext cxt;
 	ScrapePage	page;
+	char	   *host;			/* lower-case host of page.url */
+	bool		admitted;		/* counted by HostAdmit, to HostRelease */
+	bool		is_probe;		/* the half-open circuit's probe */
+	TimestampTz wait_until;		/* waiting for the host: ask again then */
 	CURL	   *easy;
 	/* filled by curl callbacks (no ereport, no palloc that can throw) */
 	char	   *buf;
@@ -91,5 +101,6 @@ extern int	FetcherRunning(void);
 extern void FetcherWait(long timeout_ms);
 extern ScrapeTransfer *FetcherNextFinished(void);
 extern void FetcherBuildResult(ScrapeTransfer *t);
+extern bool ScrapeIsRetryable(const char *error_class, int http_status);
 
 #endif							/* SCRAPE_FETCHER_H */

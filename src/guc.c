@@ -27,6 +27,16 @@ int			scrape_max_body_size_kb = 10 * 1024;
 int			scrape_max_redirects = 10;
 char	   *scrape_user_agent = NULL;
 int			scrape_batch_size = 100;
+int			scrape_max_attempts = 3;
+int			scrape_retry_base_delay_ms = 2000;
+int			scrape_retry_max_delay_ms = 30 * 1000;
+int			scrape_monitor_interval_ms = 30 * 1000;
+int			scrape_breaker_failure_threshold = 5;
+int			scrape_breaker_cooldown_ms = 30 * 1000;
+int			scrape_batch_delay_ms = 0;
+int			scrape_per_host_max_connections = 8;
+int			scrape_per_host_delay_ms = 0;
+int			scrape_max_hosts = 1024;
 
 #define SCRAPE_DEFAULT_USER_AGENT "scrape_jobs/0.1.0 (PostgreSQL extension)"
 
@@ -123,6 +133,88 @@ ScrapeDefineGucs(void)
 							&scrape_batch_size,
 							100, 1, 10000,
 							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.max_attempts",
+							"Fetch attempts of a page, and runs of a job, before it fails for good.",
+							"Only retryable failures are retried (see README, \"Retries\").",
+							&scrape_max_attempts,
+							3, 1, 100,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.retry_base_delay",
+							"Backoff before the first retry; it doubles with each attempt.",
+							NULL,
+							&scrape_retry_base_delay_ms,
+							2000, 1, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.retry_max_delay",
+							"Longest backoff between attempts, Retry-After included.",
+							NULL,
+							&scrape_retry_max_delay_ms,
+							30 * 1000, 1, 24 * 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.monitor_interval",
+							"How often the launcher looks for stuck jobs.",
+							NULL,
+							&scrape_monitor_interval_ms,
+							30 * 1000, 100, 24 * 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.breaker_failure_threshold",
+							"Consecutive retryable failures that open a host's circuit.",
+							NULL,
+							&scrape_breaker_failure_threshold,
+							5, 1, 10000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.breaker_cooldown",
+							"How long an open circuit defers a host's pages before a probe.",
+							NULL,
+							&scrape_breaker_cooldown_ms,
+							30 * 1000, 1, 24 * 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.batch_delay",
+							"Pause between two claims of one worker.",
+							NULL,
+							&scrape_batch_delay_ms,
+							0, 0, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.per_host_max_connections",
+							"Transfers to one host at once, across all workers.",
+							NULL,
+							&scrape_per_host_max_connections,
+							8, 1, 1000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.per_host_delay",
+							"Minimum gap between the starts of two requests to one host.",
+							NULL,
+							&scrape_per_host_delay_ms,
+							0, 0, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.max_hosts",
+							"Hosts tracked at once for circuit breakers and rate limits.",
+							"When the table is full, the least recently used idle host "
+							"with a closed circuit is forgotten; if none can be, "
+							"new hosts' pages are deferred for a second.",
+							&scrape_max_hosts,
+							1024, 16, 1000000,
+							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("scrape_jobs");

@@ -19,6 +19,16 @@ extern int	scrape_max_body_size_kb;
 extern int	scrape_max_redirects;
 extern char *scrape_user_agent;
 extern int	scrape_batch_size;
+extern int	scrape_max_attempts;
+extern int	scrape_retry_base_delay_ms;
+extern int	scrape_retry_max_delay_ms;
+extern int	scrape_monitor_interval_ms;
+extern int	scrape_breaker_failure_threshold;
+extern int	scrape_breaker_cooldown_ms;
+extern int	scrape_batch_delay_ms;
+extern int	scrape_per_host_max_connections;
+extern int	scrape_per_host_delay_ms;
+extern int	scrape_max_hosts;
 
 extern void ScrapeDefineGucs(void);
 

@@ -10,7 +10,9 @@
  *	 RUNNING	the extension exists: hand back the pages of workers that no
  *				longer exist (at start-up, since a crash or a restart leaves
  *				pages "fetching" for workers that are gone, and whenever one
- *				of ours exits), then start a worker in every empty slot.
+ *				of ours exits), then start a worker in every empty slot;
+ *				every scrape_jobs.monitor_interval, recover stuck jobs
+ *				(scrape_detect_stuck()).
  *
  * The postmaster sets our latch when a worker we started stops
  * (bgw_notify_pid), and an exiting worker sets it too, so a dead worker is
@@ -134,6 +136,29 @@ ReleaseOrphans(void)
 						released)));
 }
 
+/* Recover the jobs whose heartbeat stopped (the monitor). */
+static void
+DetectStuckJobs(void)
+{
+	int			recovered;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "scrape_jobs: detecting stuck jobs");
+	recovered = QueueDetectStuck();
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	if (recovered > 0)
+		ereport(LOG,
+				(errmsg("scrape_jobs recovered %d stuck jobs", recovered)));
+}
+
 /* Forget handles of workers that stopped; true if any did. */
 static bool
 ReapWorkers(void)
@@ -239,6 +264,7 @@ void
 ScrapeLauncherMain(Datum main_arg)
 {
 	bool		released_once = false;
+	TimestampTz last_monitor = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -271,12 +297,27 @@ ScrapeLauncherMain(Datum main_arg)
 		{
 			bool		exited = ReapWorkers();
 
+			TimestampTz now;
+			long		monitor_ms;
+
 			if (!released_once || exited)
 			{
 				ReleaseOrphans();
 				released_once = true;
 			}
 			timeout = StartMissingWorkers();
+
+			now = GetCurrentTimestamp();
+			if (TimestampDifferenceExceeds(last_monitor, now,
+										   scrape_monitor_interval_ms))
+			{
+				DetectStuckJobs();
+				last_monitor = now;
+			}
+			monitor_ms = scrape_monitor_interval_ms -
+				(long) ((now - last_monitor) / 1000);
+			timeout = timeout < 0 ? Max(monitor_ms, 1) :
+				Min(timeout, Max(monitor_ms, 1));
 		}
 		else
 			released_once = false;

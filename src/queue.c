@@ -19,6 +19,7 @@
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -28,6 +29,8 @@ static Oid	attached_ext = InvalidOid;
 static SPIPlanPtr claim_plan = NULL;
 static SPIPlanPtr results_plan = NULL;
 static SPIPlanPtr heartbeat_plan = NULL;
+static SPIPlanPtr next_due_plan = NULL;
+static SPIPlanPtr alert_plan = NULL;
 
 static void
 ForgetPlans(void)
@@ -38,7 +41,12 @@ ForgetPlans(void)
 		SPI_freeplan(results_plan);
 	if (heartbeat_plan)
 		SPI_freeplan(heartbeat_plan);
+	if (next_due_plan)
+		SPI_freeplan(next_due_plan);
+	if (alert_plan)
+		SPI_freeplan(alert_plan);
 	claim_plan = results_plan = heartbeat_plan = NULL;
+	next_due_plan = alert_plan = NULL;
 	attached_ext = InvalidOid;
 }
 
@@ -87,12 +95,14 @@ QueueAttach(void)
 	char	   *schema;
 	char	   *sql;
 	Oid			claim_types[2] = {INT8OID, INT4OID};
-	Oid			result_types[12] = {
+	Oid			result_types[15] = {
 		INT8OID, INT8ARRAYOID, INT8ARRAYOID, BOOLARRAYOID, INT4ARRAYOID,
 		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
-		FLOAT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID
+		FLOAT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID,
+		INT4ARRAYOID, INT4ARRAYOID
 	};
 	Oid			heartbeat_types[2] = {INT8ARRAYOID, INT8ARRAYOID};
+	Oid			alert_types[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
 
 	if (!OidIsValid(ext))
 	{
@@ -108,10 +118,15 @@ QueueAttach(void)
 	sql = psprintf("SELECT * FROM %s._scrape_claim($1, $2)", schema);
 	claim_plan = PrepareKept(sql, 2, claim_types);
 	sql = psprintf("SELECT %s._scrape_record_results($1, $2, $3, $4, $5, $6,"
-				   " $7, $8, $9, $10, $11, $12)", schema);
-	results_plan = PrepareKept(sql, 12, result_types);
+				   " $7, $8, $9, $10, $11, $12, $13, $14, $15)", schema);
+	results_plan = PrepareKept(sql, 15, result_types);
 	sql = psprintf("SELECT * FROM %s._scrape_heartbeat($1, $2)", schema);
 	heartbeat_plan = PrepareKept(sql, 2, heartbeat_types);
+	sql = psprintf("SELECT %s._scrape_next_due()", schema);
+	next_due_plan = PrepareKept(sql, 0, NULL);
+	sql = psprintf("SELECT %s._scrape_record_alert($1, NULL, NULL, $2, $3, $4)",
+				   schema);
+	alert_plan = PrepareKept(sql, 4, alert_types);
 
 	attached_ext = ext;
 	return true;
@@ -154,6 +169,15 @@ Int64Column(HeapTuple tup, TupleDesc desc, int col)
 	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
 
 	return isnull ? 0 : DatumGetInt64(d);
+}
+
+static bool
+IsNullColumn(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+
+	(void) SPI_getbinval(tup, desc, col, &isnull);
+	return isnull;
 }
 
 static int32
@@ -201,6 +225,9 @@ QueueClaim(uint64 worker_token, int limit, MemoryContext parent,
 		t->page.request_timeout_ms = Int32Column(tup, desc, 7);
 		t->page.connect_timeout_ms = Int32Column(tup, desc, 8);
 		t->page.user_agent = CopyTextColumn(tup, desc, 9, cxt);
+		t->page.per_host_max_connections = Int32Column(tup, desc, 10);
+		t->page.per_host_delay_ms = IsNullColumn(tup, desc, 11) ? -1 :
+			Int32Column(tup, desc, 11);
 		dlist_push_tail(claimed, &t->worker_node);
 	}
 	return (int) SPI_processed;
@@ -217,19 +244,19 @@ TextOrNull(const char *s, bool *isnull)
 int
 QueueRecordResults(uint64 worker_token, ScrapeTransfer **done, int n)
 {
-	Datum	   *cols[11];
-	bool	   *nulls[11];
-	Oid			types[11] = {
+	Datum	   *cols[14];
+	bool	   *nulls[14];
+	Oid			types[14] = {
 		INT8OID, INT8OID, BOOLOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
-		INT8OID, FLOAT8OID, TEXTOID, TEXTOID
+		INT8OID, FLOAT8OID, TEXTOID, TEXTOID, BOOLOID, INT4OID, INT4OID
 	};
-	Datum		values[12];
+	Datum		values[15];
 	int			c;
 	int			i;
 	int			ret;
 	bool		isnull;
 
-	for (c = 0; c < 11; c++)
+	for (c = 0; c < 14; c++)
 	{
 		cols[c] = palloc(sizeof(Datum) * n);
 		nulls[c] = palloc0(sizeof(bool) * n);
@@ -252,10 +279,15 @@ QueueRecordResults(uint64 worker_token, ScrapeTransfer **done, int n)
 		cols[8][i] = Float8GetDatum(r->fetch_ms);
 		cols[9][i] = TextOrNull(r->error_class, &nulls[9][i]);
 		cols[10][i] = TextOrNull(r->error, &nulls[10][i]);
+		cols[11][i] = BoolGetDatum(r->retryable);
+		cols[12][i] = Int32GetDatum(r->retry_after_ms);
+		nulls[12][i] = (r->retry_after_ms < 0);
+		cols[13][i] = Int32GetDatum(r->defer_ms);
+		nulls[13][i] = (r->defer_ms < 0);
 	}
 
 	values[0] = Int64GetDatum((int64) worker_token);
-	for (c = 0; c < 11; c++)
+	for (c = 0; c < 14; c++)
 		values[c + 1] = MakeArray(cols[c], nulls[c], n, types[c]);
 
 	ret = SPI_execute_plan(results_plan, values, NULL, false, 1);
@@ -264,6 +296,37 @@ QueueRecordResults(uint64 worker_token, ScrapeTransfer **done, int n)
 			 SPI_result_code_string(ret));
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 									   SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* When the next pending page becomes due (0 if none is waiting). */
+TimestampTz
+QueueNextDue(void)
+{
+	bool		isnull;
+	Datum		d;
+	int			ret = SPI_execute_plan(next_due_plan, NULL, NULL, true, 1);
+
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "next due query failed: %s", SPI_result_code_string(ret));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? 0 : DatumGetTimestampTz(d);
+}
+
+/* Record a host alert (circuit opened) in the outbox. */
+void
+QueueRecordHostAlert(const char *kind, const char *host, const char *message,
+					 const char *detail_json)
+{
+	Datum		values[4];
+	int			ret;
+
+	values[0] = CStringGetTextDatum(kind);
+	values[1] = CStringGetTextDatum(host);
+	values[2] = CStringGetTextDatum(message);
+	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(detail_json));
+	ret = SPI_execute_plan(alert_plan, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "recording an alert failed: %s", SPI_result_code_string(ret));
 }
 
 /*
@@ -293,6 +356,25 @@ QueueHeartbeat(const int64 *jobs, const int64 *leases, int n, int64 *lost)
 	for (i = 0; i < SPI_processed && i < (uint64) n; i++)
 		lost[i] = Int64Column(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 	return (int) i;
+}
+
+/* Run one stuck-job sweep (the launcher's monitor); returns jobs recovered. */
+int
+QueueDetectStuck(void)
+{
+	Oid			ext = get_extension_oid("scrape_jobs", true);
+	char	   *sql;
+	bool		isnull;
+	int			ret;
+
+	if (!OidIsValid(ext))
+		return 0;
+	sql = psprintf("SELECT %s.scrape_detect_stuck()", ExtensionSchema(ext));
+	ret = SPI_execute(sql, false, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "stuck-job detection failed: %s", SPI_result_code_string(ret));
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 /*

@@ -20,5 +20,9 @@ extern int	QueueRecordResults(uint64 worker_token, ScrapeTransfer **done,
 extern int	QueueHeartbeat(const int64 *jobs, const int64 *leases, int n,
 						   int64 *lost);
 extern int	QueueReleaseOrphans(const uint64 *live_tokens, int n);
+extern TimestampTz QueueNextDue(void);
+extern void QueueRecordHostAlert(const char *kind, const char *host,
+								 const char *message, const char *detail_json);
+extern int	QueueDetectStuck(void);
 
 #endif							/* SCRAPE_QUEUE_H */

@@ -19,6 +19,7 @@
 #include "storage/shmem.h"
 
 #include "guc.h"
+#include "breaker.h"
 #include "shmem.h"
 
 ScrapeShared *ScrapeState = NULL;
@@ -45,8 +46,8 @@ ScrapeShmemRequest(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 
-	RequestAddinShmemSpace(ScrapeShmemSize());
-	RequestNamedLWLockTranche("scrape_jobs", 1);
+	RequestAddinShmemSpace(add_size(ScrapeShmemSize(), LimitsShmemSize()));
+	RequestNamedLWLockTranche("scrape_jobs", 2);
 }
 
 static void
@@ -62,12 +63,14 @@ ScrapeShmemStartup(void)
 	if (!found)
 	{
 		memset(ScrapeState, 0, ScrapeShmemSize());
-		ScrapeState->lock = &(GetNamedLWLockTranche("scrape_jobs"))->lock;
+		ScrapeState->lock = &(GetNamedLWLockTranche("scrape_jobs"))[0].lock;
+		ScrapeState->hosts_lock = &(GetNamedLWLockTranche("scrape_jobs"))[1].lock;
 		pg_atomic_init_u64(&ScrapeState->work_generation, 0);
 		pg_atomic_init_u64(&ScrapeState->cancel_generation, 0);
 		ConditionVariableInit(&ScrapeState->session_done_cv);
 		ScrapeState->nslots = scrape_num_workers;
 	}
+	LimitsShmemInit();
 	LWLockRelease(AddinShmemInitLock);
 }
 

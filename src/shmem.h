@@ -43,6 +43,7 @@ typedef struct ScrapeWorkerSlot
 typedef struct ScrapeShared
 {
 	LWLock	   *lock;			/* protects the slots and launcher fields */
+	LWLock	   *hosts_lock;		/* protects the host table (breaker.c) */
 	pid_t		launcher_pid;
 	Latch	   *launcher_latch;
 	/* bumped (at COMMIT) when new work is queued */

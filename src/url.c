@@ -130,3 +130,36 @@ ScrapeNormalizeUrl(const char *url)
 				 errmsg("invalid URL \"%s\"", url)));
 	return result;
 }
+
+/*
+ * The lower-case host of a stored URL, allocated in cxt; NULL if it cannot
+ * be parsed.  Never throws (workers call it on claimed pages).
+ */
+char *
+ScrapeUrlHost(const char *url, MemoryContext cxt)
+{
+	CURLU	   *h = curl_url();
+	char	   *host = NULL;
+	char	   *result = NULL;
+
+	if (h == NULL)
+		return NULL;
+	if (curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL)
+	{
+		result = MemoryContextAllocExtended(cxt, strlen(host) + 1,
+											MCXT_ALLOC_NO_OOM);
+		if (result != NULL)
+		{
+			char	   *c;
+
+			strcpy(result, host);
+			for (c = result; *c; c++)
+				*c = pg_ascii_tolower((unsigned char) *c);
+		}
+	}
+	if (host != NULL)
+		curl_free(host);
+	curl_url_cleanup(h);
+	return result;
+}

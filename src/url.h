@@ -10,5 +10,6 @@
 #define SCRAPE_MAX_URL_LENGTH 8192
 
 extern char *ScrapeNormalizeUrl(const char *url);
+extern char *ScrapeUrlHost(const char *url, MemoryContext cxt);
 
 #endif							/* SCRAPE_URL_H */

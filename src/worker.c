@@ -6,18 +6,23 @@
  * slot of the shared worker table.  Its loop:
  *
  *	 1. a queue pass, one short transaction doing what is due: write the
- *		results of finished transfers (in batches), heartbeat the jobs it
- *		holds, claim pages for its free transfer slots;
- *	 2. after COMMIT, start the claimed transfers and drop the ones whose
- *		job was cancelled or taken away;
+ *		results of finished transfers (in batches), record alerts, heartbeat
+ *		the jobs it holds, claim pages for its free transfer slots;
+ *	 2. after COMMIT, drop the transfers whose job was cancelled or taken
+ *		away, and dispatch the claimed pages: each host admits them (per-host
+ *		connection limit and delay, circuit breaker: see breaker.c), defers
+ *		them (open circuit: the page goes back to the queue, the attempt not
+ *		counted) or makes them wait;
  *	 3. wait on the latch, curl's sockets and the next deadline (result
- *		flush, heartbeat); let curl run; collect finished transfers.
+ *		flush, heartbeat, a host's delay, a retry coming due); let curl run;
+ *		collect finished transfers.
  *
  * No transaction is open while pages download, so the slowest transfer never
  * holds a commit back, and the heartbeat deadline is part of every wait, so
  * jobs are kept alive while one slow body still streams.  An idle worker
  * waits on its latch alone: submits wake it at COMMIT and it issues no
- * query until then, but for a safety sweep every SAFETY_SWEEP_MS.
+ * query until then, but for a retry coming due and a safety sweep every
+ * SAFETY_SWEEP_MS.
  *
  * A worker owns the pages it claimed through its token (claimed_by) and
  * the job lease they were claimed under; every write is checked against
@@ -42,8 +47,10 @@
 
 #include "fetcher.h"
 #include "guc.h"
+#include "breaker.h"
 #include "queue.h"
 #include "shmem.h"
+#include "url.h"
 #include "worker.h"
 
 /* Longest a finished result waits for more before it is written. */
@@ -52,6 +59,8 @@
 #define MAX_UNWRITTEN_BYTES (64 * 1024 * 1024)
 /* An idle worker looks for work this often even if nobody woke it. */
 #define SAFETY_SWEEP_MS (5 * 60 * 1000)
+/* Circuit-opened alerts kept until the next queue pass writes them. */
+#define MAX_PENDING_ALERTS 32
 
 typedef struct HeldJob
 {
@@ -59,21 +68,35 @@ typedef struct HeldJob
 	int64		lease;
 } HeldJob;
 
+typedef struct PendingAlert
+{
+	char		host[SCRAPE_HOST_LEN];
+	int			failures;
+} PendingAlert;
+
 static int	MySlotNo = -1;
 static uint64 MyToken = 0;
 
 static MemoryContext TransferContext = NULL;	/* parent of each transfer's */
 static MemoryContext PassContext = NULL;	/* reset after each queue pass */
 
-static dlist_head inflight = DLIST_STATIC_INIT(inflight);
-static dlist_head unwritten = DLIST_STATIC_INIT(unwritten);
+/* a transfer is in exactly one of these, by its worker_node */
+static dlist_head ready = DLIST_STATIC_INIT(ready); /* claimed, not started */
+static dlist_head inflight = DLIST_STATIC_INIT(inflight);	/* in libcurl */
+static dlist_head unwritten = DLIST_STATIC_INIT(unwritten);	/* finished */
+static int	n_ready = 0;
 static int	n_inflight = 0;
 static int	n_unwritten = 0;
 static size_t unwritten_bytes = 0;
 
+static PendingAlert pending_alerts[MAX_PENDING_ALERTS];
+static int	n_pending_alerts = 0;
+
 static TimestampTz first_unwritten_at = 0;
 static TimestampTz last_heartbeat_at = 0;
 static TimestampTz last_claim_at = 0;
+static TimestampTz next_due_at = 0; /* a retry or deferral comes due */
+static TimestampTz ready_recheck_at = 0;	/* a waiting page may start */
 static bool more_work = true;	/* look for work at start */
 static bool check_jobs = false; /* a cancel happened: re-check held jobs */
 static uint64 seen_work_gen = 0;
@@ -127,6 +150,9 @@ DetachSlot(int code, Datum arg)
 {
 	ScrapeWorkerSlot *slot = &ScrapeState->slots[MySlotNo];
 
+	/* give back the host connections our transfers held */
+	HostForgetWorker(MySlotNo);
+
 	LWLockAcquire(ScrapeState->lock, LW_EXCLUSIVE);
 	if (slot->pid == MyProcPid)
 		memset(slot, 0, sizeof(ScrapeWorkerSlot));
@@ -168,11 +194,11 @@ AttachSlot(int slotno)
 static int
 CollectHeldJobs(HeldJob *jobs, int max)
 {
-	dlist_head *lists[2] = {&inflight, &unwritten};
+	dlist_head *lists[3] = {&ready, &inflight, &unwritten};
 	int			n = 0;
 	int			l;
 
-	for (l = 0; l < 2; l++)
+	for (l = 0; l < 3; l++)
 	{
 		dlist_iter	it;
 
@@ -202,12 +228,42 @@ FreeTransfer(ScrapeTransfer *t)
 	MemoryContextDelete(t->cxt);
 }
 
-/* Drop every transfer (running or finished) of the given jobs. */
+/* Tell the host table a transfer it admitted has ended. */
+static void
+ReleaseHost(ScrapeTransfer *t, bool retryable_failure)
+{
+	int			failures;
+
+	if (!t->admitted)
+		return;
+	t->admitted = false;
+	if (HostRelease(t->host, MySlotNo, t->is_probe, retryable_failure,
+					&failures) &&
+		n_pending_alerts < MAX_PENDING_ALERTS)
+	{
+		PendingAlert *a = &pending_alerts[n_pending_alerts++];
+
+		strlcpy(a->host, t->host, sizeof(a->host));
+		a->failures = failures;
+	}
+}
+
+static bool
+JobIsLost(const int64 *lost, int nlost, int64 job_id)
+{
+	int			i;
+
+	for (i = 0; i < nlost; i++)
+		if (lost[i] == job_id)
+			return true;
+	return false;
+}
+
+/* Drop every transfer, waiting or running, of the given jobs. */
 static void
 DropLostJobs(const int64 *lost, int nlost)
 {
 	dlist_mutable_iter it;
-	int			i;
 
 	if (nlost == 0)
 		return;
@@ -215,19 +271,39 @@ DropLostJobs(const int64 *lost, int nlost)
 	{
 		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
 
-		for (i = 0; i < nlost; i++)
-			if (lost[i] == t->page.job_id)
-				break;
-		if (i == nlost)
+		if (!JobIsLost(lost, nlost, t->page.job_id))
 			continue;
 		dlist_delete(&t->worker_node);
 		n_inflight--;
 		FetcherAbort(t);
+		ReleaseHost(t, false);
+		FreeTransfer(t);
+	}
+	dlist_foreach_modify(it, &ready)
+	{
+		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
+
+		if (!JobIsLost(lost, nlost, t->page.job_id))
+			continue;
+		dlist_delete(&t->worker_node);
+		n_ready--;
 		FreeTransfer(t);
 	}
 }
 
-/* Write (in batches) the results waiting; returns how many were taken. */
+/* Queue a finished transfer's result for the next write. */
+static void
+AddUnwritten(ScrapeTransfer *t)
+{
+	if (n_unwritten == 0)
+		first_unwritten_at = GetCurrentTimestamp();
+	dlist_push_tail(&unwritten, &t->worker_node);
+	n_unwritten++;
+	if (t->result.body != NULL)
+		unwritten_bytes += VARSIZE_ANY(t->result.body);
+}
+
+/* Write (in batches) the results waiting. */
 static void
 WriteResults(void)
 {
@@ -254,6 +330,71 @@ WriteResults(void)
 	first_unwritten_at = 0;
 }
 
+/* Record the circuits our transfers opened since the last pass. */
+static void
+WriteAlerts(void)
+{
+	int			i;
+
+	for (i = 0; i < n_pending_alerts; i++)
+	{
+		PendingAlert *a = &pending_alerts[i];
+
+		QueueRecordHostAlert("circuit_opened", a->host,
+							 psprintf("circuit opened for host %s after %d consecutive failures",
+									  a->host, a->failures),
+							 psprintf("{\"consecutive_failures\": %d, \"cooldown_ms\": %d}",
+									  a->failures, scrape_breaker_cooldown_ms));
+	}
+	n_pending_alerts = 0;
+}
+
+/* Heartbeat the jobs held; returns the ones lost, in PassContext. */
+static int
+Heartbeat(int64 **lost)
+{
+	int			max = n_ready + n_inflight + n_unwritten;
+	HeldJob    *jobs = palloc(sizeof(HeldJob) * Max(max, 1));
+	int64	   *ids = palloc(sizeof(int64) * Max(max, 1));
+	int64	   *leases = palloc(sizeof(int64) * Max(max, 1));
+	int			n = CollectHeldJobs(jobs, max);
+	int			nlost = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		ids[i] = jobs[i].job_id;
+		leases[i] = jobs[i].lease;
+	}
+	*lost = MemoryContextAlloc(PassContext, sizeof(int64) * Max(n, 1));
+	if (n > 0)
+		nlost = QueueHeartbeat(ids, leases, n, *lost);
+	last_heartbeat_at = GetCurrentTimestamp();
+	check_jobs = false;
+	return nlost;
+}
+
+/* Claim pages for the free slots into *claimed; note whether more wait. */
+static void
+Claim(dlist_head *claimed)
+{
+	int			limit = Min(scrape_max_connections_per_worker - n_inflight - n_ready,
+							scrape_batch_size);
+	dlist_iter	it;
+
+	if (QueueClaim(MyToken, limit, TransferContext, claimed) < limit)
+		more_work = false;
+	last_claim_at = GetCurrentTimestamp();
+	stat_claims++;
+
+	dlist_foreach(it, claimed)
+	{
+		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
+
+		t->host = ScrapeUrlHost(t->page.url, t->cxt);
+	}
+}
+
 /*
  * One short transaction doing whatever is due.  Transfers claimed in it are
  * started only after COMMIT, so no page is fetched for a claim that could
@@ -265,7 +406,6 @@ QueuePass(bool flush, bool claim, bool beat)
 	dlist_head	claimed = DLIST_STATIC_INIT(claimed);
 	int64	   *lost = NULL;
 	int			nlost = 0;
-	int			limit = 0;
 	dlist_mutable_iter it;
 
 	UpdateSlot(SCRAPE_WORKER_WRITING);
@@ -291,37 +431,14 @@ QueuePass(bool flush, bool claim, bool beat)
 
 	if (flush)
 		WriteResults();
-
+	if (n_pending_alerts > 0)
+		WriteAlerts();
 	if (beat)
-	{
-		int			max = n_inflight + n_unwritten;
-		HeldJob    *jobs = palloc(sizeof(HeldJob) * Max(max, 1));
-		int64	   *ids = palloc(sizeof(int64) * Max(max, 1));
-		int64	   *leases = palloc(sizeof(int64) * Max(max, 1));
-		int			n = CollectHeldJobs(jobs, max);
-		int			i;
-
-		for (i = 0; i < n; i++)
-		{
-			ids[i] = jobs[i].job_id;
-			leases[i] = jobs[i].lease;
-		}
-		lost = MemoryContextAlloc(PassContext, sizeof(int64) * Max(n, 1));
-		if (n > 0)
-			nlost = QueueHeartbeat(ids, leases, n, lost);
-		last_heartbeat_at = GetCurrentTimestamp();
-		check_jobs = false;
-	}
-
+		nlost = Heartbeat(&lost);
 	if (claim)
-	{
-		limit = Min(scrape_max_connections_per_worker - n_inflight,
-					scrape_batch_size);
-		if (QueueClaim(MyToken, limit, TransferContext, &claimed) < limit)
-			more_work = false;
-		last_claim_at = GetCurrentTimestamp();
-		stat_claims++;
-	}
+		Claim(&claimed);
+	if (flush || claim)
+		next_due_at = QueueNextDue();
 
 	SPI_finish();
 	PopActiveSnapshot();
@@ -336,15 +453,76 @@ QueuePass(bool flush, bool claim, bool beat)
 		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
 
 		dlist_delete(&t->worker_node);
-		dlist_push_tail(&inflight, &t->worker_node);
-		n_inflight++;
-		FetcherStart(t);
+		dlist_push_tail(&ready, &t->worker_node);
+		n_ready++;
 	}
-	if (claim && !dlist_is_empty(&inflight) && last_heartbeat_at == 0)
+	if (claim && n_ready > 0 && n_inflight == 0)
 		last_heartbeat_at = GetCurrentTimestamp();
 
 	MemoryContextSwitchTo(TopMemoryContext);
 	MemoryContextReset(PassContext);
+}
+
+/* Make t a result that sends its page back to the queue, unfetched. */
+static void
+DeferTransfer(ScrapeTransfer *t, TimestampTz until, TimestampTz now)
+{
+	ScrapeResult *r = &t->result;
+
+	r->ok = false;
+	r->retryable = false;
+	r->retry_after_ms = -1;
+	r->defer_ms = (int) Min(MsUntil(until, 0, now), 24L * 3600 * 1000);
+	r->error_class = "circuit_open";
+	r->error = MemoryContextStrdup(t->cxt, "deferred: the host's circuit is open");
+	t->finished = true;
+	AddUnwritten(t);
+}
+
+/*
+ * Start the claimed pages their hosts admit now; defer those whose circuit
+ * is open; leave the others waiting, noting when to look again.
+ */
+static void
+DispatchReady(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	dlist_mutable_iter it;
+
+	ready_recheck_at = 0;
+	dlist_foreach_modify(it, &ready)
+	{
+		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
+		int			max_conn = t->page.per_host_max_connections > 0 ?
+			t->page.per_host_max_connections : scrape_per_host_max_connections;
+		int			delay = t->page.per_host_delay_ms >= 0 ?
+			t->page.per_host_delay_ms : scrape_per_host_delay_ms;
+		HostDecision d = HOST_ADMIT;
+		TimestampTz until = 0;
+		bool		probe = false;
+
+		if (t->host != NULL)
+			d = HostAdmit(t->host, max_conn, delay, MySlotNo, &until, &probe);
+
+		if (d == HOST_WAIT)
+		{
+			if (ready_recheck_at == 0 || until < ready_recheck_at)
+				ready_recheck_at = until;
+			continue;
+		}
+		dlist_delete(&t->worker_node);
+		n_ready--;
+		if (d == HOST_DEFER)
+		{
+			DeferTransfer(t, until, now);
+			continue;
+		}
+		t->admitted = (t->host != NULL);
+		t->is_probe = probe;
+		dlist_push_tail(&inflight, &t->worker_node);
+		n_inflight++;
+		FetcherStart(t);
+	}
 }
 
 /* Note wake-ups sent through shared memory since we last looked. */
@@ -364,6 +542,11 @@ NoteWakeups(TimestampTz now)
 		seen_cancel_gen = gen;
 		check_jobs = true;
 	}
+	if (next_due_at != 0 && now >= next_due_at)
+	{
+		next_due_at = 0;
+		more_work = true;
+	}
 	if (MsUntil(last_claim_at, SAFETY_SWEEP_MS, now) == 0)
 		more_work = true;
 }
@@ -378,14 +561,35 @@ TakeFinished(void)
 	{
 		dlist_delete(&t->worker_node);
 		n_inflight--;
-		if (n_unwritten == 0)
-			first_unwritten_at = GetCurrentTimestamp();
-		dlist_push_tail(&unwritten, &t->worker_node);
-		n_unwritten++;
-		if (t->result.body != NULL)
-			unwritten_bytes += VARSIZE_ANY(t->result.body);
+		ReleaseHost(t, t->result.retryable);
+		AddUnwritten(t);
 		stat_pages++;
 	}
+}
+
+/* How long the wait may last before something is due. */
+static long
+NextTimeout(TimestampTz now, int free_slots)
+{
+	long		timeout = -1;
+
+	if (n_unwritten > 0)
+		timeout = MinTimeout(timeout, MsUntil(first_unwritten_at,
+											  FLUSH_DELAY_MS, now));
+	if (n_inflight > 0 || n_ready > 0 || n_unwritten > 0)
+		timeout = MinTimeout(timeout, MsUntil(last_heartbeat_at,
+											  scrape_heartbeat_interval_ms,
+											  now));
+	if (ready_recheck_at != 0)
+		timeout = MinTimeout(timeout, MsUntil(ready_recheck_at, 0, now));
+	if (next_due_at != 0)
+		timeout = MinTimeout(timeout, MsUntil(next_due_at, 0, now));
+	if (more_work && free_slots > 0 && n_inflight == 0 && n_ready == 0)
+		timeout = MinTimeout(timeout, MsUntil(last_claim_at,
+											  scrape_batch_delay_ms, now));
+	if (n_pending_alerts > 0)
+		timeout = 0;
+	return MinTimeout(timeout, MsUntil(last_claim_at, SAFETY_SWEEP_MS, now));
 }
 
 /* Decide what is due, do it, then wait for the next event or deadline. */
@@ -400,7 +604,6 @@ WorkerLoop(void)
 		bool		claim;
 		bool		beat;
 		int			free_slots;
-		long		timeout = -1;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -411,8 +614,8 @@ WorkerLoop(void)
 
 		now = GetCurrentTimestamp();
 		NoteWakeups(now);
-		holding = n_inflight > 0 || n_unwritten > 0;
-		free_slots = scrape_max_connections_per_worker - n_inflight;
+		holding = n_inflight > 0 || n_ready > 0 || n_unwritten > 0;
+		free_slots = scrape_max_connections_per_worker - n_inflight - n_ready;
 
 		flush = n_unwritten > 0 &&
 			(n_unwritten >= scrape_batch_size ||
@@ -421,7 +624,8 @@ WorkerLoop(void)
 			 MsUntil(first_unwritten_at, FLUSH_DELAY_MS, now) == 0);
 		/* refill in bulk rather than one page per transaction */
 		claim = more_work && free_slots > 0 &&
-			(n_inflight == 0 || flush ||
+			MsUntil(last_claim_at, scrape_batch_delay_ms, now) == 0 &&
+			(n_inflight + n_ready == 0 || flush ||
 			 free_slots >= Max(1, scrape_max_connections_per_worker / 4));
 		beat = holding &&
 			(check_jobs ||
@@ -429,26 +633,15 @@ WorkerLoop(void)
 		if (!holding)
 			check_jobs = false;
 
-		if (flush || claim || beat)
-		{
+		if (flush || claim || beat || n_pending_alerts > 0)
 			QueuePass(flush, claim, beat);
-			now = GetCurrentTimestamp();
-		}
+		if (n_ready > 0)
+			DispatchReady();
 
-		if (n_unwritten > 0)
-			timeout = MinTimeout(timeout, MsUntil(first_unwritten_at,
-												  FLUSH_DELAY_MS, now));
-		if (n_inflight > 0 || n_unwritten > 0)
-			timeout = MinTimeout(timeout, MsUntil(last_heartbeat_at,
-												  scrape_heartbeat_interval_ms,
-												  now));
-		if (more_work && free_slots > 0 && n_inflight == 0)
-			timeout = 0;
-		timeout = MinTimeout(timeout, MsUntil(last_claim_at, SAFETY_SWEEP_MS,
-											  now));
-
+		now = GetCurrentTimestamp();
+		free_slots = scrape_max_connections_per_worker - n_inflight - n_ready;
 		UpdateSlot(n_inflight > 0 ? SCRAPE_WORKER_FETCHING : SCRAPE_WORKER_IDLE);
-		FetcherWait(timeout);
+		FetcherWait(NextTimeout(now, free_slots));
 		TakeFinished();
 	}
 }

@@ -98,6 +98,11 @@ class State:
     lock = threading.Lock()
     hits = {}
     bombs = {}
+    inflight = {}   # /slow?track=K: requests of K being served now
+    max_inflight = {}   # ... and the most seen at once
+    last_arrival = {}   # ... when the last one arrived (monotonic seconds)
+    min_gap = {}    # ... and the shortest gap between two arrivals
+    healthy = set()  # /flaky?key=K answers 200 once K is in here
 
     @classmethod
     def gzip_bomb(cls, mb):
@@ -210,8 +215,54 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def route_slow(self):
         ms = self.int_param("ms", 1000, hi=3600 * 1000)
-        time.sleep(ms / 1000.0)
+        key = self.query.get("track", [None])[0]
+        if key is not None:  # count concurrent requests of this key
+            now = time.monotonic()
+            with State.lock:
+                State.inflight[key] = State.inflight.get(key, 0) + 1
+                State.max_inflight[key] = max(State.max_inflight.get(key, 0),
+                                              State.inflight[key])
+                if key in State.last_arrival:
+                    gap = now - State.last_arrival[key]
+                    State.min_gap[key] = min(State.min_gap.get(key, gap), gap)
+                State.last_arrival[key] = now
+        try:
+            time.sleep(ms / 1000.0)
+        finally:
+            if key is not None:
+                with State.lock:
+                    State.inflight[key] -= 1
         self.send_body(200, page("slow", "slow response after %d ms" % ms))
+
+    def route_concurrency(self):
+        # the most /slow?track=K requests served at once, and the shortest
+        # gap between two of their arrivals (ms; -1 with fewer than two)
+        key = self.query.get("key", [""])[0]
+        with State.lock:
+            count = State.max_inflight.get(key, 0)
+            gap = State.min_gap.get(key)
+        self.send_text(200, "max %d\nmin_gap_ms %d\n"
+                       % (count, -1 if gap is None else int(gap * 1000)))
+
+    def route_flaky(self):
+        # 503 until /flaky-set?key=K&ok=1, then 200
+        key = self.query.get("key", [""])[0]
+        with State.lock:
+            ok = key in State.healthy
+        if ok:
+            self.send_body(200, page("flaky", "flaky %s is up" % key))
+        else:
+            self.send_body(503, b"flaky " + key.encode() + b" is down")
+
+    def route_flaky_set(self):
+        key = self.query.get("key", [""])[0]
+        ok = self.query.get("ok", ["1"])[0] == "1"
+        with State.lock:
+            if ok:
+                State.healthy.add(key)
+            else:
+                State.healthy.discard(key)
+        self.send_text(200, "flaky %s %s\n" % (key, "up" if ok else "down"))
 
     def route_drip(self):
         chunks = self.int_param("chunks", 10, hi=1 << 20)
@@ -300,6 +351,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         time.sleep(0.05)  # let the partial body leave before the RST
         self.rst_close()
 
+    def route_partial(self):
+        # announce 100000 bytes, send 1000, then close cleanly (FIN, no RST)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        self.wfile.write(b"a" * 1000)
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
     def route_gzip(self):
         self.send_body(200, GZIP_PAGE, headers=[("Content-Encoding", "gzip")])
 
@@ -360,6 +425,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 EXACT_ROUTES = {
     "/echo-headers": Handler.route_echo_headers,
+    "/partial": Handler.route_partial,
+    "/concurrency": Handler.route_concurrency,
+    "/flaky": Handler.route_flaky, "/flaky-set": Handler.route_flaky_set,
     "/ok": Handler.route_ok, "/slow": Handler.route_slow, "/drip": Handler.route_drip,
     "/redirect-loop": Handler.route_redirect_loop, "/redirect-to": Handler.route_redirect_to,
     "/big": Handler.route_big, "/big-nolength": Handler.route_big_nolength,
@@ -395,29 +463,42 @@ class Server(http.server.ThreadingHTTPServer):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--host", action="append",
+                    help="address to listen on (repeatable; default 127.0.0.1). "
+                         "All addresses share the port picked for the first.")
     ap.add_argument("--root", default=DEFAULT_ROOT)
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
+    hosts = args.host or ["127.0.0.1"]
 
-    try:
-        server = Server((args.host, args.port), Handler)
-    except OSError as exc:
-        print("fault_server: cannot bind %s:%d: %s" % (args.host, args.port, exc), file=sys.stderr)
-        return 1
-    server.root, server.verbose = args.root, args.verbose
+    servers = []
+    port = args.port
+    for host in hosts:
+        try:
+            server = Server((host, port), Handler)
+        except OSError as exc:
+            print("fault_server: cannot bind %s:%d: %s" % (host, port, exc), file=sys.stderr)
+            return 1
+        server.root, server.verbose = args.root, args.verbose
+        port = server.server_address[1]  # --port 0: the others reuse the one picked
+        servers.append(server)
 
     # Block SIGINT/SIGTERM before any thread starts (threads inherit the mask) and
-    # wait for them synchronously here; serving happens in a background thread.
+    # wait for them synchronously here; serving happens in background threads.
     signals = {signal.SIGINT, signal.SIGTERM}
     signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-    serve = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
-    serve.start()
-    print("listening on %s:%d" % (args.host, server.server_address[1]), flush=True)
+    threads = [threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.1})
+               for s in servers]
+    for t in threads:
+        t.start()
+    print("listening on %s:%d" % (hosts[0], port), flush=True)
     signal.sigwait(signals)
-    server.shutdown()  # stops serve_forever; daemon request threads are abandoned
-    serve.join()
-    server.server_close()
+    for server in servers:
+        server.shutdown()  # stops serve_forever; daemon request threads are abandoned
+    for t in threads:
+        t.join()
+    for server in servers:
+        server.server_close()
     return 0
 
 

@@ -1,0 +1,120 @@
+-- The queue functions the workers call, driven by hand (no workers run in
+-- this database): claims, retries with backoff, fencing, stuck recovery,
+-- dead letters and requeue.
+-- Expects the test cluster's settings (test/cluster.conf): retry_base_delay
+-- 200ms, retry_max_delay 3s, stuck_timeout 4s.  Jobs here get two attempts
+-- through the max_attempts option.
+SHOW scrape_jobs.retry_base_delay;
+SHOW scrape_jobs.retry_max_delay;
+SHOW scrape_jobs.stuck_timeout;
+DELETE FROM background_jobs;    -- start from an empty queue
+
+-- a worker-shaped helper: write one result for a claimed page
+CREATE FUNCTION pg_temp.result(worker bigint, page bigint, lease bigint,
+                               ok boolean, http integer, class text,
+                               retryable boolean, retry_after integer DEFAULT NULL)
+RETURNS integer LANGUAGE sql AS $$
+    SELECT _scrape_record_results(worker, ARRAY[page], ARRAY[lease], ARRAY[ok],
+        ARRAY[http], ARRAY['text/html'], ARRAY['http://r.example/'],
+        ARRAY[CASE WHEN ok THEN 'body' END], ARRAY[4::bigint], ARRAY[1.5::float8],
+        ARRAY[class], ARRAY[CASE WHEN class IS NOT NULL THEN 'boom' END],
+        ARRAY[retryable], ARRAY[retry_after], ARRAY[NULL::integer])
+$$;
+
+SELECT scrape_submit('http://r.example/', options => '{"max_attempts": 2}') AS sid \gset
+SELECT * FROM _scrape_claim(101, 1) \gset c_
+SELECT :c_attempt AS attempt, :c_lease AS lease;
+SELECT status, current_stage, attempts FROM background_jobs WHERE id = :c_job_id;
+
+-- a claim is fenced: another worker, or an old lease, writes nothing
+SELECT pg_temp.result(202, :c_page_id, :c_lease, true, 200, NULL, false) AS other_worker;
+SELECT pg_temp.result(101, :c_page_id, :c_lease - 1, true, 200, NULL, false) AS old_lease;
+
+-- a retryable failure: back to pending after a backoff in [100ms, 200ms]
+SELECT pg_temp.result(101, :c_page_id, :c_lease, false, 503, 'http_5xx', true) AS accepted;
+SELECT status, attempts, claimed_by,
+       not_before - now() BETWEEN interval '100 ms' AND interval '200 ms' AS backoff_in_bounds
+  FROM scraping_pages WHERE id = :c_page_id;
+SELECT attempt, error_class, retryable, outcome FROM scraping_page_attempts
+ WHERE page_id = :c_page_id;
+-- not due yet: nothing to claim
+SELECT count(*) AS claimable FROM _scrape_claim(101, 10);
+SELECT _scrape_next_due() > now() AS next_due_known;
+
+-- due: the second attempt fails too, the job is out of page attempts and,
+-- all its pages failed retryably, requeued with backoff (attempt 1 of 2)
+UPDATE scraping_pages SET not_before = now() - interval '1 s' WHERE id = :c_page_id;
+SELECT * FROM _scrape_claim(101, 1) \gset c_
+SELECT pg_temp.result(101, :c_page_id, :c_lease, false, 503, 'http_5xx', true) AS accepted;
+SELECT j.status, j.attempts, j.lease, s.status AS session_status, p.status AS page_status,
+       p.attempts AS page_attempts
+  FROM background_jobs j JOIN scraping_sessions s ON s.background_job_id = j.id
+  JOIN scraping_pages p ON p.session_id = s.id WHERE s.id = :sid;
+SELECT event, detail - 'delay_ms' - 'page_id' AS detail FROM job_history
+ WHERE session_id = :sid AND event IN ('retry_scheduled', 'dead_lettered') ORDER BY id;
+
+-- second run: two more failures and the job is dead
+UPDATE scraping_pages SET not_before = now() - interval '1 s' WHERE id = :c_page_id;
+SELECT * FROM _scrape_claim(101, 1) \gset c_
+SELECT pg_temp.result(101, :c_page_id, :c_lease, false, 429, 'http_4xx', true, 2500) AS accepted;
+SELECT (detail ->> 'delay_ms')::int AS retry_after_delay_ms FROM job_history
+ WHERE session_id = :sid AND event = 'retry_scheduled' ORDER BY id DESC LIMIT 1;
+UPDATE scraping_pages SET not_before = now() - interval '1 s' WHERE id = :c_page_id;
+SELECT * FROM _scrape_claim(101, 1) \gset c_
+SELECT pg_temp.result(101, :c_page_id, :c_lease, false, 503, 'http_5xx', true) AS accepted;
+SELECT status FROM background_jobs WHERE id = :c_job_id;
+SELECT reason, attempts, jsonb_array_length(errors) AS errors FROM dead_letter_jobs
+ WHERE job_id = :c_job_id;
+SELECT kind, message FROM alerts WHERE job_id = :c_job_id;
+SELECT scrape_wait(:sid, '10 ms');
+
+-- requeue: fresh attempts, back in the queue
+SELECT scrape_requeue_dead(:c_job_id);
+SELECT j.status, j.attempts, s.status AS session_status, p.status AS page_status,
+       p.attempts AS page_attempts, s.pages_failed
+  FROM background_jobs j JOIN scraping_sessions s ON s.background_job_id = j.id
+  JOIN scraping_pages p ON p.session_id = s.id WHERE s.id = :sid;
+SELECT count(*) AS listed FROM scrape_dead_letters WHERE job_id = :c_job_id;
+SELECT * FROM _scrape_claim(101, 1) \gset c_
+SELECT pg_temp.result(101, :c_page_id, :c_lease, true, 200, NULL, false) AS accepted;
+SELECT scrape_wait(:sid, '10 ms');
+
+-- a non-retryable failure fails at once
+SELECT scrape_submit('http://r.example/gone', options => '{"max_attempts": 2}') AS sid2 \gset
+SELECT * FROM _scrape_claim(101, 1) \gset c_
+SELECT pg_temp.result(101, :c_page_id, :c_lease, false, 404, 'http_4xx', false) AS accepted;
+SELECT status, attempts FROM scraping_pages WHERE id = :c_page_id;
+SELECT scrape_wait(:sid2, '10 ms');
+
+-- stuck detection: a page in flight and no heartbeat for stuck_timeout
+SELECT scrape_submit('http://r.example/stuck', options => '{"max_attempts": 2}') AS sid3 \gset
+SELECT * FROM _scrape_claim(101, 1) \gset c_
+SELECT scrape_detect_stuck() AS recovered_while_alive;
+UPDATE background_jobs SET last_heartbeat = now() - interval '5 s' WHERE id = :c_job_id;
+SELECT scrape_detect_stuck() AS recovered;
+SELECT scrape_detect_stuck() AS recovered_again;
+SELECT j.status, j.lease > :c_lease AS fenced, p.status AS page_status
+  FROM background_jobs j JOIN scraping_sessions s ON s.background_job_id = j.id
+  JOIN scraping_pages p ON p.session_id = s.id WHERE s.id = :sid3;
+SELECT pg_temp.result(101, :c_page_id, :c_lease, true, 200, NULL, false) AS late_result;
+SELECT kind FROM alerts WHERE job_id = :c_job_id;
+
+-- a worker that died: its pages go back, one attempt spent
+SELECT scrape_submit('http://r.example/orphan', options => '{"max_attempts": 2}') AS sid4 \gset
+SELECT * FROM _scrape_claim(303, 1) \gset c_
+SELECT _scrape_release_orphans(ARRAY[101::bigint]) AS released;
+SELECT status, attempts, claimed_by FROM scraping_pages WHERE id = :c_page_id;
+SELECT attempt, error_class, outcome FROM scraping_page_attempts WHERE page_id = :c_page_id;
+SELECT * FROM _scrape_claim(303, 1) \gset c_
+SELECT _scrape_release_orphans('{}') AS released;
+-- its second lost fetch spent the page's attempts: the page failed, and as
+-- it was the job's only page, the job was requeued for its second run
+SELECT event FROM job_history WHERE session_id = :sid4 ORDER BY id;
+SELECT j.status, j.attempts, p.status AS page_status, p.attempts AS page_attempts
+  FROM background_jobs j JOIN scraping_sessions s ON s.background_job_id = j.id
+  JOIN scraping_pages p ON p.session_id = s.id WHERE s.id = :sid4;
+
+-- requeueing what is not dead
+\set SHOW_CONTEXT never
+SELECT scrape_requeue_dead(:c_job_id);
+SELECT scrape_requeue_dead(-1);

@@ -1,0 +1,364 @@
+#!/usr/bin/env bash
+# Memory check of scrape_jobs: the integration suite under valgrind memcheck.
+#
+#   bash test/check-memory.sh                      # as root (or prefix sudo)
+#   SCRAPE_SKIP_APT=1 bash test/check-memory.sh    # machine already set up
+#
+# What it does:
+#   1. installs what it needs with apt-get (the packages of scripts/lib.sh,
+#      plus valgrind), unless SCRAPE_SKIP_APT=1; builds and installs the
+#      extension (like test/run.sh);
+#   2. creates a throw-away cluster in /tmp exactly as sj_start_cluster in
+#      scripts/lib.sh does (same initdb options, same postgresql.conf lines,
+#      test/cluster.conf, the same dead proxy variables in the server's
+#      environment), but starts the postmaster under valgrind instead of
+#      with pg_ctl:
+#        valgrind --quiet --trace-children=yes --track-origins=yes
+#                 --num-callers=30 --error-exitcode=0
+#                 --log-file=$TMP/vg.%p.log --suppressions=test/valgrind.supp
+#                 --fullpath-after=$ROOT/
+#                 /usr/lib/postgresql/15/bin/postgres -D $TMP/data
+#      as the postgres OS user.  Every process the postmaster forks (client
+#      backends, the scrape_jobs launcher and fetch workers, checkpointer,
+#      autovacuum, ...) runs under memcheck and writes its own vg.<pid>.log.
+#      --fullpath-after only changes how file names are printed: frames in
+#      our sources show as src/<file>.c:<line>, which is how they are told
+#      apart from PostgreSQL files of the same name (worker.c, launcher.c,
+#      shmem.c, guc.c);
+#   3. runs the integration tests (test/integration/*.sql) with pg_prove the
+#      way run_tap in test/run.sh does: CREATE EXTENSION scrape_jobs and
+#      pgtap, ALTER DATABASE postgres SET scrape_test.base_url to the local
+#      HTTP test server (test/server/fault_server.py), wait for the two fetch
+#      workers, then pg_prove --failures (plus --timer, to show how long each
+#      file took under valgrind);
+#   4. stops the server (pg_ctl stop -m fast, generous timeout), then scans
+#      every vg.*.log and prints each distinct valgrind error once, with its
+#      stack, the number of occurrences and the processes it happened in.
+#
+# Which tests: all of test/integration/*.sql by default; the whole run takes
+# about 10 minutes on a 2-core machine.  SCRAPE_VG_TESTS="01_single 04_charsets"
+# runs only those files (names without .sql).  Under valgrind every process
+# is 20-50 times slower, so tests that wait a fixed time may fail from
+# slowness alone (the script says when a test failed and why it may be
+# timing: read the pg_prove output).
+#
+# An error counts as OURS when any frame of its stacks (the error itself,
+# the block it touched, or where an uninitialised value came from) is in our
+# sources (src/*.c, scrape_jobs.so) or in libcurl, which only our code calls;
+# libxml2 and iconv frames count when our code is on the same stack (the
+# server also uses libxml2 for its xml type).  Everything else is reported as
+# PostgreSQL/other noise: test/valgrind.supp suppresses the known noise of a
+# PostgreSQL built without USE_VALGRIND, and only noise in PostgreSQL's own
+# code paths.  Leak checking is off (PostgreSQL frees by memory context and
+# process exit; leak reports would be noise).
+#
+# Exit status: 0 if no valgrind error is ours and every test passed; 1 if
+# valgrind found errors that are ours; 2 if there were none but tests
+# failed (or the server did not come up).  Set SCRAPE_VG_KEEP=1 to keep the
+# temporary directory (valgrind logs, server log); on a non-zero exit the
+# logs are kept anyway (the data directory is removed).
+set -euo pipefail
+source "$(dirname "$0")/../scripts/lib.sh"
+
+VG_STARTUP_TIMEOUT=${SCRAPE_VG_STARTUP_TIMEOUT:-300}   # seconds
+VG_STOP_TIMEOUT=${SCRAPE_VG_STOP_TIMEOUT:-300}         # seconds
+VG_PID=""          # the runuser process that runs valgrind
+T0=$SECONDS
+
+elapsed() { echo "$((SECONDS - T0))s"; }
+
+vg_install_deps() {
+    sj_install_deps
+    if [ "${SCRAPE_SKIP_APT:-0}" != 1 ]; then
+        log "installing valgrind"
+        $SUDO apt-get install -y -q --no-install-recommends valgrind >/dev/null
+    fi
+    command -v valgrind >/dev/null || { log "valgrind is not installed"; exit 2; }
+}
+
+# The cluster of sj_start_cluster (scripts/lib.sh), started under valgrind.
+vg_start_cluster() {
+    local extra_conf=$1
+    SJ_TMP=$(mktemp -d /tmp/scrape_jobs_vg.XXXXXX)
+    chmod 755 "$SJ_TMP"
+    [ "$(id -u)" -eq 0 ] && chown "$PG_OS_USER" "$SJ_TMP"
+    SJ_PORT=$(sj_free_port)
+    log "creating a throw-away cluster in $SJ_TMP (port $SJ_PORT)"
+    as_pg "$PGBIN/initdb" -D "$SJ_TMP/data" -U postgres -A trust -E UTF8 \
+        --locale=C.UTF-8 >"$SJ_TMP/initdb.log"
+    {
+        echo "# added by test/check-memory.sh (as scripts/lib.sh does)"
+        echo "port = $SJ_PORT"
+        echo "listen_addresses = ''"
+        echo "unix_socket_directories = '$SJ_TMP'"
+        echo "shared_preload_libraries = 'scrape_jobs'"
+        echo "max_worker_processes = 16"
+        echo "fsync = off"
+        echo "log_line_prefix = '%m [%p] %b '"
+        cat "$extra_conf"
+    } >>"$SJ_TMP/data/postgresql.conf"
+    export PGHOST=$SJ_TMP PGPORT=$SJ_PORT PGUSER=postgres PGDATABASE=postgres
+
+    log "starting the postmaster under valgrind (slow: up to ${VG_STARTUP_TIMEOUT}s)"
+    # Proxy variables point at a closed port, as in sj_start_cluster.
+    as_pg env http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 \
+        HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
+        ALL_PROXY=http://127.0.0.1:9 \
+        valgrind --quiet --trace-children=yes --track-origins=yes \
+            --num-callers=30 --error-exitcode=0 \
+            --log-file="$SJ_TMP/vg.%p.log" \
+            --suppressions="$ROOT/test/valgrind.supp" \
+            --fullpath-after="$ROOT/" \
+            "$PGBIN/postgres" -D "$SJ_TMP/data" \
+        >"$SJ_TMP/server.log" 2>&1 </dev/null &
+    VG_PID=$!
+
+    local i
+    for i in $(seq 1 "$VG_STARTUP_TIMEOUT"); do
+        if ! kill -0 "$VG_PID" 2>/dev/null; then
+            log "the postmaster exited during start-up:"
+            tail -n 40 "$SJ_TMP/server.log" >&2
+            return 1
+        fi
+        if "$PGBIN/pg_isready" -q -t 5 && "$PGBIN/psql" -XAtqc 'SELECT 1' >/dev/null 2>&1; then
+            log "server ready after ${i}s (total $(elapsed))"
+            return 0
+        fi
+        sleep 1
+    done
+    log "the server was not ready after ${VG_STARTUP_TIMEOUT}s"
+    return 1
+}
+
+# Wait (longer than sj_wait_workers does) until N fetch workers run.
+vg_wait_workers() {
+    local want=$1 n=0 i
+    for i in $(seq 1 "$VG_STARTUP_TIMEOUT"); do
+        n=$("$PGBIN/psql" -XAtq -c "SELECT count(*) FROM scrape_workers()" 2>/dev/null || echo 0)
+        if [ "$n" = "$want" ]; then
+            log "$want workers running after ${i}s (total $(elapsed))"
+            return 0
+        fi
+        sleep 1
+    done
+    log "only $n of $want workers started"
+    return 1
+}
+
+# run_tap of test/run.sh, with longer waits.
+vg_run_tap() {
+    sj_psql -c "SET client_min_messages = warning" \
+            -c "CREATE EXTENSION IF NOT EXISTS scrape_jobs" \
+            -c "CREATE EXTENSION IF NOT EXISTS pgtap" \
+            -c "ALTER DATABASE postgres SET scrape_test.base_url = '$SJ_HTTP_URL'"
+    vg_wait_workers 2
+    (cd "$ROOT" && pg_prove --failures --timer -d postgres "$@")
+}
+
+postmaster_pid() {
+    head -n 1 "$SJ_TMP/data/postmaster.pid" 2>/dev/null || true
+}
+
+# Stop the server and wait for every valgrind process to finish its log.
+vg_stop_cluster() {
+    [ -n "$VG_PID" ] || return 0
+    if [ -f "$SJ_TMP/data/postmaster.pid" ]; then
+        log "stopping the server (total $(elapsed))"
+        if ! as_pg "$PGBIN/pg_ctl" -D "$SJ_TMP/data" -m fast -w -s \
+                -t "$VG_STOP_TIMEOUT" stop; then
+            log "fast shutdown timed out; immediate shutdown"
+            as_pg "$PGBIN/pg_ctl" -D "$SJ_TMP/data" -m immediate -w -s -t 60 stop || true
+        fi
+    fi
+    local pm i
+    pm=$(postmaster_pid)
+    for i in $(seq 1 60); do
+        kill -0 "$VG_PID" 2>/dev/null || break
+        sleep 1
+    done
+    if kill -0 "$VG_PID" 2>/dev/null && [ -n "$pm" ]; then
+        log "the postmaster ($pm) is still running: SIGKILL"
+        kill -KILL "$pm" 2>/dev/null || true
+    fi
+    wait "$VG_PID" 2>/dev/null || true
+    VG_PID=""
+}
+
+vg_cleanup() {
+    local rc=$?
+    if [ -n "$SJ_HTTP_PID" ]; then
+        kill "$SJ_HTTP_PID" 2>/dev/null || true
+        wait "$SJ_HTTP_PID" 2>/dev/null || true
+        SJ_HTTP_PID=""
+    fi
+    vg_stop_cluster || true
+    if [ -n "$SJ_TMP" ] && [ -d "$SJ_TMP" ]; then
+        if [ "$rc" -ne 0 ] || [ "${SCRAPE_VG_KEEP:-0}" = 1 ]; then
+            rm -rf "$SJ_TMP/data"
+            log "valgrind logs and server log kept in $SJ_TMP"
+        else
+            rm -rf "$SJ_TMP"
+        fi
+    fi
+    return "$rc"
+}
+
+# Print every distinct valgrind error of the vg.*.log files in $1, ours
+# first; exit 1 if any is ours.  $2 is the server log (process types).
+vg_report() {
+    python3 - "$1" "$2" <<'PY'
+import collections, glob, os, re, sys
+
+logdir, server_log = sys.argv[1], sys.argv[2]
+
+# Frames of our code: src/<file>.c (paths are printed relative to the
+# source tree, see --fullpath-after) or the library itself.
+OURS = re.compile(r'\(src/[a-z_]+\.[ch]:\d+\)|scrape_jobs\.so')
+CURL = re.compile(r'libcurl[^ ]*\.so')
+LIBS = re.compile(r'libcurl|libxml2|gconv|iconv|libnghttp|libssl|libcrypto|libz\.|libbrotli|libzstd')
+
+# pid -> backend type, from log_line_prefix '%m [%p] %b '
+ptype = {}
+try:
+    with open(server_log, errors='replace') as f:
+        for line in f:
+            m = re.match(r'\S+ \S+ \S+ \[(\d+)\] (.+?) (LOG|WARNING|ERROR|FATAL|PANIC|DEBUG\d?|INFO|NOTICE|DETAIL|HINT|CONTEXT|STATEMENT):', line)
+            if m:
+                ptype.setdefault(m.group(1), m.group(2))
+except OSError:
+    pass
+
+def blocks(path):
+    """Yield (pid, [lines]) for each message block of a valgrind log."""
+    cur, pid = [], None
+    with open(path, errors='replace') as f:
+        for raw in f:
+            m = re.match(r'^==(\d+)== ?(.*)$', raw.rstrip('\n'))
+            if not m:
+                if raw.strip():
+                    yield (None, [raw.rstrip('\n')])
+                continue
+            pid, text = m.group(1), m.group(2)
+            if text.strip() == '':
+                if cur:
+                    yield (pid, cur)
+                cur = []
+            else:
+                cur.append(text)
+    if cur:
+        yield (pid, cur)
+
+FRAME = re.compile(r'^\s*(at|by) 0x[0-9A-F]+: (.*)$')
+
+errors = collections.OrderedDict()   # signature -> dict
+notes = collections.Counter()
+for path in sorted(glob.glob(os.path.join(logdir, 'vg.*.log'))):
+    for pid, lines in blocks(path):
+        if pid is None:
+            notes[lines[0]] += 1
+            continue
+        if lines and re.match(r'^Thread \d+', lines[0]):
+            thread, lines = lines[0], lines[1:]
+        if not lines:
+            continue
+        frames = [FRAME.match(l).group(2) for l in lines if FRAME.match(l)]
+        if not frames:
+            notes[lines[0]] += 1
+            continue
+        kind = lines[0].strip()
+        # the error's own stack: frames up to the first non-frame line
+        own = []
+        for l in lines[1:]:
+            fm = FRAME.match(l)
+            if not fm:
+                break
+            own.append(re.sub(r'^0x[0-9A-F]+: ', '', fm.group(2)))
+        sig = (re.sub(r'0x[0-9A-F]+', 'ADDR', re.sub(r'\d+ bytes', 'N bytes', kind)),
+               tuple(own[:12]),
+               tuple(re.sub(r'0x[0-9A-F]+', 'ADDR', re.sub(r'size \d+', 'size N', re.sub(r'\d+ bytes', 'N bytes', l)))
+                     for l in lines[1:] if not FRAME.match(l)))
+        text = '\n'.join(lines)
+        ours = bool(OURS.search(text)) or bool(CURL.search(text))
+        e = errors.setdefault(sig, {'kind': kind, 'lines': lines, 'ours': ours,
+                                    'count': 0, 'pids': collections.Counter()})
+        e['count'] += 1
+        e['pids'][pid] += 1
+
+def show(e, full):
+    pids = ', '.join('%s%s' % (p, ' (%s)' % ptype[p] if p in ptype else '')
+                     for p in list(e['pids'])[:6])
+    more = ' ...' if len(e['pids']) > 6 else ''
+    print('--- %s  [%d time(s), %d process(es): %s%s]'
+          % (e['kind'], e['count'], len(e['pids']), pids, more))
+    shown = 0
+    for l in e['lines'][1:]:
+        if FRAME.match(l):
+            if not full and shown >= 8:
+                continue
+            shown += 1
+        else:
+            shown = 0
+        print('    ' + l)
+    print()
+
+ours = [e for e in errors.values() if e['ours']]
+other = [e for e in errors.values() if not e['ours']]
+print('==> valgrind: %d log file(s), %d distinct error(s): %d ours '
+      '(src/*.c, libcurl, or libxml2/iconv under our code), %d PostgreSQL/other'
+      % (len(glob.glob(os.path.join(logdir, 'vg.*.log'))), len(errors),
+         len(ours), len(other)))
+if ours:
+    print('\n==> ERRORS IN OUR CODE (or in libraries our code called)\n')
+    for e in ours:
+        show(e, True)
+if other:
+    print('\n==> errors in PostgreSQL or other code (not ours; add a commented\n'
+          '    suppression to test/valgrind.supp if it is known noise)\n')
+    for e in other:
+        show(e, False)
+if notes:
+    print('==> valgrind notes (not errors):')
+    for n, c in notes.most_common(20):
+        print('    %5d x %s' % (c, n))
+sys.exit(1 if ours else 0)
+PY
+}
+
+vg_install_deps
+sj_build
+trap vg_cleanup EXIT
+vg_start_cluster "$ROOT/test/cluster.conf"
+sj_start_http
+
+tests=()
+if [ -n "${SCRAPE_VG_TESTS:-}" ]; then
+    for t in $SCRAPE_VG_TESTS; do
+        tests+=("$ROOT/test/integration/${t%.sql}.sql")
+    done
+else
+    tests=("$ROOT"/test/integration/*.sql)
+fi
+
+log "integration tests under valgrind: ${tests[*]##*/} (total $(elapsed))"
+tap_rc=0
+vg_run_tap "${tests[@]}" || tap_rc=$?
+log "integration tests done, pg_prove exit status $tap_rc (total $(elapsed))"
+
+kill "$SJ_HTTP_PID" 2>/dev/null || true
+wait "$SJ_HTTP_PID" 2>/dev/null || true
+SJ_HTTP_PID=""
+vg_stop_cluster
+log "server stopped (total $(elapsed)); scanning the valgrind logs"
+
+vg_rc=0
+vg_report "$SJ_TMP" "$SJ_TMP/server.log" || vg_rc=$?
+
+if [ "$vg_rc" -ne 0 ]; then
+    log "FAILED: valgrind found errors in our code (total $(elapsed))"
+    exit 1
+fi
+if [ "$tap_rc" -ne 0 ]; then
+    log "no valgrind error in our code, but integration tests failed under valgrind (total $(elapsed))"
+    exit 2
+fi
+log "OK: no valgrind error in our code, every test passed (total $(elapsed))"
