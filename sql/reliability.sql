@@ -32,9 +32,11 @@ SELECT pg_temp.result(101, :c_page_id, :c_lease - 1, true, 200, NULL, false) AS 
 
 -- a retryable failure: back to pending after a backoff in [100ms, 200ms]
 SELECT pg_temp.result(101, :c_page_id, :c_lease, false, 503, 'http_5xx', true) AS accepted;
-SELECT status, attempts, claimed_by,
-       not_before - now() BETWEEN interval '100 ms' AND interval '200 ms' AS backoff_in_bounds
-  FROM scraping_pages WHERE id = :c_page_id;
+SELECT p.status, p.attempts, p.claimed_by,
+       p.not_before - a.created_at BETWEEN interval '100 ms' AND interval '200 ms'
+           AS backoff_in_bounds
+  FROM scraping_pages p JOIN scraping_page_attempts a ON a.page_id = p.id
+ WHERE p.id = :c_page_id;
 SELECT attempt, error_class, retryable, outcome FROM scraping_page_attempts
  WHERE page_id = :c_page_id;
 -- not due yet: nothing to claim
