@@ -12,7 +12,7 @@ APT_PACKAGES=(
     postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
     libtap-parser-sourcehandler-pgtap-perl
     libcurl4-openssl-dev libxml2-dev
-    python3 make gcc curl ca-certificates cppcheck
+    python3 make gcc curl ca-certificates cppcheck postgresql-15-cron
 )
 
 SJ_TMP=""
@@ -79,13 +79,18 @@ sj_start_cluster() {
         echo "log_line_prefix = '%m [%p] %b '"
         cat "$extra_conf"
     } >>"$SJ_TMP/data/postgresql.conf"
-    # Proxy variables in the server's environment must be ignored by the
-    # fetcher: point them at a closed port, so any use of them fails.
+    sj_server_start
+    export PGHOST=$SJ_TMP PGPORT=$SJ_PORT PGUSER=postgres PGDATABASE=postgres
+}
+
+# Start the cluster's server (again).  Proxy variables in its environment
+# must be ignored by the fetcher: point them at a closed port, so any use of
+# them fails.
+sj_server_start() {
     as_pg env http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 \
         HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
         ALL_PROXY=http://127.0.0.1:9 \
         "$PGBIN/pg_ctl" -D "$SJ_TMP/data" -l "$SJ_TMP/server.log" -w -s start
-    export PGHOST=$SJ_TMP PGPORT=$SJ_PORT PGUSER=postgres PGDATABASE=postgres
 }
 
 # Start the HTTP test server on 127.0.0.1 (a free port); sets SJ_HTTP_URL.

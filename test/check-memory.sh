@@ -145,13 +145,15 @@ vg_wait_workers() {
     return 1
 }
 
-# run_tap of test/run.sh, with longer waits.
+# run_tap of test/run.sh, with longer waits.  (Called in an `||` list,
+# where set -e does not apply: every step checks its status.)
 vg_run_tap() {
     sj_psql -c "SET client_min_messages = warning" \
             -c "CREATE EXTENSION IF NOT EXISTS scrape_jobs" \
             -c "CREATE EXTENSION IF NOT EXISTS pgtap" \
-            -c "ALTER DATABASE postgres SET scrape_test.base_url = '$SJ_HTTP_URL'"
-    vg_wait_workers 2
+            -c "ALTER DATABASE postgres SET scrape_test.base_url = '$SJ_HTTP_URL'" \
+        || return 1
+    vg_wait_workers 2 || return 1
     (cd "$ROOT" && pg_prove --failures --timer -d postgres "$@")
 }
 
@@ -212,10 +214,52 @@ import collections, glob, os, re, sys
 logdir, server_log = sys.argv[1], sys.argv[2]
 
 # Frames of our code: src/<file>.c (paths are printed relative to the
-# source tree, see --fullpath-after) or the library itself.
-OURS = re.compile(r'\(src/[a-z_]+\.[ch]:\d+\)|scrape_jobs\.so')
-CURL = re.compile(r'libcurl[^ ]*\.so')
-LIBS = re.compile(r'libcurl|libxml2|gconv|iconv|libnghttp|libssl|libcrypto|libz\.|libbrotli|libzstd')
+# source tree, see --fullpath-after) or the library itself, when a frame
+# has no line information.
+def is_ours(frame):
+    return bool(re.search(r'\(src/[A-Za-z0-9_]+\.[ch]:\d+\)|scrape_jobs\.so\)', frame))
+
+def is_curl(frame):
+    return 'libcurl' in frame
+
+def is_pg(frame):
+    return '/bin/postgres)' in frame or (
+        re.search(r'\([A-Za-z0-9_]+\.c:\d+\)', frame) is not None
+        and not is_ours(frame) and 'libio/' not in frame)
+
+def fun(frame):
+    return re.sub(r'^0x[0-9A-F]+: ', '', frame).split(' ')[0]
+
+# PostgreSQL functions that only allocate or free memory: in an allocation
+# (or free) stack, the caller that matters is below them.
+ALLOC = re.compile(r'^(\?\?\?|palloc\w*|repalloc\w*|pfree|MemoryContext\w+|'
+                   r'pstrdup|pnstrdup|psprintf|pvsnprintf|\w*StringInfo\w*|'
+                   r'cstring_to_text\w*|text_to_cstring\w*)$')
+
+def stack_is_ours(frames, alloc_stack):
+    """Our code (or libcurl) near the top of a stack.  Library frames (libc,
+    libxml2, iconv, libcurl's dependencies) are looked through: our code
+    called them.  In the error's own stack, our code must come before more
+    than three PostgreSQL frames; deeper down, our code is merely where the
+    process started (every stack of a worker ends in ScrapeWorkerMain), not
+    the culprit.  In an allocation stack (where a block was allocated or
+    freed, where an uninitialised value was created), the allocator frames
+    at the top are skipped, then our code must be the caller or the
+    caller's caller."""
+    pg = 0
+    limit = 1 if alloc_stack else 3
+    top = alloc_stack
+    for f in frames:
+        if is_ours(f) or is_curl(f):
+            return True
+        if is_pg(f):
+            if top and ALLOC.match(fun(f)):
+                continue
+            top = False
+            pg += 1
+            if pg > limit:
+                return False
+    return False
 
 # pid -> backend type, from log_line_prefix '%m [%p] %b '
 ptype = {}
@@ -248,74 +292,86 @@ def blocks(path):
     if cur:
         yield (pid, cur)
 
-FRAME = re.compile(r'^\s*(at|by) 0x[0-9A-F]+: (.*)$')
+FRAME = re.compile(r'^\s*(at|by) (0x[0-9A-F]+: .*)$')
+
+def sections(lines):
+    """Split an error into (heading, [frames]) sections: the error itself,
+    then 'Address ... alloc'd/free'd', 'Uninitialised value was created'."""
+    out = []
+    for l in lines:
+        fm = FRAME.match(l)
+        if fm and out:
+            out[-1][1].append(fm.group(2))
+        elif not fm:
+            out.append((l.strip(), []))
+    return out
+
+def norm(s):
+    s = re.sub(r'0x[0-9A-F]+', 'ADDR', s)
+    s = re.sub(r'[\d,]+ bytes', 'N bytes', s)
+    return re.sub(r'size [\d,]+', 'size N', s)
 
 errors = collections.OrderedDict()   # signature -> dict
 notes = collections.Counter()
-for path in sorted(glob.glob(os.path.join(logdir, 'vg.*.log'))):
+logs = sorted(glob.glob(os.path.join(logdir, 'vg.*.log')))
+for path in logs:
     for pid, lines in blocks(path):
         if pid is None:
             notes[lines[0]] += 1
             continue
         if lines and re.match(r'^Thread \d+', lines[0]):
-            thread, lines = lines[0], lines[1:]
-        if not lines:
+            lines = lines[1:]
+        secs = sections(lines)
+        if not secs or not any(fr for _, fr in secs):
+            if lines:
+                notes[lines[0]] += 1
             continue
-        frames = [FRAME.match(l).group(2) for l in lines if FRAME.match(l)]
-        if not frames:
-            notes[lines[0]] += 1
-            continue
-        kind = lines[0].strip()
-        # the error's own stack: frames up to the first non-frame line
-        own = []
-        for l in lines[1:]:
-            fm = FRAME.match(l)
-            if not fm:
-                break
-            own.append(re.sub(r'^0x[0-9A-F]+: ', '', fm.group(2)))
-        sig = (re.sub(r'0x[0-9A-F]+', 'ADDR', re.sub(r'\d+ bytes', 'N bytes', kind)),
-               tuple(own[:12]),
-               tuple(re.sub(r'0x[0-9A-F]+', 'ADDR', re.sub(r'size \d+', 'size N', re.sub(r'\d+ bytes', 'N bytes', l)))
-                     for l in lines[1:] if not FRAME.match(l)))
-        text = '\n'.join(lines)
-        ours = bool(OURS.search(text)) or bool(CURL.search(text))
-        e = errors.setdefault(sig, {'kind': kind, 'lines': lines, 'ours': ours,
-                                    'count': 0, 'pids': collections.Counter()})
+        kind = secs[0][0]
+        main = secs[0][1]
+        ours = stack_is_ours(main, False) or any(
+            stack_is_ours(fr, True) for _, fr in secs[1:])
+        ours = ours or any(is_curl(f) for _, fr in secs for f in fr)
+        deep = not ours and any(is_ours(f) for _, fr in secs for f in fr)
+        sig = (norm(kind), tuple(fun(f) + '@' + f.split(': ', 1)[0] for f in main[:12]),
+               tuple(norm(h) for h, _ in secs[1:]),
+               tuple(tuple(fun(f) for f in fr[:6]) for _, fr in secs[1:]))
+        e = errors.setdefault(sig, {'kind': kind, 'secs': secs, 'ours': ours,
+                                    'deep': deep, 'count': 0,
+                                    'pids': collections.Counter()})
         e['count'] += 1
         e['pids'][pid] += 1
 
-def show(e, full):
+def show(e, maxframes):
     pids = ', '.join('%s%s' % (p, ' (%s)' % ptype[p] if p in ptype else '')
                      for p in list(e['pids'])[:6])
     more = ' ...' if len(e['pids']) > 6 else ''
-    print('--- %s  [%d time(s), %d process(es): %s%s]'
-          % (e['kind'], e['count'], len(e['pids']), pids, more))
-    shown = 0
-    for l in e['lines'][1:]:
-        if FRAME.match(l):
-            if not full and shown >= 8:
-                continue
-            shown += 1
-        else:
-            shown = 0
-        print('    ' + l)
+    print('--- %s%s  [%d time(s) in %d process(es): %s%s]'
+          % (e['kind'], '  (scrape_jobs further down the stack)' if e['deep'] else '',
+             e['count'], len(e['pids']), pids, more))
+    for i, (head, frames) in enumerate(e['secs']):
+        if i > 0:
+            print('     ' + head)
+        for j, f in enumerate(frames):
+            if j >= maxframes:
+                print('         ... (%d more frames)' % (len(frames) - j))
+                break
+            print('       %s %s' % ('at' if j == 0 else 'by', f))
     print()
 
 ours = [e for e in errors.values() if e['ours']]
 other = [e for e in errors.values() if not e['ours']]
 print('==> valgrind: %d log file(s), %d distinct error(s): %d ours '
-      '(src/*.c, libcurl, or libxml2/iconv under our code), %d PostgreSQL/other'
-      % (len(glob.glob(os.path.join(logdir, 'vg.*.log'))), len(errors),
-         len(ours), len(other)))
+      '(src/*.c, libcurl, or libxml2/iconv called by our code), %d PostgreSQL/other'
+      % (len(logs), len(errors), len(ours), len(other)))
 if ours:
     print('\n==> ERRORS IN OUR CODE (or in libraries our code called)\n')
     for e in ours:
-        show(e, True)
+        show(e, 30)
 if other:
-    print('\n==> errors in PostgreSQL or other code (not ours; add a commented\n'
-          '    suppression to test/valgrind.supp if it is known noise)\n')
+    print('\n==> errors in PostgreSQL or other code (not failing the check;\n'
+          '    see test/valgrind.supp before suppressing any of them)\n')
     for e in other:
-        show(e, False)
+        show(e, 10)
 if notes:
     print('==> valgrind notes (not errors):')
     for n, c in notes.most_common(20):

@@ -5,11 +5,15 @@
 #      database without workers, so job states are stable;
 #   2. pgTAP unit tests (test/tap/*.sql);
 #   3. integration tests (test/integration/*.sql, pgTAP): real workers
-#      against the local HTTP test server.
+#      against the local HTTP test server;
+#   4. crash tests (test/crash.sh): kill -9 of a worker and an immediate
+#      shutdown in the middle of a session;
+#   5. the library refuses to load outside shared_preload_libraries.
 # Installs what it needs with apt-get, starts and stops its own cluster and
 # HTTP server, and exits non-zero if anything failed.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/crash.sh"
 
 sj_install_deps
 sj_build
@@ -55,6 +59,7 @@ suite cppcheck run_cppcheck
 suite pg_regress run_regress
 suite pgtap run_tap "$ROOT"/test/tap/*.sql
 suite integration run_tap "$ROOT"/test/integration/*.sql
+suite crash run_crash
 
 # Loaded outside shared_preload_libraries, the library refuses with a clear
 # message (single-user mode on the stopped cluster, without the preload).
