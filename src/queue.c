@@ -304,7 +304,10 @@ QueueNextDue(void)
 {
 	bool		isnull;
 	Datum		d;
-	int			ret = SPI_execute_plan(next_due_plan, NULL, NULL, true, 1);
+	int			ret;
+
+	/* not read-only: it must see the results this transaction just wrote */
+	ret = SPI_execute_plan(next_due_plan, NULL, NULL, false, 1);
 
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "next due query failed: %s", SPI_result_code_string(ret));
