@@ -1351,9 +1351,9 @@ $$;
 
 -- The queue's health.  Definitions (README, "Metrics"):
 --   total/queued/processing/completed/failed_jobs: web_scraping jobs by
---     status (queued = pending);
---   throughput_per_minute: jobs that finished (completed or failed) in the
---     last 5 minutes, divided by 5;
+--     status (queued = pending; failed = failed or dead);
+--   throughput_per_minute: jobs that finished (completed, failed or dead)
+--     in the last 5 minutes, divided by 5;
 --   error_rate: failed / (completed + failed), over all finished jobs, 0..1;
 --   average_processing_time: mean of finished_at - started_at over finished
 --     jobs;
@@ -1373,12 +1373,12 @@ AS $$
                count(*) FILTER (WHERE status = 'pending') AS queued,
                count(*) FILTER (WHERE status = 'processing') AS processing,
                count(*) FILTER (WHERE status = 'completed') AS completed,
-               count(*) FILTER (WHERE status = 'failed') AS failed,
-               count(*) FILTER (WHERE status IN ('completed', 'failed')
+               count(*) FILTER (WHERE status IN ('failed', 'dead')) AS failed,
+               count(*) FILTER (WHERE status IN ('completed', 'failed', 'dead')
                                   AND finished_at >= now() - interval '5 minutes')
                    AS recent,
                avg(finished_at - started_at)
-                   FILTER (WHERE status IN ('completed', 'failed')) AS avg_time
+                   FILTER (WHERE status IN ('completed', 'failed', 'dead')) AS avg_time
           FROM @extschema@.background_jobs
          WHERE job_type = 'web_scraping'
     )
