@@ -13,6 +13,7 @@ OBJS = \
 	src/queue.o \
 	src/fetcher.o \
 	src/breaker.o \
+	src/ssrf.o \
 	src/charset.o \
 	src/url.o \
 	src/api.o
@@ -22,7 +23,7 @@ DATA = sql/scrape_jobs--0.1.0.sql
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out.  They run in
 # a database without workers, so job states in their output are stable.
-REGRESS = setup api_errors submit cancel metrics privileges reliability schema
+REGRESS = setup api_errors submit cancel metrics privileges reliability ssrf schema
 
 CURL_CONFIG ?= curl-config
 XML2_CONFIG ?= xml2-config

@@ -11,7 +11,7 @@ sj_install_deps
 sj_build
 trap sj_cleanup EXIT
 conf=$(mktemp)
-printf "scrape_jobs.database = 'postgres'\nscrape_jobs.workers = 2\n" >"$conf"
+printf "scrape_jobs.database = 'postgres'\nscrape_jobs.workers = 2\n# the bundled site is served on loopback, refused by default\nscrape_jobs.allowed_hosts = '127.0.0.1'\n" >"$conf"
 sj_start_cluster "$conf"
 rm -f "$conf"
 sj_start_http

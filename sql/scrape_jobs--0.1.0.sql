@@ -1411,6 +1411,14 @@ LANGUAGE C VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
+-- Would the fetcher connect to this address (for a URL with this host)?
+-- NULL if so, else the reason it is refused (README, "SSRF defences").
+CREATE FUNCTION @extschema@.scrape_check_address(address text, host text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'scrape_check_address'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
 /* ------------------------------------------------------------------------
  * Privileges: nothing for PUBLIC.  An administrator grants what an
  * application role needs (README, "Privileges").

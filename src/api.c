@@ -19,6 +19,7 @@
 
 #include "breaker.h"
 #include "shmem.h"
+#include "ssrf.h"
 #include "url.h"
 
 PG_FUNCTION_INFO_V1(scrape_check_url);
@@ -26,6 +27,7 @@ PG_FUNCTION_INFO_V1(scrape_wake);
 PG_FUNCTION_INFO_V1(scrape_wait);
 PG_FUNCTION_INFO_V1(scrape_workers);
 PG_FUNCTION_INFO_V1(scrape_circuit_breakers);
+PG_FUNCTION_INFO_V1(scrape_check_address);
 
 /* scrape_wait() re-reads the status at least this often. */
 #define WAIT_RECHECK_MS 5000
@@ -264,4 +266,25 @@ scrape_circuit_breakers(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * scrape_check_address(address, host): NULL if the fetcher may connect to
+ * the address (for a URL with that host), else why not.  The same rules the
+ * workers apply (ssrf.c), with this session's settings.
+ */
+Datum
+scrape_check_address(PG_FUNCTION_ARGS)
+{
+	char	   *ip = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *host = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	const char *why = SsrfCheckIpString(ip, host);
+
+	if (why != NULL && strcmp(why, "not an IP address") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid IP address \"%s\"", ip)));
+	if (why == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(why));
 }

@@ -17,6 +17,9 @@
  */
 #include "postgres.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/ipc.h"
@@ -27,6 +30,7 @@
 #include "charset.h"
 #include "fetcher.h"
 #include "guc.h"
+#include "ssrf.h"
 
 /*
  * Room for curl's sockets: at most one connection and one resolver socket
@@ -34,6 +38,8 @@
  * (at most 1024).  Idle cached connections are not watched.
  */
 #define MAX_SOCKETS 4096
+/* Response headers accepted for one page, redirects included. */
+#define SCRAPE_MAX_HEADER_BYTES (256 * 1024)
 #define MAX_EVENTS 64
 
 typedef struct SocketEntry
@@ -138,6 +144,110 @@ WriteCallback(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* The host of the URL being requested now (after redirects), lower-case. */
+static void
+CurrentHost(ScrapeTransfer *t, char *buf, size_t buflen)
+{
+	char	   *url = NULL;
+	char	   *host = NULL;
+	CURLU	   *h;
+
+	buf[0] = '\0';
+	if (curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK ||
+		url == NULL || (h = curl_url()) == NULL)
+		return;
+	if (curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL)
+	{
+		strlcpy(buf, host, buflen);
+		curl_free(host);
+	}
+	curl_url_cleanup(h);
+}
+
+/* Remember why an address was refused, for the page's error text. */
+static void
+NoteBlocked(ScrapeTransfer *t, const char *why, const char *ip)
+{
+	t->blocked = why;
+	strlcpy(t->blocked_ip, ip, sizeof(t->blocked_ip));
+}
+
+/*
+ * curl callback: open the socket of a connection attempt, unless the SSRF
+ * rules refuse the address.  Refusing here means not even a SYN reaches an
+ * internal address; curl then tries the host's next address, if any.
+ */
+static curl_socket_t
+OpenSocketCallback(void *clientp, curlsocktype purpose,
+				   struct curl_sockaddr *address)
+{
+	ScrapeTransfer *t = (ScrapeTransfer *) clientp;
+	char		host[256];
+	const char *why;
+
+	if (purpose != CURLSOCKTYPE_IPCXN)
+		return CURL_SOCKET_BAD;
+	CurrentHost(t, host, sizeof(host));
+	why = SsrfCheckSockaddr(&address->addr, host);
+	if (why != NULL)
+	{
+		char		ip[64] = "?";
+
+		if (address->family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *) &address->addr)->sin_addr,
+					  ip, sizeof(ip));
+		else if (address->family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &address->addr)->sin6_addr,
+					  ip, sizeof(ip));
+		NoteBlocked(t, why, ip);
+		return CURL_SOCKET_BAD;
+	}
+	return socket(address->family, address->socktype, address->protocol);
+}
+
+/*
+ * curl callback, before every request (the first, each redirect, and on a
+ * reused connection, where no socket is opened): check the address the
+ * connection actually goes to.
+ */
+static int
+PrereqCallback(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+			   int conn_primary_port, int conn_local_port)
+{
+	ScrapeTransfer *t = (ScrapeTransfer *) clientp;
+	char		host[256];
+	const char *why;
+
+	CurrentHost(t, host, sizeof(host));
+	why = SsrfCheckIpString(conn_primary_ip, host);
+	if (why != NULL)
+	{
+		NoteBlocked(t, why, conn_primary_ip);
+		return CURL_PREREQFUNC_ABORT;
+	}
+	return CURL_PREREQFUNC_OK;
+}
+
+/*
+ * curl callback: response header lines, counted against
+ * SCRAPE_MAX_HEADER_BYTES (for all responses of a redirect chain).
+ */
+static size_t
+HeaderCallback(char *buffer, size_t size, size_t nitems, void *userdata)
+{
+	ScrapeTransfer *t = (ScrapeTransfer *) userdata;
+	size_t		n = size * nitems;
+
+	t->header_bytes += n;
+	if (t->header_bytes > SCRAPE_MAX_HEADER_BYTES)
+	{
+		t->headers_too_large = true;
+		return 0;
+	}
+	return n;
+}
+
 static void
 FetcherShutdown(int code, Datum arg)
 {
@@ -233,6 +343,13 @@ FetcherStart(ScrapeTransfer *t)
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) t->max_body);
 	/* a database server must not pick up proxies from its environment */
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	/* SSRF: decide on the address actually connected to (ssrf.c) */
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, OpenSocketCallback);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, PrereqCallback);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, t);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, HeaderCallback);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
 
 	if (curl_multi_add_handle(multi, e) != CURLM_OK)
 	{
@@ -294,6 +411,10 @@ RebuildWaitSet(void)
 static const char *
 ClassifyCurlError(ScrapeTransfer *t)
 {
+	if (t->blocked != NULL)
+		return "blocked_address";
+	if (t->headers_too_large)
+		return "too_large";
 	switch (t->curl_code)
 	{
 		case CURLE_OPERATION_TIMEDOUT:
@@ -408,7 +529,13 @@ FetcherBuildResult(ScrapeTransfer *t)
 		r->ok = false;
 		r->body_size = t->len;
 		r->error_class = ClassifyCurlError(t);
-		if (t->too_large)
+		if (t->blocked != NULL)
+			r->error = psprintf("refused to connect to %s: %s", t->blocked_ip,
+								t->blocked);
+		else if (t->headers_too_large)
+			r->error = psprintf("response headers exceed %d bytes",
+								SCRAPE_MAX_HEADER_BYTES);
+		else if (t->too_large)
 			r->error = psprintf("body exceeds scrape_jobs.max_body_size (%zu bytes)",
 								t->max_body);
 		else

@@ -69,6 +69,10 @@ typedef struct ScrapeTransfer
 	size_t		max_body;
 	bool		too_large;
 	bool		out_of_memory;
+	const char *blocked;		/* why the SSRF rules refused the address */
+	char		blocked_ip[64];
+	size_t		header_bytes;	/* response headers received, all hops */
+	bool		headers_too_large;
 	char		errbuf[CURL_ERROR_SIZE];
 	/* filled when the transfer ends */
 	bool		finished;

@@ -15,6 +15,7 @@
 #include "utils/guc.h"
 
 #include "guc.h"
+#include "ssrf.h"
 
 char	   *scrape_database = NULL;
 int			scrape_num_workers = 2;
@@ -37,6 +38,9 @@ int			scrape_batch_delay_ms = 0;
 int			scrape_per_host_max_connections = 8;
 int			scrape_per_host_delay_ms = 0;
 int			scrape_max_hosts = 1024;
+bool		scrape_allow_private_networks = false;
+char	   *scrape_allowed_hosts = NULL;
+char	   *scrape_denied_hosts = NULL;
 
 #define SCRAPE_DEFAULT_USER_AGENT "scrape_jobs/0.1.0 (PostgreSQL extension)"
 
@@ -216,6 +220,30 @@ ScrapeDefineGucs(void)
 							1024, 16, 1000000,
 							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("scrape_jobs.allow_private_networks",
+							 "Lets the fetcher connect to private, loopback, link-local and other special addresses.",
+							 "Off by default: a fetcher inside a database server must not reach its own network.",
+							 &scrape_allow_private_networks,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("scrape_jobs.allowed_hosts",
+							   "Host names and CIDR ranges the fetcher may reach even in private ranges.",
+							   "A comma-separated list; \".example.com\" also matches subdomains.",
+							   &scrape_allowed_hosts,
+							   "",
+							   PGC_SUSET, GUC_LIST_INPUT,
+							   SsrfCheckHostList, SsrfAssignAllowedHosts, NULL);
+
+	DefineCustomStringVariable("scrape_jobs.denied_hosts",
+							   "Host names and CIDR ranges the fetcher must never reach.",
+							   "A comma-separated list; it wins over allowed_hosts.",
+							   &scrape_denied_hosts,
+							   "",
+							   PGC_SUSET, GUC_LIST_INPUT,
+							   SsrfCheckHostList, SsrfAssignDeniedHosts, NULL);
 
 	MarkGUCPrefixReserved("scrape_jobs");
 }

@@ -29,6 +29,9 @@ extern int	scrape_batch_delay_ms;
 extern int	scrape_per_host_max_connections;
 extern int	scrape_per_host_delay_ms;
 extern int	scrape_max_hosts;
+extern bool scrape_allow_private_networks;
+extern char *scrape_allowed_hosts;
+extern char *scrape_denied_hosts;
 
 extern void ScrapeDefineGucs(void);
 

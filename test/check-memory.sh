@@ -368,10 +368,26 @@ if ours:
     for e in ours:
         show(e, 30)
 if other:
-    print('\n==> errors in PostgreSQL or other code (not failing the check;\n'
-          '    see test/valgrind.supp before suppressing any of them)\n')
+    # The same error from different processes differs only in where its
+    # bytes came from: one example stack per group, then the origins.
+    groups = collections.OrderedDict()
     for e in other:
-        show(e, 10)
+        key = (norm(e['kind']), tuple(fun(f) for f in e['secs'][0][1][:12]))
+        groups.setdefault(key, []).append(e)
+    print('\n==> errors in PostgreSQL or other code: not ours, they do not fail the\n'
+          '    check (see test/valgrind.supp before suppressing any of them)\n')
+    for es in groups.values():
+        show(es[0], 10)
+        if len(es) > 1:
+            print('     and %d more like it, from:' % (len(es) - 1))
+            for e in es[1:]:
+                origin = '; '.join('%s %s' % (h.split(' was ')[-1] if ' was ' in h else h,
+                                              fun(fr[0]) if fr else '')
+                                   for h, fr in e['secs'][1:] if fr)
+                pids = ', '.join('%s%s' % (p, ' (%s)' % ptype[p] if p in ptype else '')
+                                 for p in e['pids'])
+                print('       %s  [%s]' % (origin or '-', pids))
+            print()
 if notes:
     print('==> valgrind notes (not errors):')
     for n, c in notes.most_common(20):
