@@ -67,7 +67,8 @@ SELECT pg_temp.result(101, :c_page_id, :c_lease, false, 503, 'http_5xx', true) A
 SELECT status FROM background_jobs WHERE id = :c_job_id;
 SELECT reason, attempts, jsonb_array_length(errors) AS errors FROM dead_letter_jobs
  WHERE job_id = :c_job_id;
-SELECT kind, message FROM alerts WHERE job_id = :c_job_id;
+SELECT kind, regexp_replace(message, 'job \d+', 'job N') AS message
+  FROM alerts WHERE job_id = :c_job_id;
 SELECT scrape_wait(:sid, '10 ms');
 
 -- requeue: fresh attempts, back in the queue
@@ -118,5 +119,8 @@ SELECT j.status, j.attempts, p.status AS page_status, p.attempts AS page_attempt
 
 -- requeueing what is not dead
 \set SHOW_CONTEXT never
-SELECT scrape_requeue_dead(:c_job_id);
+\set VERBOSITY terse
+DO $$ BEGIN PERFORM scrape_requeue_dead(currval(pg_get_serial_sequence('background_jobs', 'id')));
+EXCEPTION WHEN OTHERS THEN RAISE NOTICE '% %', SQLSTATE, regexp_replace(SQLERRM, '\d+', 'N'); END $$;
 SELECT scrape_requeue_dead(-1);
+\set VERBOSITY default

@@ -213,7 +213,8 @@ CREATE INDEX dead_letter_jobs_job_idx ON @extschema@.dead_letter_jobs (job_id);
 CREATE INDEX dead_letter_jobs_waiting_idx
     ON @extschema@.dead_letter_jobs (dead_at) WHERE requeued_at IS NULL;
 
-CREATE VIEW @extschema@.scrape_dead_letters AS
+CREATE VIEW @extschema@.scrape_dead_letters
+    WITH (security_invoker = true) AS
 SELECT d.id, d.job_id, d.session_id, s.source_url, d.reason, d.attempts,
        d.first_attempt_at, d.dead_at,
        jsonb_array_length(d.errors) AS errors,
@@ -224,9 +225,24 @@ SELECT d.id, d.job_id, d.session_id, s.source_url, d.reason, d.attempts,
   LEFT JOIN @extschema@.scraping_sessions s ON s.id = d.session_id
  WHERE d.requeued_at IS NULL;
 
+-- Tenancy: which roles may use which workspace.  Managed by an
+-- administrator; a role is a member of a workspace if it is (or inherits
+-- from) a role listed for it.
+CREATE TABLE @extschema@.workspace_members (
+    workspace_id uuid NOT NULL,
+    role_name    name NOT NULL,
+    PRIMARY KEY (workspace_id, role_name)
+);
+
 /* ------------------------------------------------------------------------
  * C helpers
  * ------------------------------------------------------------------------ */
+
+-- The role calling the API (the outer user, even inside SECURITY DEFINER).
+CREATE FUNCTION @extschema@._scrape_caller()
+RETURNS oid
+AS 'MODULE_PATHNAME', 'scrape_caller'
+LANGUAGE C STABLE;
 
 -- Validate and normalise a URL with libcurl's URL parser; raises on bad input.
 CREATE FUNCTION @extschema@._scrape_check_url(url text)
@@ -240,6 +256,100 @@ CREATE FUNCTION @extschema@._scrape_wake(new_work boolean, cancelled boolean,
 RETURNS void
 AS 'MODULE_PATHNAME', 'scrape_wake'
 LANGUAGE C STRICT VOLATILE;
+
+/* ------------------------------------------------------------------------
+ * Tenancy
+ * ------------------------------------------------------------------------ */
+
+-- May p_role see every workspace?  Superusers and members of the
+-- extension's owner may (they administer it).
+CREATE FUNCTION @extschema@._scrape_is_admin(p_role oid)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = p_role), false)
+        OR pg_catalog.pg_has_role(p_role,
+               (SELECT e.extowner FROM pg_catalog.pg_extension e
+                 WHERE e.extname = 'scrape_jobs'), 'MEMBER');
+$$;
+
+-- Is p_role a member of workspace p_workspace?
+CREATE FUNCTION @extschema@._scrape_is_member(p_role oid, p_workspace uuid)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM @extschema@.workspace_members m
+          JOIN pg_catalog.pg_roles r ON r.rolname = m.role_name
+         WHERE m.workspace_id = p_workspace
+           AND pg_catalog.pg_has_role(p_role, r.oid, 'MEMBER'));
+$$;
+
+-- May the API's caller see this workspace (NULL: the sessions without one)?
+CREATE FUNCTION @extschema@._scrape_caller_sees(p_workspace uuid)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT @extschema@._scrape_is_admin(@extschema@._scrape_caller())
+        OR (p_workspace IS NOT NULL
+            AND @extschema@._scrape_is_member(@extschema@._scrape_caller(), p_workspace));
+$$;
+
+-- May the API's caller see this session?  Unknown sessions: false.
+CREATE FUNCTION @extschema@._scrape_caller_sees_session(p_session_id bigint)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce((SELECT @extschema@._scrape_caller_sees(s.workspace_id)
+                       FROM @extschema@.scraping_sessions s
+                      WHERE s.id = p_session_id), false);
+$$;
+
+-- Refuse a submit to a workspace the caller is not a member of, and keep
+-- the number of live sessions per workspace under its limit.
+CREATE FUNCTION @extschema@._scrape_check_workspace(p_workspace uuid)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_caller oid := @extschema@._scrape_caller();
+    v_limit  integer := current_setting('scrape_jobs.max_live_sessions_per_workspace')::integer;
+    v_live   bigint;
+BEGIN
+    IF NOT @extschema@._scrape_is_admin(v_caller) THEN
+        IF p_workspace IS NULL THEN
+            RAISE EXCEPTION 'a workspace is required'
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'Pass the workspace_id of a workspace you are a member of.';
+        ELSIF NOT @extschema@._scrape_is_member(v_caller, p_workspace) THEN
+            RAISE EXCEPTION 'permission denied for workspace %', p_workspace
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = format('Role "%s" is not a member of it.',
+                                      pg_catalog.pg_get_userbyid(v_caller));
+        END IF;
+    END IF;
+
+    IF p_workspace IS NOT NULL AND v_limit > 0 THEN
+        -- one submit per workspace at a time, so the count is exact
+        PERFORM pg_catalog.pg_advisory_xact_lock(
+            pg_catalog.hashtext('scrape_jobs workspace ' || p_workspace::text));
+        SELECT count(*) INTO v_live FROM @extschema@.scraping_sessions s
+         WHERE s.workspace_id = p_workspace AND s.status IN ('pending', 'running');
+        IF v_live >= v_limit THEN
+            RAISE EXCEPTION 'workspace % has too many live sessions', p_workspace
+                USING ERRCODE = 'configuration_limit_exceeded',
+                      DETAIL = format('It has %s pending or running sessions; the limit is %s.',
+                                      v_live, v_limit),
+                      HINT = 'Wait for sessions to end, or raise "scrape_jobs.max_live_sessions_per_workspace".';
+        END IF;
+    END IF;
+END;
+$$;
 
 /* ------------------------------------------------------------------------
  * Submission
@@ -390,6 +500,24 @@ BEGIN
 END;
 $$;
 
+-- Refuse a session larger than scrape_jobs.max_pages_per_session.
+CREATE FUNCTION @extschema@._scrape_check_page_cap(p_pages integer)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_max integer := current_setting('scrape_jobs.max_pages_per_session')::integer;
+BEGIN
+    IF p_pages > v_max THEN
+        RAISE EXCEPTION 'a session cannot have more than % pages', v_max
+            USING ERRCODE = 'program_limit_exceeded',
+                  DETAIL = format('%s pages were asked for.', p_pages),
+                  HINT = 'Split the work into several sessions, or raise "scrape_jobs.max_pages_per_session".';
+    END IF;
+END;
+$$;
+
 CREATE FUNCTION @extschema@.scrape_submit(
     source_url text,
     scraping_mode text DEFAULT 'single',
@@ -425,8 +553,10 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = format('The value given is %s.', total_pages);
     END IF;
+    PERFORM @extschema@._scrape_check_page_cap(total_pages);
 
     v_opts := @extschema@._scrape_check_options(options);
+    PERFORM @extschema@._scrape_check_workspace(workspace_id);
 
     RETURN @extschema@._scrape_create_session(
         ARRAY[v_url], v_url, scraping_mode, coalesce(total_pages, 1),
@@ -468,7 +598,9 @@ BEGIN
                       FROM unnest(urls) WITH ORDINALITY AS t(u, ord)) AS c
              GROUP BY c.url) AS n;
 
+    PERFORM @extschema@._scrape_check_page_cap(cardinality(v_urls));
     v_opts := @extschema@._scrape_check_options(options);
+    PERFORM @extschema@._scrape_check_workspace(workspace_id);
 
     RETURN @extschema@._scrape_create_session(
         v_urls, v_urls[1], 'list', cardinality(v_urls), workspace_id, v_opts);
@@ -1180,7 +1312,8 @@ AS $$
            j.last_error
       FROM @extschema@.scraping_sessions s
       JOIN @extschema@.background_jobs j ON j.id = s.background_job_id
-     WHERE s.id = $1;
+     WHERE s.id = $1
+       AND @extschema@._scrape_caller_sees(s.workspace_id);
 $$;
 
 -- Cancel a session: its pending and in-flight pages become cancelled, its job
@@ -1197,6 +1330,10 @@ DECLARE
     v_job_id bigint;
     v_pages  integer;
 BEGIN
+    -- another tenant's session is as good as absent
+    IF NOT @extschema@._scrape_caller_sees_session($1) THEN
+        RETURN false;
+    END IF;
     PERFORM 1 FROM @extschema@.scraping_pages p
      WHERE p.session_id = $1 AND p.status IN ('pending', 'fetching')
      ORDER BY p.id FOR UPDATE;
@@ -1289,7 +1426,12 @@ DECLARE
     v_failed  integer;
 BEGIN
     SELECT s.id INTO v_session FROM @extschema@.scraping_sessions s
-     WHERE s.background_job_id = $1;
+     WHERE s.background_job_id = $1
+       AND @extschema@._scrape_caller_sees(s.workspace_id);
+    IF v_session IS NULL THEN
+        RAISE EXCEPTION 'job % does not exist', $1
+            USING ERRCODE = 'undefined_object';
+    END IF;
     PERFORM 1 FROM @extschema@.scraping_pages p
      WHERE p.session_id = v_session AND p.status IN ('dead', 'failed')
      ORDER BY p.id FOR UPDATE;
@@ -1418,6 +1560,55 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'scrape_check_address'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
+
+/* ------------------------------------------------------------------------
+ * Row-level security: a role sees and changes only the rows of the
+ * workspaces it is a member of (workspace_members).  The owner and
+ * superusers (the workers) bypass it.  Rows without a workspace are the
+ * administrators' only.  Policies that follow a row to its session rely on
+ * the session's own policy (nested row-level security).
+ * ------------------------------------------------------------------------ */
+ALTER TABLE @extschema@.workspace_members ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_memberships ON @extschema@.workspace_members
+    USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname = workspace_members.role_name
+                      AND pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER')));
+
+ALTER TABLE @extschema@.scraping_sessions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY workspace_sessions ON @extschema@.scraping_sessions
+    USING (workspace_id IN (SELECT m.workspace_id FROM @extschema@.workspace_members m))
+    WITH CHECK (workspace_id IN (SELECT m.workspace_id FROM @extschema@.workspace_members m));
+
+ALTER TABLE @extschema@.scraping_pages ENABLE ROW LEVEL SECURITY;
+CREATE POLICY workspace_pages ON @extschema@.scraping_pages
+    USING (EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
+                    WHERE s.id = scraping_pages.session_id));
+
+ALTER TABLE @extschema@.background_jobs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY workspace_jobs ON @extschema@.background_jobs
+    USING (job_type <> 'web_scraping'
+           OR EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
+                       WHERE s.background_job_id = background_jobs.id));
+
+ALTER TABLE @extschema@.job_history ENABLE ROW LEVEL SECURITY;
+CREATE POLICY workspace_history ON @extschema@.job_history
+    USING (EXISTS (SELECT 1 FROM @extschema@.background_jobs j
+                    WHERE j.id = job_history.job_id));
+
+ALTER TABLE @extschema@.scraping_page_attempts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY workspace_attempts ON @extschema@.scraping_page_attempts
+    USING (EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
+                    WHERE s.id = scraping_page_attempts.session_id));
+
+ALTER TABLE @extschema@.dead_letter_jobs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY workspace_dead_letters ON @extschema@.dead_letter_jobs
+    USING (EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
+                    WHERE s.id = dead_letter_jobs.session_id));
+
+ALTER TABLE @extschema@.alerts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY workspace_alerts ON @extschema@.alerts
+    USING (EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
+                    WHERE s.id = alerts.session_id));
 
 /* ------------------------------------------------------------------------
  * Privileges: nothing for PUBLIC.  An administrator grants what an

@@ -28,6 +28,7 @@ PG_FUNCTION_INFO_V1(scrape_wait);
 PG_FUNCTION_INFO_V1(scrape_workers);
 PG_FUNCTION_INFO_V1(scrape_circuit_breakers);
 PG_FUNCTION_INFO_V1(scrape_check_address);
+PG_FUNCTION_INFO_V1(scrape_caller);
 
 /* scrape_wait() re-reads the status at least this often. */
 #define WAIT_RECHECK_MS 5000
@@ -80,8 +81,10 @@ SessionStatus(const char *schema, int64 session_id)
 	bool		isnull;
 	int			ret;
 
-	sql = psprintf("SELECT s.status FROM %s.scraping_sessions s WHERE s.id = $1",
-				   quote_identifier(schema));
+	/* another tenant's session is as good as absent */
+	sql = psprintf("SELECT s.status FROM %s.scraping_sessions s WHERE s.id = $1"
+				   " AND %s._scrape_caller_sees(s.workspace_id)",
+				   quote_identifier(schema), quote_identifier(schema));
 	ret = SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read session status: %s",
@@ -287,4 +290,15 @@ scrape_check_address(PG_FUNCTION_ARGS)
 	if (why == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(why));
+}
+
+/*
+ * _scrape_caller(): the role that called the API.  Inside a SECURITY
+ * DEFINER function current_user is the owner; the outer user (the session
+ * user, or the role SET ROLE chose) is who is asking.
+ */
+Datum
+scrape_caller(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_OID(GetOuterUserId());
 }

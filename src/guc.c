@@ -39,6 +39,8 @@ int			scrape_per_host_max_connections = 8;
 int			scrape_per_host_delay_ms = 0;
 int			scrape_max_hosts = 1024;
 bool		scrape_allow_private_networks = false;
+int			scrape_max_pages_per_session = 10000;
+int			scrape_max_live_sessions_per_workspace = 0;
 char	   *scrape_allowed_hosts = NULL;
 char	   *scrape_denied_hosts = NULL;
 
@@ -244,6 +246,22 @@ ScrapeDefineGucs(void)
 							   "",
 							   PGC_SUSET, GUC_LIST_INPUT,
 							   SsrfCheckHostList, SsrfAssignDeniedHosts, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.max_pages_per_session",
+							"Most pages one session may have.",
+							NULL,
+							&scrape_max_pages_per_session,
+							10000, 1, 10000000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.max_live_sessions_per_workspace",
+							"Most pending or running sessions one workspace may have (0: no limit).",
+							NULL,
+							&scrape_max_live_sessions_per_workspace,
+							0, 0, INT_MAX,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("scrape_jobs");
 }

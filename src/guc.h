@@ -30,6 +30,8 @@ extern int	scrape_per_host_max_connections;
 extern int	scrape_per_host_delay_ms;
 extern int	scrape_max_hosts;
 extern bool scrape_allow_private_networks;
+extern int	scrape_max_pages_per_session;
+extern int	scrape_max_live_sessions_per_workspace;
 extern char *scrape_allowed_hosts;
 extern char *scrape_denied_hosts;
 
