@@ -1,6 +1,6 @@
 -- Every bad input is refused with its SQLSTATE, and creates nothing.
 BEGIN;
-SELECT plan(22);
+SELECT plan(26);
 
 SELECT throws_ok($$SELECT scrape_submit(NULL)$$, '22004', 'URL must not be null');
 SELECT throws_ok($$SELECT scrape_submit('')$$, '22023', 'URL must not be empty');
@@ -38,8 +38,23 @@ SELECT throws_ok($$SELECT scrape_submit_urls(ARRAY['https://example.com/', 'ftp:
                  '22023', 'URL scheme "ftp" is not supported');
 SELECT throws_ok($$SELECT scrape_wait(-1, '1 ms')$$, '42704',
                  'scraping session -1 does not exist');
+-- resource limits
+SET LOCAL scrape_jobs.max_pages_per_session = 3;
+SELECT throws_ok($$SELECT scrape_submit_urls(ARRAY['https://example.com/1', 'https://example.com/2',
+                                                   'https://example.com/3', 'https://example.com/4'])$$,
+                 '54000', 'a session cannot have more than 3 pages');
+SELECT throws_ok($$SELECT scrape_submit('https://example.com/', 'single', 4)$$,
+                 '54000', 'a session cannot have more than 3 pages');
+SET LOCAL scrape_jobs.max_live_sessions_per_workspace = 1;
+SELECT lives_ok($$SELECT scrape_submit('https://example.com/ws',
+                                       workspace_id => 'cccccccc-0000-4000-8000-000000000003')$$,
+                'a first live session in a workspace');
+SELECT throws_ok($$SELECT scrape_submit('https://example.com/ws2',
+                                        workspace_id => 'cccccccc-0000-4000-8000-000000000003')$$,
+                 '53400', 'workspace cccccccc-0000-4000-8000-000000000003 has too many live sessions');
+
 SELECT is((SELECT count(*) FROM scraping_sessions s
-            WHERE s.source_url LIKE 'https://example.com/%'), 0::bigint,
+            WHERE s.source_url LIKE 'https://example.com/%'), 1::bigint,
           'failed submits created nothing');
 
 SELECT * FROM finish();
