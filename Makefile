@@ -16,6 +16,7 @@ OBJS = \
 	src/ssrf.o \
 	src/charset.o \
 	src/url.o \
+	src/urlcore.o \
 	src/api.o
 
 EXTENSION = scrape_jobs
@@ -32,7 +33,7 @@ PG_CPPFLAGS = -I$(srcdir)/src $(shell $(CURL_CONFIG) --cflags) $(shell $(XML2_CO
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 SHLIB_LINK = $(shell $(CURL_CONFIG) --libs) $(shell $(XML2_CONFIG) --libs)
 
-EXTRA_CLEAN = results regression.diffs regression.out
+EXTRA_CLEAN = results regression.diffs regression.out $(FUZZERS)
 
 # JIT bitcode is not needed (and would require clang on the build machine)
 override with_llvm = no
@@ -52,3 +53,33 @@ cppcheck:
 		--inline-suppr --suppress=missingIncludeSystem --suppress=toomanyconfigs \
 		--suppress='*:$(shell $(PG_CONFIG) --includedir-server)/*' \
 		-I src -I $(shell $(PG_CONFIG) --includedir-server) src/*.c
+
+# libFuzzer harnesses (clang, AddressSanitizer, UndefinedBehaviorSanitizer)
+# for the code that parses untrusted input without PostgreSQL's runtime:
+# the URL normaliser and the SSRF rules.  Each runs FUZZ_SECONDS from its
+# seed corpus under test/fuzz/corpus/ (new inputs go to a temporary
+# directory); a finding is written to test/fuzz/crash-*: fix it and keep the
+# input in the corpus as a regression case.
+FUZZ_SECONDS ?= 30
+FUZZ_CC ?= clang-14
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-I src -I $(shell $(PG_CONFIG) --includedir-server) $(shell $(CURL_CONFIG) --cflags)
+FUZZERS = test/fuzz/fuzz_url test/fuzz/fuzz_ssrf
+
+test/fuzz/fuzz_url: test/fuzz/fuzz_url.c src/urlcore.c src/urlcore.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_url.c src/urlcore.c $(shell $(CURL_CONFIG) --libs)
+
+test/fuzz/fuzz_ssrf: test/fuzz/fuzz_ssrf.c src/ssrf.c src/ssrf.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_ssrf.c src/ssrf.c \
+		$(shell $(PG_CONFIG) --pkglibdir)/libpgport.a
+
+.PHONY: fuzz
+fuzz: $(FUZZERS)
+	for f in $(FUZZERS); do \
+		name=$$(basename $$f | sed 's/^fuzz_//'); \
+		work=$$(mktemp -d); \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+			-artifact_prefix=test/fuzz/crash-$$name- $$work test/fuzz/corpus/$$name \
+			|| { rm -rf $$work; exit 1; }; \
+		rm -rf $$work; \
+	done

@@ -13,6 +13,7 @@ APT_PACKAGES=(
     libtap-parser-sourcehandler-pgtap-perl
     libcurl4-openssl-dev libxml2-dev
     python3 make gcc curl ca-certificates cppcheck postgresql-15-cron
+    clang-14 libclang-rt-14-dev
 )
 
 SJ_TMP=""

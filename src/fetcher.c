@@ -31,6 +31,7 @@
 #include "fetcher.h"
 #include "guc.h"
 #include "ssrf.h"
+#include "urlcore.h"
 
 /*
  * Room for curl's sockets: at most one connection and one resolver socket
@@ -149,20 +150,18 @@ static void
 CurrentHost(ScrapeTransfer *t, char *buf, size_t buflen)
 {
 	char	   *url = NULL;
-	char	   *host = NULL;
-	CURLU	   *h;
+	char	   *host;
 
 	buf[0] = '\0';
 	if (curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK ||
-		url == NULL || (h = curl_url()) == NULL)
+		url == NULL)
 		return;
-	if (curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
-		curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL)
+	host = UrlHostRaw(url);		/* malloc'd: safe inside a callback */
+	if (host != NULL)
 	{
 		strlcpy(buf, host, buflen);
-		curl_free(host);
+		free(host);
 	}
-	curl_url_cleanup(h);
 }
 
 /* Remember why an address was refused, for the page's error text. */

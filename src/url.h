@@ -1,13 +1,12 @@
 /*-------------------------------------------------------------------------
  * url.h
- *	  URL validation and normalisation through libcurl's URL API.
+ *	  URL validation and normalisation for SQL callers and workers.
  *-------------------------------------------------------------------------
  */
 #ifndef SCRAPE_URL_H
 #define SCRAPE_URL_H
 
-/* Longest URL accepted; longer ones are refused rather than truncated. */
-#define SCRAPE_MAX_URL_LENGTH 8192
+#include "urlcore.h"
 
 extern char *ScrapeNormalizeUrl(const char *url);
 extern char *ScrapeUrlHost(const char *url, MemoryContext cxt);

@@ -70,6 +70,10 @@
 # Leak checking is off: PostgreSQL frees by memory context and at process
 # exit, and leak reports would be noise.
 #
+# The extension is installed system-wide (make install, as test/run.sh
+# does): do not run test/run.sh or make install on the same machine while
+# this runs, or the server loads the other build half way through.
+#
 # Exit status: 0 if no valgrind error is ours and every test passed; 1 if
 # valgrind found errors that are ours; 2 if there were none but tests
 # failed (or the extension could not be created, or the workers did not
@@ -209,6 +213,7 @@ vg_stop_cluster() {
 
 vg_cleanup() {
     local rc=$?
+    trap - ERR     # keep the exit status: cleaning up is best effort
     if [ -n "$SJ_HTTP_PID" ]; then
         kill "$SJ_HTTP_PID" 2>/dev/null || true
         wait "$SJ_HTTP_PID" 2>/dev/null || true

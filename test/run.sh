@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every test suite of scrape_jobs on a throw-away cluster:
-#   0. cppcheck over src/ (static analysis, must be clean);
+#   0. cppcheck over src/ (static analysis, must be clean), and the
+#      libFuzzer harnesses for 10 s each;
 #   1. pg_regress (make installcheck: sql/*.sql against expected/*.out), in a
 #      database without workers, so job states are stable;
 #   2. pgTAP unit tests (test/tap/*.sql);
@@ -55,7 +56,20 @@ run_cppcheck() {
     make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" cppcheck
 }
 
+# The libFuzzer harnesses, briefly: the seed corpus (with every past
+# finding) and 10 s of new inputs each.  `make fuzz` runs them longer.
+run_fuzz() {
+    local log="$SJ_TMP/fuzz.log"
+    if make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" FUZZ_SECONDS=10 fuzz >"$log" 2>&1; then
+        grep -E '^Done' "$log"
+    else
+        tail -n 60 "$log"
+        return 1
+    fi
+}
+
 suite cppcheck run_cppcheck
+suite fuzz run_fuzz
 suite pg_regress run_regress
 suite pgtap run_tap "$ROOT"/test/tap/*.sql
 suite integration run_tap "$ROOT"/test/integration/*.sql
