@@ -355,6 +355,31 @@ $$;
  * Submission
  * ------------------------------------------------------------------------ */
 
+-- Check an interval-valued option: a JSON string within [p_min, p_max].
+CREATE FUNCTION @extschema@._scrape_option_interval(
+    p_key text, p_value jsonb, p_min interval, p_max interval, p_hint text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t interval;
+BEGIN
+    IF jsonb_typeof(p_value) = 'string' THEN
+        BEGIN
+            t := (p_value #>> '{}')::interval;
+        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow
+                       OR invalid_text_representation THEN
+            t := NULL;
+        END;
+    END IF;
+    IF t IS NULL OR t < p_min OR t > p_max THEN
+        RAISE EXCEPTION 'invalid value for option "%": %', p_key, p_value
+            USING ERRCODE = 'invalid_parameter_value', HINT = p_hint;
+    END IF;
+END;
+$$;
+
 -- Validate the options object; returns it (never NULL).
 CREATE FUNCTION @extschema@._scrape_check_options(options jsonb)
 RETURNS jsonb
@@ -364,7 +389,6 @@ AS $$
 DECLARE
     k text;
     v jsonb;
-    t interval;
 BEGIN
     IF options IS NULL THEN
         RETURN '{}'::jsonb;
@@ -378,31 +402,11 @@ BEGIN
     FOR k, v IN SELECT * FROM jsonb_each(options) LOOP
         CASE k
         WHEN 'request_timeout', 'connect_timeout' THEN
-            BEGIN
-                t := (v #>> '{}')::interval;
-            EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow
-                           OR invalid_text_representation THEN
-                t := NULL;
-            END;
-            IF jsonb_typeof(v) <> 'string' OR t IS NULL
-               OR t <= interval '0' OR t > interval '1 day' THEN
-                RAISE EXCEPTION 'invalid value for option "%": %', k, v
-                    USING ERRCODE = 'invalid_parameter_value',
-                          HINT = 'Give a positive interval of at most one day, such as "15s".';
-            END IF;
+            PERFORM @extschema@._scrape_option_interval(k, v, interval '1 ms',
+                interval '1 day', 'Give a positive interval of at most one day, such as "15s".');
         WHEN 'per_host_delay' THEN
-            BEGIN
-                t := (v #>> '{}')::interval;
-            EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow
-                           OR invalid_text_representation THEN
-                t := NULL;
-            END;
-            IF jsonb_typeof(v) <> 'string' OR t IS NULL
-               OR t < interval '0' OR t > interval '1 hour' THEN
-                RAISE EXCEPTION 'invalid value for option "%": %', k, v
-                    USING ERRCODE = 'invalid_parameter_value',
-                          HINT = 'Give an interval from 0 to one hour, such as "500ms".';
-            END IF;
+            PERFORM @extschema@._scrape_option_interval(k, v, interval '0',
+                interval '1 hour', 'Give an interval from 0 to one hour, such as "500ms".');
         WHEN 'max_attempts' THEN
             IF jsonb_typeof(v) <> 'number' OR (v #>> '{}') !~ '^[0-9]+$'
                OR (v #>> '{}')::numeric NOT BETWEEN 1 AND 100 THEN
@@ -808,6 +812,33 @@ BEGIN
 END;
 $$;
 
+-- End a session and its job as completed or failed: stage done, progress
+-- 100, the history.  The caller holds their row locks.
+CREATE FUNCTION @extschema@._scrape_end_job(
+    p_session_id bigint, p_job_id bigint, p_status text, p_error text,
+    p_pages_done integer, p_pages_failed integer)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE @extschema@.scraping_sessions
+       SET status = p_status, progress_percentage = 100,
+           finished_at = now(), updated_at = now()
+     WHERE id = p_session_id;
+    UPDATE @extschema@.background_jobs
+       SET status = p_status, current_stage = 'done', progress = 100,
+           finished_at = now(), last_error = coalesce(p_error, last_error),
+           updated_at = now()
+     WHERE id = p_job_id;
+    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+    VALUES (p_job_id, p_session_id, 'stage_changed',
+            '{"from": "scraping", "to": "done"}'),
+           (p_job_id, p_session_id, p_status,
+            jsonb_strip_nulls(jsonb_build_object('pages_done', p_pages_done,
+                                                 'pages_failed', p_pages_failed,
+                                                 'error', p_error)));
+$$;
+
 -- Finish the sessions (of p_sessions, whose row locks the caller holds)
 -- that have no page left pending or in flight.  A session with at least one
 -- page done completes.  One whose every page failed fails at once if the
@@ -849,36 +880,11 @@ BEGIN
          ORDER BY p.fetched_at DESC NULLS LAST, p.id DESC LIMIT 1;
 
         IF r.pages_done > 0 OR r.pages_failed = 0 THEN
-            UPDATE @extschema@.scraping_sessions
-               SET status = 'completed', progress_percentage = 100,
-                   finished_at = now(), updated_at = now()
-             WHERE id = r.session_id;
-            UPDATE @extschema@.background_jobs
-               SET status = 'completed', current_stage = 'done', progress = 100,
-                   finished_at = now(), updated_at = now()
-             WHERE id = r.job_id;
-            INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
-            VALUES (r.job_id, r.session_id, 'stage_changed',
-                    '{"from": "scraping", "to": "done"}'),
-                   (r.job_id, r.session_id, 'completed',
-                    jsonb_build_object('pages_done', r.pages_done,
-                                       'pages_failed', r.pages_failed));
+            PERFORM @extschema@._scrape_end_job(r.session_id, r.job_id, 'completed',
+                                                NULL, r.pages_done, r.pages_failed);
         ELSIF NOT r.retryable THEN
-            UPDATE @extschema@.scraping_sessions
-               SET status = 'failed', progress_percentage = 100,
-                   finished_at = now(), updated_at = now()
-             WHERE id = r.session_id;
-            UPDATE @extschema@.background_jobs
-               SET status = 'failed', current_stage = 'done', progress = 100,
-                   finished_at = now(), last_error = v_error, updated_at = now()
-             WHERE id = r.job_id;
-            INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
-            VALUES (r.job_id, r.session_id, 'stage_changed',
-                    '{"from": "scraping", "to": "done"}'),
-                   (r.job_id, r.session_id, 'failed',
-                    jsonb_build_object('pages_done', r.pages_done,
-                                       'pages_failed', r.pages_failed,
-                                       'error', v_error));
+            PERFORM @extschema@._scrape_end_job(r.session_id, r.job_id, 'failed',
+                                                v_error, r.pages_done, r.pages_failed);
         ELSIF r.attempts >= r.max_attempts THEN
             UPDATE @extschema@.background_jobs SET last_error = v_error
              WHERE id = r.job_id;
