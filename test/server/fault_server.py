@@ -365,6 +365,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def route_big_headers(self):
+        # ?kb=N kilobytes of response headers (in 1 KiB headers)
+        kb = self.int_param("kb", 300, hi=100000)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "2")
+        for i in range(kb):
+            self.send_header("X-Filler-%d" % i, "f" * 1000)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def route_hostile(self, kind):
+        # /hostile/nested: 80000 nested <div>s (880 kB) and no charset label;
+        # /hostile/attr: one attribute of 900 KB
+        if kind == "nested":
+            body = (b"<html><body>" + b"<div>" * 80000 + b"deep"
+                    + b"</div>" * 80000 + b"</body></html>")
+        else:
+            body = b'<html><head><meta name="x" content="' + b"A" * 900000 + b'"></head><body>attr</body></html>'
+        self.send_body(200, body, "text/html")
+
     def route_gzip(self):
         self.send_body(200, GZIP_PAGE, headers=[("Content-Encoding", "gzip")])
 
@@ -426,6 +447,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 EXACT_ROUTES = {
     "/echo-headers": Handler.route_echo_headers,
     "/partial": Handler.route_partial,
+    "/big-headers": Handler.route_big_headers,
     "/concurrency": Handler.route_concurrency,
     "/flaky": Handler.route_flaky, "/flaky-set": Handler.route_flaky_set,
     "/ok": Handler.route_ok, "/slow": Handler.route_slow, "/drip": Handler.route_drip,
@@ -439,6 +461,7 @@ EXACT_ROUTES = {
 PREFIX_ROUTES = [
     ("/site/", Handler.route_site), ("/status/", Handler.route_status),
     ("/redirect/", Handler.route_redirect), ("/charset/", Handler.route_charset),
+    ("/hostile/", Handler.route_hostile),
 ]
 
 
