@@ -83,3 +83,9 @@ fuzz: $(FUZZERS)
 			|| { rm -rf $$work; exit 1; }; \
 		rm -rf $$work; \
 	done
+
+# The integration suite with the server under valgrind memcheck (about 5
+# minutes; not part of test/run.sh).  Needs root, like test/run.sh.
+.PHONY: check-memory
+check-memory:
+	bash test/check-memory.sh

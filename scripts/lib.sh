@@ -59,10 +59,17 @@ sj_free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# sj_start_cluster EXTRA_CONF_FILE: initdb, configure and start a cluster.
-sj_start_cluster() {
-    local extra_conf=$1
-    SJ_TMP=$(mktemp -d /tmp/scrape_jobs.XXXXXX)
+# Proxy variables for the server's environment: they must be ignored by the
+# fetcher, so they point at a closed port and any use of them fails.
+SJ_PROXY_ENV=(http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9
+              HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9
+              ALL_PROXY=http://127.0.0.1:9)
+
+# sj_init_cluster EXTRA_CONF_FILE [DIR_PREFIX]: initdb and configure a
+# cluster in a new temporary directory (not started); exports PG* for it.
+sj_init_cluster() {
+    local extra_conf=$1 prefix=${2:-/tmp/scrape_jobs}
+    SJ_TMP=$(mktemp -d "$prefix.XXXXXX")
     chmod 755 "$SJ_TMP"
     [ "$(id -u)" -eq 0 ] && chown "$PG_OS_USER" "$SJ_TMP"
     SJ_PORT=$(sj_free_port)
@@ -80,17 +87,18 @@ sj_start_cluster() {
         echo "log_line_prefix = '%m [%p] %b '"
         cat "$extra_conf"
     } >>"$SJ_TMP/data/postgresql.conf"
-    sj_server_start
     export PGHOST=$SJ_TMP PGPORT=$SJ_PORT PGUSER=postgres PGDATABASE=postgres
 }
 
-# Start the cluster's server (again).  Proxy variables in its environment
-# must be ignored by the fetcher: point them at a closed port, so any use of
-# them fails.
+# sj_start_cluster EXTRA_CONF_FILE: initdb, configure and start a cluster.
+sj_start_cluster() {
+    sj_init_cluster "$1"
+    sj_server_start
+}
+
+# Start the cluster's server (again).
 sj_server_start() {
-    as_pg env http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 \
-        HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
-        ALL_PROXY=http://127.0.0.1:9 \
+    as_pg env "${SJ_PROXY_ENV[@]}" \
         "$PGBIN/pg_ctl" -D "$SJ_TMP/data" -l "$SJ_TMP/server.log" -w -s start
 }
 

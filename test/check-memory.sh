@@ -103,32 +103,11 @@ vg_install_deps() {
 
 # The cluster of sj_start_cluster (scripts/lib.sh), started under valgrind.
 vg_start_cluster() {
-    local extra_conf=$1
-    SJ_TMP=$(mktemp -d /tmp/scrape_jobs_vg.XXXXXX)
-    chmod 755 "$SJ_TMP"
-    [ "$(id -u)" -eq 0 ] && chown "$PG_OS_USER" "$SJ_TMP"
-    SJ_PORT=$(sj_free_port)
-    log "creating a throw-away cluster in $SJ_TMP (port $SJ_PORT)"
-    as_pg "$PGBIN/initdb" -D "$SJ_TMP/data" -U postgres -A trust -E UTF8 \
-        --locale=C.UTF-8 >"$SJ_TMP/initdb.log"
-    {
-        echo "# added by test/check-memory.sh (as scripts/lib.sh does)"
-        echo "port = $SJ_PORT"
-        echo "listen_addresses = ''"
-        echo "unix_socket_directories = '$SJ_TMP'"
-        echo "shared_preload_libraries = 'scrape_jobs'"
-        echo "max_worker_processes = 16"
-        echo "fsync = off"
-        echo "log_line_prefix = '%m [%p] %b '"
-        cat "$extra_conf"
-    } >>"$SJ_TMP/data/postgresql.conf"
-    export PGHOST=$SJ_TMP PGPORT=$SJ_PORT PGUSER=postgres PGDATABASE=postgres
+    sj_init_cluster "$1" /tmp/scrape_jobs_vg
 
     log "starting the postmaster under valgrind (slow: up to ${VG_STARTUP_TIMEOUT}s)"
     # Proxy variables point at a closed port, as in sj_start_cluster.
-    as_pg env http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 \
-        HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
-        ALL_PROXY=http://127.0.0.1:9 \
+    as_pg env "${SJ_PROXY_ENV[@]}" \
         valgrind --quiet --trace-children=yes --track-origins=yes \
             --num-callers=30 --error-exitcode=0 \
             --log-file="$SJ_TMP/vg.%p.log" \
@@ -337,6 +316,17 @@ def norm(s):
     s = re.sub(r'[\d,]+ bytes', 'N bytes', s)
     return re.sub(r'size [\d,]+', 'size N', s)
 
+# the process type, from the main function at the bottom of a stack
+MAINS = {'ScrapeWorkerMain': 'scrape_jobs worker',
+         'ScrapeLauncherMain': 'scrape_jobs launcher',
+         'PostgresMain': 'client backend',
+         'StartAutoVacWorker': 'autovacuum worker',
+         'StartAutoVacLauncher': 'autovacuum launcher',
+         'CheckpointerMain': 'checkpointer', 'StartupProcessMain': 'startup',
+         'BackgroundWriterMain': 'background writer',
+         'WalWriterMain': 'walwriter', 'PgCronLauncherMain': 'pg_cron launcher',
+         'StartBackgroundWorker': 'background worker'}
+
 errors = collections.OrderedDict()   # signature -> dict
 notes = collections.Counter()
 logs = sorted(glob.glob(os.path.join(logdir, 'vg.*.log')))
@@ -366,6 +356,12 @@ for path in logs:
                                     'pids': collections.Counter()})
         e['count'] += 1
         e['pids'][pid] += 1
+        if pid not in ptype:      # a process that logged nothing: its stack
+            for f in main:
+                t = MAINS.get(fun(f))
+                if t:
+                    ptype[pid] = t
+                    break
 
 def show(e, maxframes):
     pids = ', '.join('%s%s' % (p, ' (%s)' % ptype[p] if p in ptype else '')
