@@ -13,6 +13,7 @@ OBJS = \
 	src/queue.o \
 	src/fetcher.o \
 	src/breaker.o \
+	src/robots.o \
 	src/ssrf.o \
 	src/charset.o \
 	src/url.o \
@@ -24,7 +25,7 @@ DATA = sql/scrape_jobs--0.1.0.sql
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out.  They run in
 # a database without workers, so job states in their output are stable.
-REGRESS = setup api_errors submit cancel metrics privileges reliability ssrf schema
+REGRESS = setup api_errors submit cancel metrics privileges reliability ssrf robots schema
 
 CURL_CONFIG ?= curl-config
 XML2_CONFIG ?= xml2-config
@@ -56,7 +57,7 @@ cppcheck:
 
 # libFuzzer harnesses (clang, AddressSanitizer, UndefinedBehaviorSanitizer)
 # for the code that parses untrusted input without PostgreSQL's runtime:
-# the URL normaliser and the SSRF rules.  Each runs FUZZ_SECONDS from its
+# the URL normaliser, the SSRF rules and the robots.txt parser.  Each runs FUZZ_SECONDS from its
 # seed corpus under test/fuzz/corpus/ (new inputs go to a temporary
 # directory); a finding is written to test/fuzz/crash-*: fix it and keep the
 # input in the corpus as a regression case.
@@ -64,10 +65,13 @@ FUZZ_SECONDS ?= 30
 FUZZ_CC ?= clang-14
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I src -I $(shell $(PG_CONFIG) --includedir-server) $(shell $(CURL_CONFIG) --cflags)
-FUZZERS = test/fuzz/fuzz_url test/fuzz/fuzz_ssrf
+FUZZERS = test/fuzz/fuzz_url test/fuzz/fuzz_ssrf test/fuzz/fuzz_robots
 
 test/fuzz/fuzz_url: test/fuzz/fuzz_url.c src/urlcore.c src/urlcore.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_url.c src/urlcore.c $(shell $(CURL_CONFIG) --libs)
+
+test/fuzz/fuzz_robots: test/fuzz/fuzz_robots.c src/robots.c src/robots.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_robots.c src/robots.c
 
 test/fuzz/fuzz_ssrf: test/fuzz/fuzz_ssrf.c src/ssrf.c src/ssrf.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_ssrf.c src/ssrf.c \

@@ -1567,6 +1567,21 @@ AS 'MODULE_PATHNAME', 'scrape_check_address'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
+-- robots.txt (RFC 9309), as the crawler reads it: may this User-Agent
+-- (default scrape_jobs.user_agent) fetch this path?
+CREATE FUNCTION @extschema@.scrape_robots_check(robots_txt text, path text,
+                                                user_agent text DEFAULT NULL)
+RETURNS TABLE (allowed boolean, crawl_delay double precision, rule text)
+AS 'MODULE_PATHNAME', 'scrape_robots_check'
+LANGUAGE C STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.scrape_robots_sitemaps(robots_txt text)
+RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'scrape_robots_sitemaps'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+
 /* ------------------------------------------------------------------------
  * Row-level security: a role sees and changes only the rows of the
  * workspaces it is a member of (workspace_members).  The owner and

@@ -18,6 +18,8 @@
 #include "utils/timestamp.h"
 
 #include "breaker.h"
+#include "guc.h"
+#include "robots.h"
 #include "shmem.h"
 #include "ssrf.h"
 #include "url.h"
@@ -29,6 +31,8 @@ PG_FUNCTION_INFO_V1(scrape_workers);
 PG_FUNCTION_INFO_V1(scrape_circuit_breakers);
 PG_FUNCTION_INFO_V1(scrape_check_address);
 PG_FUNCTION_INFO_V1(scrape_caller);
+PG_FUNCTION_INFO_V1(scrape_robots_check);
+PG_FUNCTION_INFO_V1(scrape_robots_sitemaps);
 
 /* scrape_wait() re-reads the status at least this often. */
 #define WAIT_RECHECK_MS 5000
@@ -301,4 +305,75 @@ Datum
 scrape_caller(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_OID(GetOuterUserId());
+}
+
+/* Parse a robots.txt given as text; raises only when memory runs out. */
+static Robots *
+ParseRobotsArg(text *body)
+{
+	Robots	   *r = RobotsParse(VARDATA_ANY(body), VARSIZE_ANY_EXHDR(body));
+
+	if (r == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	return r;
+}
+
+/*
+ * scrape_robots_check(robots_txt, path, user_agent): the verdict of a
+ * robots.txt for a path (with its query), for a User-Agent (default
+ * scrape_jobs.user_agent): allowed, crawl_delay, the rule that decided.
+ */
+Datum
+scrape_robots_check(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Robots	   *r;
+	RobotsVerdict v;
+	char	   *path;
+	char	   *agent;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	agent = PG_ARGISNULL(2) ? scrape_user_agent : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	r = ParseRobotsArg(PG_GETARG_TEXT_PP(0));
+	v = RobotsCheck(r, agent, path);
+	values[0] = BoolGetDatum(v.allowed);
+	values[1] = Float8GetDatum(v.crawl_delay);
+	nulls[1] = !v.has_crawl_delay;
+	if (v.rule != NULL)
+		values[2] = CStringGetTextDatum(psprintf("%s: %s",
+												 v.rule_is_allow ? "allow" : "disallow",
+												 v.rule));
+	nulls[2] = (v.rule == NULL);
+	RobotsFree(r);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}
+
+/* scrape_robots_sitemaps(robots_txt): its Sitemap lines. */
+Datum
+scrape_robots_sitemaps(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Robots	   *r;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	r = ParseRobotsArg(PG_GETARG_TEXT_PP(0));
+	for (i = 0; i < RobotsSitemapCount(r); i++)
+	{
+		Datum		value = CStringGetTextDatum(RobotsSitemap(r, i));
+		bool		isnull = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+	}
+	RobotsFree(r);
+	return (Datum) 0;
 }
