@@ -16,6 +16,7 @@ OBJS = \
 	src/robots.o \
 	src/ssrf.o \
 	src/charset.o \
+	src/extract.o \
 	src/url.o \
 	src/urlcore.o \
 	src/api.o
@@ -25,7 +26,7 @@ DATA = sql/scrape_jobs--0.1.0.sql
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out.  They run in
 # a database without workers, so job states in their output are stable.
-REGRESS = setup api_errors submit cancel metrics privileges reliability ssrf robots schema
+REGRESS = setup api_errors submit cancel metrics privileges reliability ssrf robots extract schema
 
 CURL_CONFIG ?= curl-config
 XML2_CONFIG ?= xml2-config

@@ -18,7 +18,9 @@ RETURNS integer LANGUAGE sql AS $$
         ARRAY[http], ARRAY['text/html'], ARRAY['http://r.example/'],
         ARRAY[CASE WHEN ok THEN 'body' END], ARRAY[4::bigint], ARRAY[1.5::float8],
         ARRAY[class], ARRAY[CASE WHEN class IS NOT NULL THEN 'boom' END],
-        ARRAY[retryable], ARRAY[retry_after], ARRAY[NULL::integer])
+        ARRAY[retryable], ARRAY[retry_after], ARRAY[NULL::integer],
+        ARRAY[NULL::text], ARRAY[NULL::text], ARRAY[NULL::text], ARRAY[NULL::text],
+        ARRAY[NULL::text])
 $$;
 
 SELECT scrape_submit('http://r.example/', options => '{"max_attempts": 2}') AS sid \gset

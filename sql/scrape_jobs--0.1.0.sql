@@ -119,6 +119,12 @@ CREATE TABLE @extschema@.scraping_pages (
     fetch_ms        double precision,
     error_class     text,
     error           text,
+    -- what an HTML page says about itself (extract.c)
+    title           text,
+    description     text,
+    canonical_url   text,
+    lang            text,
+    links           jsonb,          -- [{"url": ..., "nofollow": bool}, ...]
     created_at      timestamptz NOT NULL DEFAULT now(),
     fetched_at      timestamptz,
     updated_at      timestamptz NOT NULL DEFAULT now(),
@@ -941,7 +947,8 @@ CREATE FUNCTION @extschema@._scrape_record_results(
     p_http_status integer[], p_content_type text[], p_final_url text[],
     p_body text[], p_body_size bigint[], p_fetch_ms double precision[],
     p_error_class text[], p_error text[], p_retryable boolean[],
-    p_retry_after_ms integer[], p_defer_ms integer[])
+    p_retry_after_ms integer[], p_defer_ms integer[], p_title text[],
+    p_description text[], p_canonical text[], p_lang text[], p_links text[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -960,10 +967,12 @@ BEGIN
           FROM unnest(p_page_ids, p_leases, p_ok, p_http_status,
                       p_content_type, p_final_url, p_body, p_body_size,
                       p_fetch_ms, p_error_class, p_error, p_retryable,
-                      p_retry_after_ms, p_defer_ms)
+                      p_retry_after_ms, p_defer_ms, p_title, p_description,
+                      p_canonical, p_lang, p_links)
                AS r(page_id, lease, ok, http_status, content_type, final_url,
                     body, body_size, fetch_ms, error_class, error, retryable,
-                    retry_after_ms, defer_ms)
+                    retry_after_ms, defer_ms, title, description, canonical,
+                    lang, links)
     ), b AS (
         -- the accepted results and what each becomes
         SELECT r.*, p.session_id, s.background_job_id AS job_id,
@@ -1004,6 +1013,11 @@ BEGIN
                final_url = CASE WHEN bd.outcome IN ('done', 'failed')
                                 THEN bd.final_url ELSE p.final_url END,
                body = CASE WHEN bd.outcome IN ('done', 'failed') THEN bd.body END,
+               title = CASE WHEN bd.outcome = 'done' THEN bd.title END,
+               description = CASE WHEN bd.outcome = 'done' THEN bd.description END,
+               canonical_url = CASE WHEN bd.outcome = 'done' THEN bd.canonical END,
+               lang = CASE WHEN bd.outcome = 'done' THEN bd.lang END,
+               links = CASE WHEN bd.outcome = 'done' THEN bd.links::jsonb END,
                body_size = CASE WHEN bd.outcome IN ('done', 'failed')
                                 THEN bd.body_size ELSE p.body_size END,
                fetch_ms = CASE WHEN bd.outcome = 'deferred'
@@ -1565,6 +1579,14 @@ CREATE FUNCTION @extschema@.scrape_check_address(address text, host text DEFAULT
 RETURNS text
 AS 'MODULE_PATHNAME', 'scrape_check_address'
 LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+-- What an HTML page says about itself, as the workers store it: title,
+-- description, canonical URL, language and links (resolved, normalised).
+CREATE FUNCTION @extschema@.scrape_parse_html(html text, url text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'scrape_parse_html'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp;
 
 -- robots.txt (RFC 9309), as the crawler reads it: may this User-Agent

@@ -150,9 +150,9 @@ CharsetFromDocument(const char *content_type, const char *data, size_t len)
 	return result;
 }
 
-/* iconv's name for the database encoding. */
-static const char *
-DatabaseCharsetName(void)
+/* iconv's (and libxml2's) name for the database encoding. */
+const char *
+ScrapeDatabaseCharsetName(void)
 {
 	int			enc = GetDatabaseEncoding();
 	int			i;
@@ -176,7 +176,7 @@ static bool
 ConvertWithIconv(const char *from, const char *data, size_t len,
 				 StringInfo out)
 {
-	const char *to = DatabaseCharsetName();
+	const char *to = ScrapeDatabaseCharsetName();
 	bool		to_utf8 = strcmp(to, "UTF-8") == 0;
 	const char *replacement = to_utf8 ? UTF8_REPLACEMENT : "?";
 	char	   *tocode;

@@ -7,6 +7,7 @@
 #define SCRAPE_CHARSET_H
 
 extern bool ScrapeIsTextType(const char *content_type);
+extern const char *ScrapeDatabaseCharsetName(void);
 extern text *ScrapeBodyToText(const char *content_type,
 							  const char *data, size_t len,
 							  const char **charset_used);

@@ -28,6 +28,7 @@
 #include "utils/timestamp.h"
 
 #include "charset.h"
+#include "extract.h"
 #include "fetcher.h"
 #include "guc.h"
 #include "ssrf.h"
@@ -478,6 +479,21 @@ ScrapeIsRetryable(const char *error_class, int http_status)
 	return false;
 }
 
+/* Parse an HTML page's own description of itself into its result. */
+static void
+ExtractPageInfo(ScrapeResult *r, const char *page_url)
+{
+	ScrapeHtmlInfo *info = ScrapeParseHtml(VARDATA_ANY(r->body),
+										   VARSIZE_ANY_EXHDR(r->body),
+										   r->final_url ? r->final_url : page_url);
+
+	r->title = info->title;
+	r->description = info->description;
+	r->canonical = info->canonical;
+	r->lang = info->lang;
+	r->links_json = info->links_json;
+}
+
 /*
  * Fill t->result from the finished easy handle.  Runs outside curl's
  * callbacks, so it may allocate and, in the worst case, throw.
@@ -516,6 +532,8 @@ FetcherBuildResult(ScrapeTransfer *t)
 								   t->len, &charset);
 		r->body_size = t->len;
 		r->ok = code >= 200 && code < 300;
+		if (r->ok && r->body != NULL && ScrapeIsHtml(r->content_type))
+			ExtractPageInfo(r, t->page.url);
 		if (!r->ok)
 		{
 			r->error_class = code >= 500 ? "http_5xx" :

@@ -44,6 +44,12 @@ typedef struct ScrapeResult
 	bool		retryable;		/* worth another attempt (README table) */
 	int			retry_after_ms; /* the server's Retry-After, or -1 */
 	int			defer_ms;		/* not fetched: requeue after this, or -1 */
+	/* what an HTML page says about itself (extract.c), or NULLs */
+	char	   *title;
+	char	   *description;
+	char	   *canonical;
+	char	   *lang;
+	char	   *links_json;
 } ScrapeResult;
 
 /*

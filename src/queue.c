@@ -95,11 +95,12 @@ QueueAttach(void)
 	char	   *schema;
 	char	   *sql;
 	Oid			claim_types[2] = {INT8OID, INT4OID};
-	Oid			result_types[15] = {
+	Oid			result_types[20] = {
 		INT8OID, INT8ARRAYOID, INT8ARRAYOID, BOOLARRAYOID, INT4ARRAYOID,
 		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
 		FLOAT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID,
-		INT4ARRAYOID, INT4ARRAYOID
+		INT4ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID
 	};
 	Oid			heartbeat_types[2] = {INT8ARRAYOID, INT8ARRAYOID};
 	Oid			alert_types[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
@@ -118,8 +119,9 @@ QueueAttach(void)
 	sql = psprintf("SELECT * FROM %s._scrape_claim($1, $2)", schema);
 	claim_plan = PrepareKept(sql, 2, claim_types);
 	sql = psprintf("SELECT %s._scrape_record_results($1, $2, $3, $4, $5, $6,"
-				   " $7, $8, $9, $10, $11, $12, $13, $14, $15)", schema);
-	results_plan = PrepareKept(sql, 15, result_types);
+				   " $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+				   " $19, $20)", schema);
+	results_plan = PrepareKept(sql, 20, result_types);
 	sql = psprintf("SELECT * FROM %s._scrape_heartbeat($1, $2)", schema);
 	heartbeat_plan = PrepareKept(sql, 2, heartbeat_types);
 	sql = psprintf("SELECT %s._scrape_next_due()", schema);
@@ -244,19 +246,21 @@ TextOrNull(const char *s, bool *isnull)
 int
 QueueRecordResults(uint64 worker_token, ScrapeTransfer **done, int n)
 {
-	Datum	   *cols[14];
-	bool	   *nulls[14];
-	Oid			types[14] = {
+#define NRESULTCOLS 19
+	Datum	   *cols[NRESULTCOLS];
+	bool	   *nulls[NRESULTCOLS];
+	Oid			types[NRESULTCOLS] = {
 		INT8OID, INT8OID, BOOLOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
-		INT8OID, FLOAT8OID, TEXTOID, TEXTOID, BOOLOID, INT4OID, INT4OID
+		INT8OID, FLOAT8OID, TEXTOID, TEXTOID, BOOLOID, INT4OID, INT4OID,
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
 	};
-	Datum		values[15];
+	Datum		values[NRESULTCOLS + 1];
 	int			c;
 	int			i;
 	int			ret;
 	bool		isnull;
 
-	for (c = 0; c < 14; c++)
+	for (c = 0; c < NRESULTCOLS; c++)
 	{
 		cols[c] = palloc(sizeof(Datum) * n);
 		nulls[c] = palloc0(sizeof(bool) * n);
@@ -284,10 +288,15 @@ QueueRecordResults(uint64 worker_token, ScrapeTransfer **done, int n)
 		nulls[12][i] = (r->retry_after_ms < 0);
 		cols[13][i] = Int32GetDatum(r->defer_ms);
 		nulls[13][i] = (r->defer_ms < 0);
+		cols[14][i] = TextOrNull(r->title, &nulls[14][i]);
+		cols[15][i] = TextOrNull(r->description, &nulls[15][i]);
+		cols[16][i] = TextOrNull(r->canonical, &nulls[16][i]);
+		cols[17][i] = TextOrNull(r->lang, &nulls[17][i]);
+		cols[18][i] = TextOrNull(r->links_json, &nulls[18][i]);
 	}
 
 	values[0] = Int64GetDatum((int64) worker_token);
-	for (c = 0; c < 14; c++)
+	for (c = 0; c < NRESULTCOLS; c++)
 		values[c + 1] = MakeArray(cols[c], nulls[c], n, types[c]);
 
 	ret = SPI_execute_plan(results_plan, values, NULL, false, 1);

@@ -6,9 +6,12 @@
  *
  * URLs are parsed by curl_url(), the parser the fetcher itself uses, so a
  * URL accepted at submit time is one libcurl will fetch as we stored it.
- * Normalisation, so that the same page submitted twice is one row: scheme
- * and host lower-cased, the default port dropped, an empty path made "/"
- * (by libcurl), the fragment dropped (it is never sent).
+ * Normalisation, so that the same page submitted twice is one row (and a
+ * crawl does not fetch one page under several spellings): scheme and host
+ * lower-cased, the default port dropped, dot-segments removed and an empty
+ * path made "/" (by libcurl), the fragment dropped (it is never sent),
+ * percent-encoding normalised (unreserved characters decoded, other escapes
+ * in upper case).
  *-------------------------------------------------------------------------
  */
 #include <ctype.h>
@@ -56,6 +59,54 @@ DropDefaultPort(CURLU *h, const char *scheme)
 	free(port);
 }
 
+static int
+HexDigit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+/*
+ * Normalise percent-encoding in the path and query (RFC 3986, 6.2.2.2):
+ * escapes of unreserved characters are decoded, other escapes written in
+ * upper case.  In place: the result is never longer.
+ */
+static void
+NormalizePercent(char *url)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char	   *p = strstr(url, "://");
+	char	   *out;
+
+	if (p == NULL || (p = strchr(p + 3, '/')) == NULL)
+		return;
+	for (out = p; *p; p++)
+	{
+		int			hi;
+		int			lo;
+
+		if (*p == '%' && (hi = HexDigit(p[1])) >= 0 && (lo = HexDigit(p[2])) >= 0)
+		{
+			int			c = hi * 16 + lo;
+
+			if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
+				*out++ = (char) c;
+			else
+			{
+				*out++ = '%';
+				*out++ = hex[hi];
+				*out++ = hex[lo];
+			}
+			p += 2;
+		}
+		else
+			*out++ = *p;
+	}
+	*out = '\0';
+}
+
 /* Does libcurl parse this URL again, with a host? */
 static bool
 Reparses(const char *url)
@@ -100,6 +151,8 @@ Normalize(CURLU *h, char **normalized, char *detail, size_t detaillen)
 		DropDefaultPort(h, scheme);
 		(void) curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0);
 		*normalized = GetPart(h, CURLUPART_URL);
+		if (*normalized != NULL)
+			NormalizePercent(*normalized);
 		if (*normalized == NULL)
 			err = URL_UNPARSABLE;
 		else if (!Reparses(*normalized))

@@ -1,7 +1,7 @@
 -- A single-page session, end to end: the rows in all three tables, the job
 -- fields, and the history of its stages.
 \ir helpers.psql
-SELECT plan(30);
+SELECT plan(34);
 
 -- a query string of our own, so the server's hit counter is ours alone
 SELECT '/site/shop/index.html?run=' || md5(random()::text) AS page_path \gset
@@ -46,6 +46,13 @@ SELECT ok((pg_temp.page(:sid)).fetch_ms > 0, 'fetch duration recorded');
 SELECT is((pg_temp.page(:sid)).attempts, 1, 'one fetch attempt');
 SELECT is((pg_temp.page(:sid)).claimed_by, NULL, 'claim released');
 SELECT is(scrape_status.pages_pending, 0::bigint, 'nothing pending') FROM scrape_status(:sid);
+
+-- what the page says about itself
+SELECT is((pg_temp.page(:sid)).title, 'Demo Shop', 'title stored');
+SELECT is((pg_temp.page(:sid)).lang, 'en', 'language stored');
+SELECT ok((pg_temp.page(:sid)).description IS NOT NULL, 'description stored');
+SELECT is(jsonb_array_length((pg_temp.page(:sid)).links), 8,
+          'its eight distinct links (six products, about, itself), resolved');
 
 -- the history: created, claimed, stages, completed, in that order
 SELECT is(array_agg(event ORDER BY id),

@@ -1,0 +1,292 @@
+/*-------------------------------------------------------------------------
+ * extract.c
+ *	  What a fetched HTML page says about itself: title, description,
+ *	  canonical URL, language, links.
+ *
+ * The page is parsed by libxml2's HTML parser (the one under lxml), with
+ * no network access, no DTD and no entity loading, in recovery mode so that
+ * broken HTML still yields what it can.  The tree is walked iteratively
+ * (a deeply nested page costs no stack).  Links are a[href] and area[href],
+ * resolved against <base href> (or the page's URL) by libcurl's URL API,
+ * normalised like submitted URLs, kept once each in document order, http(s)
+ * only, at most SCRAPE_MAX_LINKS_PER_PAGE.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <curl/curl.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+
+#include "lib/stringinfo.h"
+#include "utils/json.h"
+
+#include "charset.h"
+#include "extract.h"
+#include "urlcore.h"
+
+/* Is this a media type we parse as HTML? */
+bool
+ScrapeIsHtml(const char *content_type)
+{
+	if (content_type == NULL)
+		return true;
+	return pg_strncasecmp(content_type, "text/html", 9) == 0 ||
+		pg_strncasecmp(content_type, "application/xhtml+xml", 21) == 0;
+}
+
+static bool
+NameIs(xmlNodePtr node, const char *name)
+{
+	return node->type == XML_ELEMENT_NODE &&
+		pg_strcasecmp((const char *) node->name, name) == 0;
+}
+
+/* An attribute's value, palloc'd, or NULL. */
+static char *
+Attr(xmlNodePtr node, const char *name)
+{
+	xmlChar    *v = xmlGetProp(node, (const xmlChar *) name);
+	char	   *copy;
+
+	if (v == NULL)
+		return NULL;
+	copy = pstrdup((const char *) v);
+	xmlFree(v);
+	return copy;
+}
+
+/* Does a space-separated token list (rel, content) hold the token? */
+static bool
+HasToken(const char *list, const char *token)
+{
+	size_t		len = strlen(token);
+	const char *p = list;
+
+	while (p != NULL && *p)
+	{
+		while (*p == ' ' || *p == ',' || *p == '\t' || *p == '\n')
+			p++;
+		if (pg_strncasecmp(p, token, len) == 0 &&
+			(p[len] == '\0' || p[len] == ' ' || p[len] == ',' ||
+			 p[len] == '\t' || p[len] == '\n'))
+			return true;
+		p = strpbrk(p, " ,\t\n");
+	}
+	return false;
+}
+
+/* Text content with runs of white space collapsed to one space. */
+static char *
+CollapsedText(xmlNodePtr node)
+{
+	xmlChar    *raw = xmlNodeGetContent(node);
+	StringInfoData out;
+	const char *p;
+	bool		space = false;
+
+	if (raw == NULL)
+		return NULL;
+	initStringInfo(&out);
+	for (p = (const char *) raw; *p; p++)
+	{
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			space = out.len > 0;
+		else
+		{
+			if (space)
+				appendStringInfoChar(&out, ' ');
+			appendStringInfoChar(&out, *p);
+			space = false;
+		}
+	}
+	xmlFree(raw);
+	return out.data;
+}
+
+/* Resolve href against base and normalise it; NULL if not an http(s) URL. */
+static char *
+ResolveLink(const char *base, const char *href)
+{
+	CURLU	   *h = curl_url();
+	char	   *joined = NULL;
+	char	   *normalized = NULL;
+	char		detail[128];
+	char	   *result = NULL;
+
+	if (h == NULL || href == NULL)
+		goto done;
+	if (curl_url_set(h, CURLUPART_URL, base, 0) != CURLUE_OK ||
+		curl_url_set(h, CURLUPART_URL, href, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+		curl_url_get(h, CURLUPART_URL, &joined, 0) != CURLUE_OK)
+		goto done;
+	if (UrlNormalizeRaw(joined, &normalized, detail, sizeof(detail)) == URL_OK)
+		result = pstrdup(normalized);
+done:
+	free(normalized);
+	if (joined)
+		curl_free(joined);
+	if (h)
+		curl_url_cleanup(h);
+	return result;
+}
+
+typedef struct LinkSet
+{
+	char	  **urls;
+	bool	   *nofollow;
+	int			n;
+	int			dropped;
+} LinkSet;
+
+static void
+AddLink(LinkSet *links, char *url, bool nofollow)
+{
+	int			i;
+
+	if (url == NULL)
+		return;
+	for (i = 0; i < links->n; i++)
+		if (strcmp(links->urls[i], url) == 0)
+			return;
+	if (links->n >= SCRAPE_MAX_LINKS_PER_PAGE)
+	{
+		links->dropped++;
+		return;
+	}
+	links->urls[links->n] = url;
+	links->nofollow[links->n] = nofollow;
+	links->n++;
+}
+
+/* The next node of a depth-first walk, without recursion. */
+static xmlNodePtr
+NextNode(xmlNodePtr node, xmlNodePtr root)
+{
+	if (node->children != NULL && node->type == XML_ELEMENT_NODE)
+		return node->children;
+	while (node != NULL && node != root)
+	{
+		if (node->next != NULL)
+			return node->next;
+		node = node->parent;
+	}
+	return NULL;
+}
+
+/* Walk the document once, filling info and links. */
+static void
+Walk(xmlDocPtr doc, const char *page_url, ScrapeHtmlInfo *info, LinkSet *links)
+{
+	xmlNodePtr	root = xmlDocGetRootElement(doc);
+	xmlNodePtr	node;
+	char	   *base = pstrdup(page_url);
+	bool		base_seen = false;
+	char	   *canonical_href = NULL;
+
+	for (node = root; node != NULL; node = NextNode(node, root))
+	{
+		if (node->type != XML_ELEMENT_NODE)
+			continue;
+		if (NameIs(node, "html") && info->lang == NULL)
+			info->lang = Attr(node, "lang");
+		else if (NameIs(node, "base") && !base_seen)
+		{
+			char	   *href = Attr(node, "href");
+			char	   *resolved = ResolveLink(page_url, href);
+
+			base_seen = true;
+			if (resolved != NULL)
+				base = resolved;
+		}
+		else if (NameIs(node, "title") && info->title == NULL)
+			info->title = CollapsedText(node);
+		else if (NameIs(node, "meta"))
+		{
+			char	   *name = Attr(node, "name");
+			char	   *content = Attr(node, "content");
+
+			if (name && content && pg_strcasecmp(name, "description") == 0 &&
+				info->description == NULL)
+				info->description = content;
+			else if (name && content && pg_strcasecmp(name, "robots") == 0 &&
+					 HasToken(content, "nofollow"))
+				info->nofollow = true;
+		}
+		else if (NameIs(node, "link") && canonical_href == NULL)
+		{
+			char	   *rel = Attr(node, "rel");
+
+			if (rel && HasToken(rel, "canonical"))
+				canonical_href = Attr(node, "href");
+		}
+		else if (NameIs(node, "a") || NameIs(node, "area"))
+		{
+			char	   *rel = Attr(node, "rel");
+
+			AddLink(links, ResolveLink(base, Attr(node, "href")),
+					rel != NULL && HasToken(rel, "nofollow"));
+		}
+	}
+	if (canonical_href != NULL)
+		info->canonical = ResolveLink(base, canonical_href);
+}
+
+static char *
+LinksJson(const LinkSet *links)
+{
+	StringInfoData out;
+	int			i;
+
+	initStringInfo(&out);
+	appendStringInfoChar(&out, '[');
+	for (i = 0; i < links->n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&out, ", ");
+		appendStringInfoString(&out, "{\"url\": ");
+		escape_json(&out, links->urls[i]);
+		appendStringInfo(&out, ", \"nofollow\": %s}",
+						 links->nofollow[i] ? "true" : "false");
+	}
+	appendStringInfoChar(&out, ']');
+	return out.data;
+}
+
+/*
+ * Parse an HTML page (text already in the database encoding, UTF-8 or
+ * not: libxml2 is told which) fetched from page_url.
+ */
+ScrapeHtmlInfo *
+ScrapeParseHtml(const char *html, size_t len, const char *page_url)
+{
+	ScrapeHtmlInfo *info = palloc0(sizeof(ScrapeHtmlInfo));
+	LinkSet		links;
+	xmlDocPtr	doc = NULL;
+
+	links.urls = palloc(sizeof(char *) * SCRAPE_MAX_LINKS_PER_PAGE);
+	links.nofollow = palloc(sizeof(bool) * SCRAPE_MAX_LINKS_PER_PAGE);
+	links.n = links.dropped = 0;
+
+	PG_TRY();
+	{
+		doc = htmlReadMemory(html, (int) len, page_url,
+							 ScrapeDatabaseCharsetName(),
+							 HTML_PARSE_RECOVER | HTML_PARSE_NONET |
+							 HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+							 HTML_PARSE_COMPACT);
+		if (doc != NULL)
+			Walk(doc, page_url, info, &links);
+	}
+	PG_FINALLY();
+	{
+		if (doc != NULL)
+			xmlFreeDoc(doc);
+	}
+	PG_END_TRY();
+
+	info->nlinks = links.n;
+	info->links_dropped = links.dropped;
+	info->links_json = LinksJson(&links);
+	return info;
+}

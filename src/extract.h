@@ -1,0 +1,29 @@
+/*-------------------------------------------------------------------------
+ * extract.h
+ *	  What a fetched HTML page says about itself: title, description,
+ *	  canonical URL, language, links.
+ *-------------------------------------------------------------------------
+ */
+#ifndef SCRAPE_EXTRACT_H
+#define SCRAPE_EXTRACT_H
+
+/* Links kept from one page; the rest are dropped (and counted). */
+#define SCRAPE_MAX_LINKS_PER_PAGE 1000
+
+typedef struct ScrapeHtmlInfo
+{
+	char	   *title;
+	char	   *description;
+	char	   *canonical;		/* normalised absolute URL */
+	char	   *lang;
+	char	   *links_json;		/* [{"url": ..., "nofollow": bool}, ...] */
+	int			nlinks;
+	int			links_dropped;	/* over SCRAPE_MAX_LINKS_PER_PAGE */
+	bool		nofollow;		/* <meta name="robots" content="nofollow"> */
+} ScrapeHtmlInfo;
+
+extern bool ScrapeIsHtml(const char *content_type);
+extern ScrapeHtmlInfo *ScrapeParseHtml(const char *html, size_t len,
+									   const char *page_url);
+
+#endif							/* SCRAPE_EXTRACT_H */
