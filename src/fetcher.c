@@ -203,6 +203,8 @@ OpenSocketCallback(void *clientp, curlsocktype purpose,
 		NoteBlocked(t, why, ip);
 		return CURL_SOCKET_BAD;
 	}
+	/* an earlier address of the host may have been refused: not this one */
+	t->blocked = NULL;
 	return socket(address->family, address->socktype, address->protocol);
 }
 
