@@ -37,7 +37,7 @@ SELECT session_id, status, stage, progress, pages_total, pages_done,
 \echo '-- the pages stored in scraping_pages'
 SELECT regexp_replace(url, '^.*/shop/', '') AS page, status, http_status,
        body_size AS bytes, round(fetch_ms::numeric, 1) AS fetch_ms,
-       substring(body FROM '<title>([^<]*)</title>') AS title
+       jsonb_array_length(links) AS links, title
   FROM scraping_pages WHERE session_id = :session_id ORDER BY id;
 \echo '-- the job in background_jobs and its history'
 SELECT id, job_type, status, progress, current_stage, attempts,

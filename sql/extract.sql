@@ -51,6 +51,9 @@ SELECT scrape_parse_html('<title>Broken<p><a href=/x>x<div><a href="/y">y</table
                          'http://broken.example/dir/page') - 'links' AS info,
        scrape_parse_html('<title>Broken<p><a href=/x>x<div><a href="/y">y</table>',
                          'http://broken.example/dir/page') -> 'links' AS links;
+-- ... and marks every link of the page nofollow
+SELECT scrape_parse_html('<meta name="robots" content="nofollow"><a href="/z">z</a>',
+                         'http://nofollow.example/') -> 'links' AS links;
 
 -- at most 1000 links are kept from one page
 SELECT (i ->> 'links_dropped')::int AS dropped, jsonb_array_length(i -> 'links') AS kept

@@ -232,8 +232,9 @@ Walk(xmlDocPtr doc, const char *page_url, ScrapeHtmlInfo *info, LinkSet *links)
 		info->canonical = ResolveLink(base, canonical_href);
 }
 
+/* The links as JSON; a page-wide nofollow marks every link nofollow. */
 static char *
-LinksJson(const LinkSet *links)
+LinksJson(const LinkSet *links, bool page_nofollow)
 {
 	StringInfoData out;
 	int			i;
@@ -247,7 +248,7 @@ LinksJson(const LinkSet *links)
 		appendStringInfoString(&out, "{\"url\": ");
 		escape_json(&out, links->urls[i]);
 		appendStringInfo(&out, ", \"nofollow\": %s}",
-						 links->nofollow[i] ? "true" : "false");
+						 (links->nofollow[i] || page_nofollow) ? "true" : "false");
 	}
 	appendStringInfoChar(&out, ']');
 	return out.data;
@@ -287,6 +288,6 @@ ScrapeParseHtml(const char *html, size_t len, const char *page_url)
 
 	info->nlinks = links.n;
 	info->links_dropped = links.dropped;
-	info->links_json = LinksJson(&links);
+	info->links_json = LinksJson(&links, info->nofollow);
 	return info;
 }
