@@ -6,7 +6,7 @@ SELECT scrape_submit('');
 SELECT scrape_submit('not a url');
 SELECT scrape_submit('http://');
 SELECT scrape_submit('ftp://example.com/file.txt');
-SELECT scrape_submit('https://example.com/', 'crawl');
+SELECT scrape_submit('https://example.com/', 'sitemap');
 SELECT scrape_submit('https://example.com/', 'bogus');
 SELECT scrape_submit('https://example.com/', NULL);
 SELECT scrape_submit('https://example.com/', 'single', 0);
@@ -15,6 +15,11 @@ SELECT scrape_submit('https://example.com/', options => '[1, 2]');
 SELECT scrape_submit('https://example.com/', options => '{"request_timeout": "soon"}');
 SELECT scrape_submit('https://example.com/', options => '{"request_timeout": "-1s"}');
 SELECT scrape_submit('https://example.com/', options => '{"user_agent": 42}');
+SELECT scrape_submit('https://example.com/', options => '{"scope": "domain"}');
+SELECT scrape_submit('https://example.com/', 'crawl', options => '{"scope": "planet"}');
+SELECT scrape_submit('https://example.com/', 'crawl', options => '{"max_depth": -1}');
+SELECT scrape_submit('https://example.com/', 'crawl', options => '{"include": ["ok", "(unclosed"]}');
+SELECT scrape_submit('https://example.com/', 'crawl', options => '{"obey_robots": "yes"}');
 SELECT scrape_submit('https://example.com/' || repeat('a', 9000));
 SELECT scrape_submit_urls(NULL);
 SELECT scrape_submit_urls('{}');
@@ -44,7 +49,8 @@ SELECT cmd, pg_temp.sqlstate_of(cmd) AS sqlstate
     ($$SELECT scrape_submit('')$$),
     ($$SELECT scrape_submit('not a url')$$),
     ($$SELECT scrape_submit('ftp://example.com/')$$),
-    ($$SELECT scrape_submit('https://example.com/', 'crawl')$$),
+    ($$SELECT scrape_submit('https://example.com/', 'sitemap')$$),
+    ($$SELECT scrape_submit('https://example.com/', 'crawl', options => '{"exclude": "("}')$$),
     ($$SELECT scrape_submit('https://example.com/', 'bogus')$$),
     ($$SELECT scrape_submit('https://example.com/', NULL)$$),
     ($$SELECT scrape_submit('https://example.com/', 'single', -5)$$),

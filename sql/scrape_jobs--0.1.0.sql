@@ -83,6 +83,7 @@ CREATE TABLE @extschema@.scraping_sessions (
     pages_total         integer NOT NULL DEFAULT 0,    -- pages known so far
     pages_done          integer NOT NULL DEFAULT 0,
     pages_failed        integer NOT NULL DEFAULT 0,
+    pages_skipped       integer NOT NULL DEFAULT 0,    -- robots.txt said no
     options             jsonb NOT NULL DEFAULT '{}',
     created_at          timestamptz NOT NULL DEFAULT now(),
     started_at          timestamptz,
@@ -108,6 +109,8 @@ CREATE TABLE @extschema@.scraping_pages (
     not_before      timestamptz,        -- earliest next attempt (retries)
     depth           integer NOT NULL DEFAULT 0,
     found_on        bigint,             -- page the URL was discovered on
+    kind            text NOT NULL DEFAULT 'page'
+                    CHECK (kind IN ('page', 'robots')),  -- robots: a crawl's robots.txt
     claimed_by      bigint,             -- token of the worker fetching it
     claim_lease     bigint,             -- job lease at claim time (fencing)
     claimed_at      timestamptz,
@@ -143,6 +146,17 @@ CREATE INDEX scraping_pages_fetching_idx
 CREATE INDEX scraping_pages_due_idx
     ON @extschema@.scraping_pages (not_before)
     WHERE status = 'pending' AND not_before IS NOT NULL;
+
+-- robots.txt of each origin (scheme://host:port), shared by every crawl:
+-- 2xx and 4xx answers are kept a day, errors a few minutes (RFC 9309: a
+-- server error disallows everything for now, to be retried later).
+CREATE TABLE @extschema@.robots_cache (
+    origin      text PRIMARY KEY,
+    http_status integer NOT NULL,   -- 0: no response
+    body        text,
+    fetched_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL
+);
 
 -- Every failed fetch attempt, so a user can see why a page failed.
 CREATE TABLE @extschema@.scraping_page_attempts (
@@ -386,8 +400,64 @@ BEGIN
 END;
 $$;
 
--- Validate the options object; returns it (never NULL).
-CREATE FUNCTION @extschema@._scrape_check_options(options jsonb)
+-- Check one crawl option (and that the session is a crawl).
+CREATE FUNCTION @extschema@._scrape_check_crawl_option(p_key text, p_value jsonb,
+                                                       p_mode text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_pattern text;
+    v_ok      boolean;
+BEGIN
+    IF p_mode <> 'crawl' THEN
+        RAISE EXCEPTION 'option "%" applies to crawl sessions only', p_key
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    CASE p_key
+    WHEN 'scope' THEN
+        v_ok := jsonb_typeof(p_value) = 'string'
+                AND (p_value #>> '{}') IN ('host', 'domain', 'prefix');
+        IF NOT v_ok THEN
+            RAISE EXCEPTION 'invalid value for option "scope": %', p_value
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Use "host", "domain" or "prefix".';
+        END IF;
+    WHEN 'max_depth' THEN
+        v_ok := jsonb_typeof(p_value) = 'number' AND (p_value #>> '{}') ~ '^[0-9]+$'
+                AND (p_value #>> '{}')::numeric <= 100;
+        IF NOT v_ok THEN
+            RAISE EXCEPTION 'invalid value for option "max_depth": %', p_value
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Give a whole number from 0 to 100.';
+        END IF;
+    WHEN 'follow_nofollow', 'obey_robots' THEN
+        IF jsonb_typeof(p_value) <> 'boolean' THEN
+            RAISE EXCEPTION 'invalid value for option "%": %', p_key, p_value
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Give true or false.';
+        END IF;
+    ELSE    -- include, exclude: a regular expression or an array of them
+        IF jsonb_typeof(p_value) NOT IN ('string', 'array') THEN
+            RAISE EXCEPTION 'invalid value for option "%": %', p_key, p_value
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Give a POSIX regular expression, or an array of them.';
+        END IF;
+        FOR v_pattern IN
+            SELECT x FROM jsonb_array_elements_text(
+                CASE jsonb_typeof(p_value) WHEN 'array' THEN p_value
+                     ELSE jsonb_build_array(p_value) END) AS x
+        LOOP
+            PERFORM '' ~ v_pattern;     -- raises on a bad expression
+        END LOOP;
+    END CASE;
+END;
+$$;
+
+-- Validate the options object of a session of mode p_mode; returns it
+-- (never NULL).
+CREATE FUNCTION @extschema@._scrape_check_options(options jsonb, p_mode text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -427,6 +497,9 @@ BEGIN
                     USING ERRCODE = 'invalid_parameter_value',
                           HINT = 'Give a whole number from 1 to 1000.';
             END IF;
+        WHEN 'scope', 'max_depth', 'include', 'exclude', 'follow_nofollow',
+             'obey_robots' THEN
+            PERFORM @extschema@._scrape_check_crawl_option(k, v, p_mode);
         WHEN 'user_agent' THEN
             IF jsonb_typeof(v) <> 'string' OR length(v #>> '{}') = 0
                OR length(v #>> '{}') > 512 OR (v #>> '{}') ~ '[\r\n]' THEN
@@ -437,7 +510,7 @@ BEGIN
         ELSE
             RAISE EXCEPTION 'unrecognized option "%"', k
                 USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Valid options are request_timeout, connect_timeout, user_agent, max_attempts, per_host_max_connections and per_host_delay.';
+                      HINT = 'Valid options are request_timeout, connect_timeout, user_agent, max_attempts, per_host_max_connections, per_host_delay, and for crawls scope, max_depth, include, exclude, follow_nofollow and obey_robots.';
         END CASE;
     END LOOP;
     RETURN options;
@@ -548,14 +621,14 @@ BEGIN
     IF scraping_mode IS NULL THEN
         RAISE EXCEPTION 'scraping mode must not be null'
             USING ERRCODE = 'null_value_not_allowed';
-    ELSIF scraping_mode IN ('crawl', 'sitemap') THEN
+    ELSIF scraping_mode = 'sitemap' THEN
         RAISE EXCEPTION 'scraping mode "%" is not supported yet', scraping_mode
             USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Use mode "single", or scrape_submit_urls() for a list of URLs.';
-    ELSIF scraping_mode <> 'single' THEN
+                  HINT = 'Use mode "single" or "crawl", or scrape_submit_urls() for a list of URLs.';
+    ELSIF scraping_mode NOT IN ('single', 'crawl') THEN
         RAISE EXCEPTION 'unrecognized scraping mode "%"', scraping_mode
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use mode "single", or scrape_submit_urls() for a list of URLs.';
+                  HINT = 'Use mode "single" or "crawl", or scrape_submit_urls() for a list of URLs.';
     END IF;
 
     IF total_pages IS NOT NULL AND total_pages < 1 THEN
@@ -565,11 +638,17 @@ BEGIN
     END IF;
     PERFORM @extschema@._scrape_check_page_cap(total_pages);
 
-    v_opts := @extschema@._scrape_check_options(options);
+    v_opts := @extschema@._scrape_check_options(options, scraping_mode);
     PERFORM @extschema@._scrape_check_workspace(workspace_id);
 
     RETURN @extschema@._scrape_create_session(
-        ARRAY[v_url], v_url, scraping_mode, coalesce(total_pages, 1),
+        ARRAY[v_url], v_url, scraping_mode,
+        coalesce(total_pages,
+                 CASE scraping_mode
+                     WHEN 'crawl' THEN least(
+                         current_setting('scrape_jobs.crawl_max_pages')::integer,
+                         current_setting('scrape_jobs.max_pages_per_session')::integer)
+                     ELSE 1 END),
         workspace_id, v_opts);
 END;
 $$;
@@ -609,7 +688,7 @@ BEGIN
              GROUP BY c.url) AS n;
 
     PERFORM @extschema@._scrape_check_page_cap(cardinality(v_urls));
-    v_opts := @extschema@._scrape_check_options(options);
+    v_opts := @extschema@._scrape_check_options(options, 'list');
     PERFORM @extschema@._scrape_check_workspace(workspace_id);
 
     RETURN @extschema@._scrape_create_session(
@@ -620,6 +699,131 @@ $$;
 /* ------------------------------------------------------------------------
  * Queue functions called by the workers (through SPI, as prepared plans)
  * ------------------------------------------------------------------------ */
+
+-- The origin of a URL (scheme://host[:port]), the key of robots.txt.
+CREATE FUNCTION @extschema@._scrape_origin(url text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT substring(url FROM '^[a-z][a-z0-9+.-]*://[^/?#]*');
+$$;
+
+-- The path and query of a URL, as robots.txt rules see it.
+CREATE FUNCTION @extschema@._scrape_path(url text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(nullif(substring(url FROM '^[a-z][a-z0-9+.-]*://[^/?#]*([^#]*)'), ''), '/');
+$$;
+
+-- The host of a URL, lower-case.
+CREATE FUNCTION @extschema@._scrape_host(url text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT lower(substring(url FROM '^[a-z][a-z0-9+.-]*://(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)'));
+$$;
+
+-- The gap between two requests to a page's host: the session's option or
+-- the GUC, and for a crawl at least the Crawl-delay of the host's
+-- robots.txt (capped by scrape_jobs.max_crawl_delay).  NULL: the worker's
+-- own setting.
+CREATE FUNCTION @extschema@._scrape_host_delay_ms(p_mode text, p_options jsonb,
+                                                  p_url text)
+RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_delay integer := (extract(epoch FROM (p_options ->> 'per_host_delay')::interval)
+                        * 1000)::integer;
+    v_crawl double precision;
+BEGIN
+    IF p_mode <> 'crawl' THEN
+        RETURN v_delay;
+    END IF;
+    SELECT (@extschema@.scrape_robots_check(rc.body, '/', p_options ->> 'user_agent')).crawl_delay
+      INTO v_crawl
+      FROM @extschema@.robots_cache rc
+     WHERE rc.origin = @extschema@._scrape_origin(p_url)
+       AND rc.http_status BETWEEN 200 AND 299;
+    IF v_crawl IS NULL THEN
+        RETURN v_delay;
+    END IF;
+    RETURN greatest(coalesce(v_delay,
+                             extract(epoch FROM current_setting('scrape_jobs.per_host_delay')::interval)
+                             * 1000),
+                    least(v_crawl * 1000,
+                          extract(epoch FROM current_setting('scrape_jobs.max_crawl_delay')::interval)
+                          * 1000))::integer;
+END;
+$$;
+
+-- robots.txt for the candidate pages of a claim (RFC 9309), when their
+-- session is a crawl that obeys it.  Returns the pages to fetch now, and
+-- those to skip with the rule that disallows them.  A page whose origin's
+-- robots.txt is not known yet waits (a second at a time) while that file is
+-- queued as a page of kind robots in the same session; a 5xx or no answer
+-- disallows everything until the cached answer expires; a 4xx allows all.
+CREATE FUNCTION @extschema@._scrape_robots_gate(p_pages bigint[],
+    OUT to_fetch bigint[], OUT to_skip bigint[], OUT rules text[])
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    v record;
+BEGIN
+    to_fetch := '{}';
+    to_skip := '{}';
+    rules := '{}';
+    FOR r IN
+        SELECT p.id, p.url, p.session_id, p.kind, s.scraping_mode, s.options,
+               rc.http_status, rc.body, rc.expires_at
+          FROM @extschema@.scraping_pages p
+          JOIN @extschema@.scraping_sessions s ON s.id = p.session_id
+          LEFT JOIN @extschema@.robots_cache rc
+                 ON rc.origin = @extschema@._scrape_origin(p.url)
+                AND rc.expires_at > now()
+         WHERE p.id = ANY (p_pages)
+         ORDER BY p.id
+    LOOP
+        IF r.scraping_mode <> 'crawl' OR r.kind = 'robots'
+           OR NOT coalesce((r.options ->> 'obey_robots')::boolean,
+                           current_setting('scrape_jobs.obey_robots')::boolean) THEN
+            to_fetch := to_fetch || r.id;
+        ELSIF r.http_status IS NULL THEN
+            INSERT INTO @extschema@.scraping_pages (session_id, url, kind)
+            VALUES (r.session_id, @extschema@._scrape_origin(r.url) || '/robots.txt',
+                    'robots')
+            ON CONFLICT (session_id, url) DO UPDATE
+               SET status = 'pending', attempts = 0, not_before = NULL,
+                   updated_at = now()
+             WHERE scraping_pages.kind = 'robots'
+               AND scraping_pages.status IN ('done', 'failed');
+            UPDATE @extschema@.scraping_pages SET not_before = now() + interval '1 s'
+             WHERE id = r.id;
+        ELSIF r.http_status BETWEEN 200 AND 299 THEN
+            SELECT * INTO v FROM @extschema@.scrape_robots_check(
+                r.body, @extschema@._scrape_path(r.url), r.options ->> 'user_agent');
+            IF v.allowed THEN
+                to_fetch := to_fetch || r.id;
+            ELSE
+                to_skip := to_skip || r.id;
+                rules := rules || v.rule;
+            END IF;
+        ELSIF r.http_status BETWEEN 400 AND 499 THEN
+            to_fetch := to_fetch || r.id;
+        ELSE
+            UPDATE @extschema@.scraping_pages SET not_before = r.expires_at
+             WHERE id = r.id;
+        END IF;
+    END LOOP;
+END;
+$$;
 
 -- Claim up to p_limit due pending pages for worker p_worker.  Starts the jobs
 -- they belong to (pending -> processing, stage scraping) and returns what the
@@ -636,11 +840,13 @@ AS $$
 DECLARE
     v_pages    bigint[];
     v_sessions bigint[];
+    v_skipped  bigint[] := '{}';
+    v_rules    text[] := '{}';
 BEGIN
     -- Pages first; SKIP LOCKED lets workers claim side by side.
-    SELECT array_agg(c.id ORDER BY c.id), array_agg(DISTINCT c.session_id)
-      INTO v_pages, v_sessions
-      FROM (SELECT p.id, p.session_id
+    SELECT array_agg(c.id ORDER BY c.id)
+      INTO v_pages
+      FROM (SELECT p.id
               FROM @extschema@.scraping_pages p
              WHERE p.status = 'pending'
                AND (p.not_before IS NULL OR p.not_before <= now())
@@ -649,6 +855,16 @@ BEGIN
                FOR UPDATE SKIP LOCKED) AS c;
 
     IF v_pages IS NULL THEN
+        RETURN;
+    END IF;
+
+    -- robots.txt decides for crawl pages: some wait for it, some are skipped
+    SELECT g.to_fetch, g.to_skip, g.rules INTO v_pages, v_skipped, v_rules
+      FROM @extschema@._scrape_robots_gate(v_pages) AS g;
+    SELECT array_agg(DISTINCT p.session_id) INTO v_sessions
+      FROM @extschema@.scraping_pages p
+     WHERE p.id = ANY (v_pages || v_skipped);
+    IF v_sessions IS NULL THEN
         RETURN;
     END IF;
 
@@ -698,6 +914,29 @@ BEGIN
                                                     'to', 'scraping'))
            ) AS e(event, detail);
 
+    -- pages robots.txt disallows end as skipped, not failed
+    IF cardinality(v_skipped) > 0 THEN
+        WITH skipped AS (
+            UPDATE @extschema@.scraping_pages p
+               SET status = 'skipped', error_class = 'robots',
+                   error = 'disallowed by robots.txt (' || x.rule || ')',
+                   fetched_at = now(), updated_at = now()
+              FROM unnest(v_skipped, v_rules) AS x(id, rule)
+             WHERE p.id = x.id
+            RETURNING p.session_id
+        ), per_session AS (
+            SELECT skipped.session_id, count(*) AS n FROM skipped GROUP BY 1
+        )
+        UPDATE @extschema@.scraping_sessions s
+           SET pages_skipped = s.pages_skipped + ps.n,
+               progress_percentage = least(100, (100 * (s.pages_done + s.pages_failed
+                                        + s.pages_skipped + ps.n))
+                                        / greatest(s.pages_total, 1)),
+               updated_at = now()
+          FROM per_session ps
+         WHERE s.id = ps.session_id;
+    END IF;
+
     RETURN QUERY
     UPDATE @extschema@.scraping_pages p
        SET status = 'fetching',
@@ -718,8 +957,12 @@ BEGIN
                   * 1000)::integer,
               s.options ->> 'user_agent',
               (s.options ->> 'per_host_max_connections')::integer,
-              (extract(epoch FROM (s.options ->> 'per_host_delay')::interval)
-                  * 1000)::integer;
+              @extschema@._scrape_host_delay_ms(s.scraping_mode, s.options, p.url);
+
+    -- a session whose last pages were skipped is finished here
+    IF cardinality(v_skipped) > 0 THEN
+        PERFORM @extschema@._scrape_finish_sessions(v_sessions);
+    END IF;
 END;
 $$;
 
@@ -931,6 +1174,108 @@ BEGIN
 END;
 $$;
 
+-- Is url within the crawl scope of seed?  host: the same host; domain:
+-- the seed's host (less a leading "www.") or a subdomain of it; prefix:
+-- under the seed's directory.
+CREATE FUNCTION @extschema@._scrape_in_scope(p_seed text, p_url text, p_scope text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE coalesce(p_scope, 'host')
+        WHEN 'host' THEN
+            @extschema@._scrape_host(p_url) = @extschema@._scrape_host(p_seed)
+        WHEN 'domain' THEN
+            @extschema@._scrape_host(p_url) = regexp_replace(@extschema@._scrape_host(p_seed), '^www\.', '')
+            OR right(@extschema@._scrape_host(p_url),
+                     length(regexp_replace(@extschema@._scrape_host(p_seed), '^www\.', '')) + 1)
+               = '.' || regexp_replace(@extschema@._scrape_host(p_seed), '^www\.', '')
+        ELSE
+            left(p_url, length(substring(p_seed FROM '^(.*/)'))) = substring(p_seed FROM '^(.*/)')
+    END;
+$$;
+
+-- The patterns of an include / exclude option (a string or an array).
+CREATE FUNCTION @extschema@._scrape_patterns(p_value jsonb)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE jsonb_typeof(p_value)
+        WHEN 'string' THEN ARRAY[p_value #>> '{}']
+        WHEN 'array' THEN ARRAY(SELECT jsonb_array_elements_text(p_value))
+        ELSE '{}'::text[] END;
+$$;
+
+-- Queue the links of crawl pages just stored (among p_page_ids): in scope,
+-- under max_depth (default 3), matching include and not exclude, not
+-- nofollow unless follow_nofollow, at most total_pages in the session.  One
+-- row per canonical URL per session; the caller holds the session locks.
+CREATE FUNCTION @extschema@._scrape_discover(p_page_ids bigint[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_added integer;
+BEGIN
+    WITH src AS (
+        SELECT p.id, p.session_id, p.depth, p.links, s.source_url, s.options,
+               s.total_pages - s.pages_total AS room
+          FROM @extschema@.scraping_pages p
+          JOIN @extschema@.scraping_sessions s ON s.id = p.session_id
+         WHERE p.id = ANY (p_page_ids)
+           AND p.status = 'done' AND p.kind = 'page' AND p.links IS NOT NULL
+           AND s.scraping_mode = 'crawl' AND s.status = 'running'
+           AND p.depth < coalesce((s.options ->> 'max_depth')::integer, 3)
+           AND s.pages_total < s.total_pages
+    ), candidates AS (
+        SELECT src.session_id, src.id AS found_on, src.depth + 1 AS depth,
+               l ->> 'url' AS url, src.room,
+               row_number() OVER (PARTITION BY src.session_id
+                                  ORDER BY src.id, o) AS n
+          FROM src,
+               LATERAL jsonb_array_elements(src.links) WITH ORDINALITY AS e(l, o)
+         WHERE (NOT (l ->> 'nofollow')::boolean
+                OR coalesce((src.options ->> 'follow_nofollow')::boolean, false))
+           AND @extschema@._scrape_path(l ->> 'url') <> '/robots.txt'
+           AND @extschema@._scrape_in_scope(src.source_url, l ->> 'url',
+                                            src.options ->> 'scope')
+           AND (NOT src.options ? 'include'
+                OR (l ->> 'url') ~ ANY (@extschema@._scrape_patterns(src.options -> 'include')))
+           AND NOT (src.options ? 'exclude'
+                    AND (l ->> 'url') ~ ANY (@extschema@._scrape_patterns(src.options -> 'exclude')))
+           AND NOT EXISTS (SELECT 1 FROM @extschema@.scraping_pages q
+                            WHERE q.session_id = src.session_id AND q.url = l ->> 'url')
+    ), added AS (
+        INSERT INTO @extschema@.scraping_pages (session_id, url, depth, found_on)
+        SELECT c.session_id, c.url, c.depth, c.found_on
+          FROM (SELECT DISTINCT ON (c.session_id, c.url) c.*
+                  FROM candidates c ORDER BY c.session_id, c.url, c.n) AS c
+         WHERE c.n <= c.room
+         ORDER BY c.session_id, c.url
+        ON CONFLICT (session_id, url) DO NOTHING
+        RETURNING session_id
+    ), counted AS (
+        UPDATE @extschema@.scraping_sessions s
+           SET pages_total = s.pages_total + a.n,
+               progress_percentage = least(100, (100 * (s.pages_done + s.pages_failed
+                                        + s.pages_skipped))
+                                        / greatest(s.pages_total + a.n, 1)),
+               updated_at = now()
+          FROM (SELECT added.session_id, count(*) AS n FROM added GROUP BY 1) AS a
+         WHERE s.id = a.session_id
+        RETURNING a.n
+    )
+    SELECT coalesce(sum(counted.n), 0) INTO v_added FROM counted;
+
+    IF v_added > 0 THEN
+        PERFORM @extschema@._scrape_wake(true, false, false);
+    END IF;
+    RETURN v_added;
+END;
+$$;
+
 -- Write a batch of fetch results.  A result is accepted only if the page is
 -- still in flight for this worker under the same lease (fencing).  Each
 -- accepted result ends as one of:
@@ -976,7 +1321,7 @@ BEGIN
     ), b AS (
         -- the accepted results and what each becomes
         SELECT r.*, p.session_id, s.background_job_id AS job_id,
-               p.attempts AS attempt,
+               p.attempts AS attempt, p.kind, p.depth, p.url AS page_url,
                CASE WHEN r.defer_ms IS NOT NULL THEN 'deferred'
                     WHEN r.ok THEN 'done'
                     WHEN r.retryable
@@ -1049,10 +1394,23 @@ BEGIN
                                   'delay_ms', round(extract(epoch FROM bd.delay) * 1000),
                                   'error_class', bd.error_class)
           FROM bd WHERE bd.outcome = 'retry'
+    ), robots AS (
+        -- a crawl's robots.txt: cached for every crawl of that origin
+        INSERT INTO @extschema@.robots_cache AS rc
+               (origin, http_status, body, fetched_at, expires_at)
+        SELECT DISTINCT ON (o.origin) o.origin, coalesce(bd.http_status, 0),
+               left(bd.body, 512 * 1024), now(),
+               now() + CASE WHEN bd.http_status BETWEEN 200 AND 499
+                            THEN interval '24 hours' ELSE interval '5 minutes' END
+          FROM bd, LATERAL (SELECT @extschema@._scrape_origin(bd.page_url) AS origin) o
+         WHERE bd.kind = 'robots' AND bd.outcome IN ('done', 'failed')
+        ON CONFLICT (origin) DO UPDATE
+           SET http_status = excluded.http_status, body = excluded.body,
+               fetched_at = excluded.fetched_at, expires_at = excluded.expires_at
     ), per_session AS (
         SELECT bd.session_id,
-               count(*) FILTER (WHERE bd.outcome = 'done') AS done,
-               count(*) FILTER (WHERE bd.outcome = 'failed') AS failed
+               count(*) FILTER (WHERE bd.outcome = 'done' AND bd.kind = 'page') AS done,
+               count(*) FILTER (WHERE bd.outcome = 'failed' AND bd.kind = 'page') AS failed
           FROM bd GROUP BY bd.session_id
     ), locked AS (
         -- sessions after pages, in id order
@@ -1066,7 +1424,7 @@ BEGIN
            SET pages_done = s.pages_done + ps.done,
                pages_failed = s.pages_failed + ps.failed,
                progress_percentage = least(100, (100 * (s.pages_done + ps.done
-                                        + s.pages_failed + ps.failed))
+                                        + s.pages_failed + ps.failed + s.pages_skipped))
                                         / greatest(s.pages_total, 1)),
                updated_at = now()
           FROM per_session ps, locked
@@ -1078,6 +1436,9 @@ BEGIN
       INTO v_accepted, v_sessions;
 
     IF v_sessions IS NOT NULL THEN
+        -- A crawl grows by the links of the pages just stored.
+        PERFORM @extschema@._scrape_discover(p_page_ids);
+
         -- Mirror progress on the jobs (ascending ids) and keep them alive.
         PERFORM 1 FROM @extschema@.background_jobs j
          WHERE j.id IN (SELECT s.background_job_id

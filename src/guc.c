@@ -41,6 +41,9 @@ int			scrape_max_hosts = 1024;
 bool		scrape_allow_private_networks = false;
 int			scrape_max_pages_per_session = 10000;
 int			scrape_max_live_sessions_per_workspace = 0;
+bool		scrape_obey_robots = true;
+int			scrape_crawl_max_pages = 1000;
+int			scrape_max_crawl_delay_ms = 30 * 1000;
 char	   *scrape_allowed_hosts = NULL;
 char	   *scrape_denied_hosts = NULL;
 
@@ -261,6 +264,30 @@ ScrapeDefineGucs(void)
 							&scrape_max_live_sessions_per_workspace,
 							0, 0, INT_MAX,
 							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("scrape_jobs.obey_robots",
+							 "Makes crawls obey robots.txt (RFC 9309).",
+							 "A session can override it with the obey_robots option.",
+							 &scrape_obey_robots,
+							 true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.crawl_max_pages",
+							"Pages a crawl takes when scrape_submit() gives no total_pages.",
+							NULL,
+							&scrape_crawl_max_pages,
+							1000, 1, 10000000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.max_crawl_delay",
+							"Longest Crawl-delay of a robots.txt that is honoured.",
+							NULL,
+							&scrape_max_crawl_delay_ms,
+							30 * 1000, 0, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("scrape_jobs");

@@ -32,6 +32,9 @@ extern int	scrape_max_hosts;
 extern bool scrape_allow_private_networks;
 extern int	scrape_max_pages_per_session;
 extern int	scrape_max_live_sessions_per_workspace;
+extern bool scrape_obey_robots;
+extern int	scrape_crawl_max_pages;
+extern int	scrape_max_crawl_delay_ms;
 extern char *scrape_allowed_hosts;
 extern char *scrape_denied_hosts;
 

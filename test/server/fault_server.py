@@ -351,6 +351,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         time.sleep(0.05)  # let the partial body leave before the RST
         self.rst_close()
 
+    def route_robots(self):
+        # the robots.txt of the whole server: test/site/robots.txt
+        with open(os.path.join(self.server.root, "robots.txt"), "rb") as f:
+            self.send_body(200, f.read(), "text/plain; charset=utf-8")
+
     def route_partial(self):
         # announce 100000 bytes, send 1000, then close cleanly (FIN, no RST)
         self.send_response(200)
@@ -447,6 +452,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 EXACT_ROUTES = {
     "/echo-headers": Handler.route_echo_headers,
     "/partial": Handler.route_partial,
+    "/robots.txt": Handler.route_robots,
     "/big-headers": Handler.route_big_headers,
     "/concurrency": Handler.route_concurrency,
     "/flaky": Handler.route_flaky, "/flaky-set": Handler.route_flaky_set,

@@ -16,8 +16,8 @@ SELECT throws_ok($$SELECT scrape_submit('javascript:alert(1)')$$, '22023', NULL,
                  'javascript: is not fetched');
 SELECT throws_ok($$SELECT scrape_submit('https://example.com/' || repeat('x', 9000))$$,
                  '22023', 'URL is too long');
-SELECT throws_ok($$SELECT scrape_submit('https://example.com/', 'crawl')$$,
-                 '0A000', 'scraping mode "crawl" is not supported yet');
+SELECT throws_ok($$SELECT scrape_submit('https://example.com/', 'crawl', options => '{"scope": "x"}')$$,
+                 '22023', NULL, 'a bad crawl scope');
 SELECT throws_ok($$SELECT scrape_submit('https://example.com/', 'sitemap')$$,
                  '0A000', 'scraping mode "sitemap" is not supported yet');
 SELECT throws_ok($$SELECT scrape_submit('https://example.com/', 'everything')$$,
