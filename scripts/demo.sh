@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The main job, on a fresh machine: install, build, start a throw-away
 # PostgreSQL 15 cluster and the local HTTP server with the bundled demo shop
-# (test/site/shop), scrape every page of it inside PostgreSQL, and show the
-# session, its pages, the job history and scrape_metrics().  Leaves nothing
-# running.
+# (test/site/shop), crawl it from its index page inside PostgreSQL (robots.txt
+# obeyed), and show the session, its pages, the job history and
+# scrape_metrics().  Leaves nothing running.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -16,18 +16,15 @@ sj_start_cluster "$conf"
 rm -f "$conf"
 sj_start_http
 
-# The shop's pages, as a browser would reach them.
-urls=$(cd "$ROOT/test/site/shop" && { echo index.html; ls *.html | grep -vx index.html; } |
-       sed "s|^|$SJ_HTTP_URL/site/shop/|" | paste -sd, -)
 
 sj_psql -c "CREATE EXTENSION scrape_jobs"
 sj_wait_workers 2
 log "scraping the demo shop"
-sj_psql -v urls="{$urls}" <<'SQL'
+sj_psql -v seed="$SJ_HTTP_URL/site/shop/index.html" <<'SQL'
 \pset footer off
 \echo
-\echo '-- SELECT scrape_submit_urls(...): one list session over the shop'
-SELECT scrape_submit_urls(:'urls') AS session_id \gset
+\echo '-- SELECT scrape_submit(seed, ''crawl''): crawl the shop from its index page'
+SELECT scrape_submit(:'seed', 'crawl', options => '{"scope": "prefix"}') AS session_id \gset
 \echo '-- SELECT scrape_wait(...): block until it ends'
 SELECT scrape_wait(:session_id, '2 minutes') AS final_status;
 \echo '-- scrape_status()'
@@ -35,10 +32,10 @@ SELECT session_id, status, stage, progress, pages_total, pages_done,
        pages_failed, duration
   FROM scrape_status(:session_id);
 \echo '-- the pages stored in scraping_pages'
-SELECT regexp_replace(url, '^.*/shop/', '') AS page, status, http_status,
-       body_size AS bytes, round(fetch_ms::numeric, 1) AS fetch_ms,
+SELECT regexp_replace(url, '^https?://[^/]+', '') AS page, kind, depth, status,
+       http_status, body_size AS bytes, round(fetch_ms::numeric, 1) AS fetch_ms,
        jsonb_array_length(links) AS links, title
-  FROM scraping_pages WHERE session_id = :session_id ORDER BY id;
+  FROM scraping_pages WHERE session_id = :session_id ORDER BY depth, id;
 \echo '-- the job in background_jobs and its history'
 SELECT id, job_type, status, progress, current_stage, attempts,
        metadata ->> 'scraping_mode' AS mode

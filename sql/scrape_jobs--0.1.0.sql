@@ -765,7 +765,7 @@ $$;
 -- robots.txt for the candidate pages of a claim (RFC 9309), when their
 -- session is a crawl that obeys it.  Returns the pages to fetch now, and
 -- those to skip with the rule that disallows them.  A page whose origin's
--- robots.txt is not known yet waits (a second at a time) while that file is
+-- robots.txt is not known yet waits (200 ms at a time) while that file is
 -- queued as a page of kind robots in the same session; a 5xx or no answer
 -- disallows everything until the cached answer expires; a 4xx allows all.
 CREATE FUNCTION @extschema@._scrape_robots_gate(p_pages bigint[],
@@ -804,7 +804,7 @@ BEGIN
                    updated_at = now()
              WHERE scraping_pages.kind = 'robots'
                AND scraping_pages.status IN ('done', 'failed');
-            UPDATE @extschema@.scraping_pages SET not_before = now() + interval '1 s'
+            UPDATE @extschema@.scraping_pages SET not_before = now() + interval '200 ms'
              WHERE id = r.id;
         ELSIF r.http_status BETWEEN 200 AND 299 THEN
             SELECT * INTO v FROM @extschema@.scrape_robots_check(
