@@ -17,6 +17,7 @@ OBJS = \
 	src/ssrf.o \
 	src/charset.o \
 	src/extract.o \
+	src/sitemap.o \
 	src/url.o \
 	src/urlcore.o \
 	src/api.o
@@ -33,7 +34,7 @@ XML2_CONFIG ?= xml2-config
 
 PG_CPPFLAGS = -I$(srcdir)/src $(shell $(CURL_CONFIG) --cflags) $(shell $(XML2_CONFIG) --cflags)
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
-SHLIB_LINK = $(shell $(CURL_CONFIG) --libs) $(shell $(XML2_CONFIG) --libs)
+SHLIB_LINK = $(shell $(CURL_CONFIG) --libs) $(shell $(XML2_CONFIG) --libs) -lz
 
 EXTRA_CLEAN = results regression.diffs regression.out $(FUZZERS)
 

@@ -11,7 +11,7 @@ PG_CONFIG=$PGBIN/pg_config
 APT_PACKAGES=(
     postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
     libtap-parser-sourcehandler-pgtap-perl
-    libcurl4-openssl-dev libxml2-dev
+    libcurl4-openssl-dev libxml2-dev zlib1g-dev
     python3 make gcc curl ca-certificates cppcheck postgresql-15-cron
     clang-14 libclang-rt-14-dev
 )

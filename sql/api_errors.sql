@@ -6,7 +6,6 @@ SELECT scrape_submit('');
 SELECT scrape_submit('not a url');
 SELECT scrape_submit('http://');
 SELECT scrape_submit('ftp://example.com/file.txt');
-SELECT scrape_submit('https://example.com/', 'sitemap');
 SELECT scrape_submit('https://example.com/', 'bogus');
 SELECT scrape_submit('https://example.com/', NULL);
 SELECT scrape_submit('https://example.com/', 'single', 0);
@@ -49,7 +48,6 @@ SELECT cmd, pg_temp.sqlstate_of(cmd) AS sqlstate
     ($$SELECT scrape_submit('')$$),
     ($$SELECT scrape_submit('not a url')$$),
     ($$SELECT scrape_submit('ftp://example.com/')$$),
-    ($$SELECT scrape_submit('https://example.com/', 'sitemap')$$),
     ($$SELECT scrape_submit('https://example.com/', 'crawl', options => '{"exclude": "("}')$$),
     ($$SELECT scrape_submit('https://example.com/', 'bogus')$$),
     ($$SELECT scrape_submit('https://example.com/', NULL)$$),

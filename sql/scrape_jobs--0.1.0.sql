@@ -110,7 +110,7 @@ CREATE TABLE @extschema@.scraping_pages (
     depth           integer NOT NULL DEFAULT 0,
     found_on        bigint,             -- page the URL was discovered on
     kind            text NOT NULL DEFAULT 'page'
-                    CHECK (kind IN ('page', 'robots')),  -- robots: a crawl's robots.txt
+                    CHECK (kind IN ('page', 'robots', 'sitemap')),  -- robots.txt, a sitemap
     claimed_by      bigint,             -- token of the worker fetching it
     claim_lease     bigint,             -- job lease at claim time (fencing)
     claimed_at      timestamptz,
@@ -411,8 +411,8 @@ DECLARE
     v_pattern text;
     v_ok      boolean;
 BEGIN
-    IF p_mode <> 'crawl' THEN
-        RAISE EXCEPTION 'option "%" applies to crawl sessions only', p_key
+    IF p_mode NOT IN ('crawl', 'sitemap') THEN
+        RAISE EXCEPTION 'option "%" applies to crawl and sitemap sessions only', p_key
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     CASE p_key
@@ -615,20 +615,17 @@ AS $$
 DECLARE
     v_url  text;
     v_opts jsonb;
+    v_sid  bigint;
 BEGIN
     v_url := @extschema@._scrape_check_url(source_url);
 
     IF scraping_mode IS NULL THEN
         RAISE EXCEPTION 'scraping mode must not be null'
             USING ERRCODE = 'null_value_not_allowed';
-    ELSIF scraping_mode = 'sitemap' THEN
-        RAISE EXCEPTION 'scraping mode "%" is not supported yet', scraping_mode
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Use mode "single" or "crawl", or scrape_submit_urls() for a list of URLs.';
-    ELSIF scraping_mode NOT IN ('single', 'crawl') THEN
+    ELSIF scraping_mode NOT IN ('single', 'crawl', 'sitemap') THEN
         RAISE EXCEPTION 'unrecognized scraping mode "%"', scraping_mode
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use mode "single" or "crawl", or scrape_submit_urls() for a list of URLs.';
+                  HINT = 'Use mode "single", "crawl" or "sitemap", or scrape_submit_urls() for a list of URLs.';
     END IF;
 
     IF total_pages IS NOT NULL AND total_pages < 1 THEN
@@ -641,15 +638,20 @@ BEGIN
     v_opts := @extschema@._scrape_check_options(options, scraping_mode);
     PERFORM @extschema@._scrape_check_workspace(workspace_id);
 
-    RETURN @extschema@._scrape_create_session(
+    v_sid := @extschema@._scrape_create_session(
         ARRAY[v_url], v_url, scraping_mode,
         coalesce(total_pages,
                  CASE scraping_mode
-                     WHEN 'crawl' THEN least(
+                     WHEN 'single' THEN 1
+                     ELSE least(
                          current_setting('scrape_jobs.crawl_max_pages')::integer,
                          current_setting('scrape_jobs.max_pages_per_session')::integer)
-                     ELSE 1 END),
+                     END),
         workspace_id, v_opts);
+    IF scraping_mode = 'sitemap' THEN
+        PERFORM @extschema@._scrape_seed_sitemaps(v_sid, v_url);
+    END IF;
+    RETURN v_sid;
 END;
 $$;
 
@@ -742,7 +744,7 @@ DECLARE
                         * 1000)::integer;
     v_crawl double precision;
 BEGIN
-    IF p_mode <> 'crawl' THEN
+    IF p_mode NOT IN ('crawl', 'sitemap') THEN
         RETURN v_delay;
     END IF;
     SELECT (@extschema@.scrape_robots_check(rc.body, '/', p_options ->> 'user_agent')).crawl_delay
@@ -791,7 +793,7 @@ BEGIN
          WHERE p.id = ANY (p_pages)
          ORDER BY p.id
     LOOP
-        IF r.scraping_mode <> 'crawl' OR r.kind = 'robots'
+        IF r.scraping_mode NOT IN ('crawl', 'sitemap') OR r.kind <> 'page'
            OR NOT coalesce((r.options ->> 'obey_robots')::boolean,
                            current_setting('scrape_jobs.obey_robots')::boolean) THEN
             to_fetch := to_fetch || r.id;
@@ -833,7 +835,7 @@ RETURNS TABLE (page_id bigint, job_id bigint, session_id bigint,
                lease bigint, url text, attempt integer,
                request_timeout_ms integer, connect_timeout_ms integer,
                user_agent text, per_host_max_connections integer,
-               per_host_delay_ms integer)
+               per_host_delay_ms integer, kind text)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -957,7 +959,8 @@ BEGIN
                   * 1000)::integer,
               s.options ->> 'user_agent',
               (s.options ->> 'per_host_max_connections')::integer,
-              @extschema@._scrape_host_delay_ms(s.scraping_mode, s.options, p.url);
+              @extschema@._scrape_host_delay_ms(s.scraping_mode, s.options, p.url),
+              p.kind;
 
     -- a session whose last pages were skipped is finished here
     IF cardinality(v_skipped) > 0 THEN
@@ -1106,7 +1109,10 @@ DECLARE
     v_pages  integer;
 BEGIN
     FOR r IN
-        SELECT s.id AS session_id, s.pages_done, s.pages_failed,
+        SELECT s.id AS session_id, s.pages_done, s.pages_failed, s.pages_total,
+               EXISTS (SELECT 1 FROM @extschema@.scraping_pages d
+                        WHERE d.session_id = s.id AND d.kind = 'sitemap'
+                          AND d.status = 'failed') AS doc_failed,
                j.id AS job_id, j.attempts, j.max_attempts,
                EXISTS (SELECT 1 FROM @extschema@.scraping_page_attempts a
                         WHERE a.session_id = s.id AND a.outcome = 'failed'
@@ -1121,14 +1127,20 @@ BEGIN
          ORDER BY s.id
     LOOP
         v_n := v_n + 1;
-        SELECT format('all %s pages failed; last error: %s', r.pages_failed,
-                      coalesce(p.error, p.error_class))
+        SELECT CASE WHEN r.pages_total = 0
+                    THEN format('no page found; last error: %s',
+                                coalesce(p.error, p.error_class))
+                    ELSE format('all %s pages failed; last error: %s', r.pages_failed,
+                                coalesce(p.error, p.error_class)) END
           INTO v_error
           FROM @extschema@.scraping_pages p
          WHERE p.session_id = r.session_id AND p.status = 'failed'
          ORDER BY p.fetched_at DESC NULLS LAST, p.id DESC LIMIT 1;
 
-        IF r.pages_done > 0 OR r.pages_failed = 0 THEN
+        -- a sitemap session that found no page because its sitemaps
+        -- failed has failed too
+        IF r.pages_done > 0
+           OR (r.pages_failed = 0 AND NOT (r.pages_total = 0 AND r.doc_failed)) THEN
             PERFORM @extschema@._scrape_end_job(r.session_id, r.job_id, 'completed',
                                                 NULL, r.pages_done, r.pages_failed);
         ELSIF NOT r.retryable THEN
@@ -1171,6 +1183,45 @@ BEGIN
         PERFORM @extschema@._scrape_wake(false, false, true);
     END LOOP;
     RETURN v_n;
+END;
+$$;
+
+-- The first documents of a sitemap session: the URL itself when it names a
+-- sitemap; for a site root, its /sitemap.xml and its robots.txt (whose
+-- Sitemap: lines are followed, _scrape_discover).  The seed row that
+-- _scrape_create_session made becomes the first of them.
+CREATE FUNCTION @extschema@._scrape_seed_sitemaps(p_session_id bigint, p_url text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_origin text := @extschema@._scrape_origin(p_url);
+BEGIN
+    IF @extschema@._scrape_path(p_url) = '/' THEN
+        UPDATE @extschema@.scraping_pages SET url = v_origin || '/sitemap.xml', kind = 'sitemap'
+         WHERE session_id = p_session_id;
+        INSERT INTO @extschema@.scraping_pages (session_id, url, kind)
+        VALUES (p_session_id, v_origin || '/robots.txt', 'robots')
+        ON CONFLICT (session_id, url) DO NOTHING;
+    ELSE
+        UPDATE @extschema@.scraping_pages SET kind = 'sitemap'
+         WHERE session_id = p_session_id;
+    END IF;
+    UPDATE @extschema@.scraping_sessions SET pages_total = 0 WHERE id = p_session_id;
+END;
+$$;
+
+-- A URL canonicalised, or NULL when it is not one we would fetch.
+CREATE FUNCTION @extschema@._scrape_try_url(p_url text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN @extschema@._scrape_check_url(p_url);
+EXCEPTION WHEN invalid_parameter_value OR null_value_not_allowed THEN
+    RETURN NULL;
 END;
 $$;
 
@@ -1220,24 +1271,43 @@ DECLARE
     v_added integer;
 BEGIN
     WITH src AS (
-        SELECT p.id, p.session_id, p.depth, p.links, s.source_url, s.options,
-               s.total_pages - s.pages_total AS room
+        -- crawl pages with links; sitemaps with URLs; a sitemap session's
+        -- robots.txt with Sitemap: lines
+        SELECT p.id, p.session_id, p.depth, p.kind, s.scraping_mode,
+               s.source_url, s.options, s.total_pages - s.pages_total AS room,
+               CASE WHEN p.kind = 'robots' THEN
+                        (SELECT jsonb_agg(jsonb_build_object('url', u.url, 'sitemap', true))
+                           FROM @extschema@.scrape_robots_sitemaps(p.body) AS sm(raw),
+                                LATERAL (SELECT @extschema@._scrape_try_url(sm.raw) AS url) u
+                          WHERE u.url IS NOT NULL)
+                    ELSE p.links END AS links
           FROM @extschema@.scraping_pages p
           JOIN @extschema@.scraping_sessions s ON s.id = p.session_id
          WHERE p.id = ANY (p_page_ids)
-           AND p.status = 'done' AND p.kind = 'page' AND p.links IS NOT NULL
-           AND s.scraping_mode = 'crawl' AND s.status = 'running'
-           AND p.depth < coalesce((s.options ->> 'max_depth')::integer, 3)
+           AND p.status = 'done' AND s.status = 'running'
            AND s.pages_total < s.total_pages
+           AND ((s.scraping_mode = 'crawl' AND p.kind = 'page'
+                 AND p.depth < coalesce((s.options ->> 'max_depth')::integer, 3))
+                OR (s.scraping_mode = 'sitemap' AND p.kind = 'sitemap')
+                OR (s.scraping_mode = 'sitemap' AND p.kind = 'robots'
+                    AND p.http_status BETWEEN 200 AND 299))
     ), candidates AS (
-        SELECT src.session_id, src.id AS found_on, src.depth + 1 AS depth,
+        SELECT src.session_id, src.id AS found_on,
+               CASE WHEN coalesce((l ->> 'sitemap')::boolean, false)
+                    THEN src.depth + 1
+                    WHEN src.scraping_mode = 'sitemap' THEN 0
+                    ELSE src.depth + 1 END AS depth,
+               CASE WHEN coalesce((l ->> 'sitemap')::boolean, false)
+                    THEN 'sitemap' ELSE 'page' END AS kind,
                l ->> 'url' AS url, src.room,
                row_number() OVER (PARTITION BY src.session_id
                                   ORDER BY src.id, o) AS n
           FROM src,
-               LATERAL jsonb_array_elements(src.links) WITH ORDINALITY AS e(l, o)
-         WHERE (NOT (l ->> 'nofollow')::boolean
+               LATERAL jsonb_array_elements(coalesce(src.links, '[]')) WITH ORDINALITY AS e(l, o)
+         WHERE (NOT coalesce((l ->> 'nofollow')::boolean, false)
                 OR coalesce((src.options ->> 'follow_nofollow')::boolean, false))
+           -- sitemap indexes nest at most three levels
+           AND NOT (coalesce((l ->> 'sitemap')::boolean, false) AND src.depth >= 3)
            AND @extschema@._scrape_path(l ->> 'url') <> '/robots.txt'
            AND @extschema@._scrape_in_scope(src.source_url, l ->> 'url',
                                             src.options ->> 'scope')
@@ -1248,14 +1318,14 @@ BEGIN
            AND NOT EXISTS (SELECT 1 FROM @extschema@.scraping_pages q
                             WHERE q.session_id = src.session_id AND q.url = l ->> 'url')
     ), added AS (
-        INSERT INTO @extschema@.scraping_pages (session_id, url, depth, found_on)
-        SELECT c.session_id, c.url, c.depth, c.found_on
+        INSERT INTO @extschema@.scraping_pages (session_id, url, depth, found_on, kind)
+        SELECT c.session_id, c.url, c.depth, c.found_on, c.kind
           FROM (SELECT DISTINCT ON (c.session_id, c.url) c.*
                   FROM candidates c ORDER BY c.session_id, c.url, c.n) AS c
-         WHERE c.n <= c.room
+         WHERE c.n <= c.room OR c.kind = 'sitemap'
          ORDER BY c.session_id, c.url
         ON CONFLICT (session_id, url) DO NOTHING
-        RETURNING session_id
+        RETURNING session_id, kind
     ), counted AS (
         UPDATE @extschema@.scraping_sessions s
            SET pages_total = s.pages_total + a.n,
@@ -1263,11 +1333,13 @@ BEGIN
                                         + s.pages_skipped))
                                         / greatest(s.pages_total + a.n, 1)),
                updated_at = now()
-          FROM (SELECT added.session_id, count(*) AS n FROM added GROUP BY 1) AS a
+          FROM (SELECT added.session_id, count(*) FILTER (WHERE added.kind = 'page') AS n,
+                       count(*) AS rows
+                  FROM added GROUP BY 1) AS a
          WHERE s.id = a.session_id
-        RETURNING a.n
+        RETURNING a.rows
     )
-    SELECT coalesce(sum(counted.n), 0) INTO v_added FROM counted;
+    SELECT coalesce(sum(counted.rows), 0) INTO v_added FROM counted;
 
     IF v_added > 0 THEN
         PERFORM @extschema@._scrape_wake(true, false, false);

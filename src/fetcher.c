@@ -29,6 +29,7 @@
 
 #include "charset.h"
 #include "extract.h"
+#include "sitemap.h"
 #include "fetcher.h"
 #include "guc.h"
 #include "ssrf.h"
@@ -481,6 +482,23 @@ ScrapeIsRetryable(const char *error_class, int http_status)
 	return false;
 }
 
+/* The URLs a sitemap lists, from its raw (maybe gzip) bytes. */
+static void
+ExtractSitemap(ScrapeTransfer *t, ScrapeResult *r)
+{
+	ScrapeSitemap *sm = ScrapeParseSitemap(t->buf ? t->buf : "", t->len,
+										   t->max_body);
+
+	if (sm->error != NULL)
+	{
+		r->ok = false;
+		r->error_class = "invalid_sitemap";
+		r->error = pstrdup(sm->error);
+		return;
+	}
+	r->links_json = sm->locs_json;
+}
+
 /* Parse an HTML page's own description of itself into its result. */
 static void
 ExtractPageInfo(ScrapeResult *r, const char *page_url)
@@ -534,9 +552,11 @@ FetcherBuildResult(ScrapeTransfer *t)
 								   t->len, &charset);
 		r->body_size = t->len;
 		r->ok = code >= 200 && code < 300;
-		if (r->ok && r->body != NULL && ScrapeIsHtml(r->content_type))
+		if (r->ok && t->page.is_sitemap)
+			ExtractSitemap(t, r);
+		else if (r->ok && r->body != NULL && ScrapeIsHtml(r->content_type))
 			ExtractPageInfo(r, t->page.url);
-		if (!r->ok)
+		if (!r->ok && r->error_class == NULL)
 		{
 			r->error_class = code >= 500 ? "http_5xx" :
 				code >= 400 ? "http_4xx" : "http_other";

@@ -27,6 +27,7 @@ typedef struct ScrapePage
 	char	   *user_agent;		/* NULL: use the GUC */
 	int			per_host_max_connections;	/* 0: use the GUC */
 	int			per_host_delay_ms;	/* -1: use the GUC */
+	bool		is_sitemap;		/* kind 'sitemap': parse the URLs it lists */
 } ScrapePage;
 
 /* What became of one fetch, as written back to scraping_pages. */

@@ -230,6 +230,11 @@ QueueClaim(uint64 worker_token, int limit, MemoryContext parent,
 		t->page.per_host_max_connections = Int32Column(tup, desc, 10);
 		t->page.per_host_delay_ms = IsNullColumn(tup, desc, 11) ? -1 :
 			Int32Column(tup, desc, 11);
+		{
+			char	   *kind = CopyTextColumn(tup, desc, 12, cxt);
+
+			t->page.is_sitemap = kind != NULL && strcmp(kind, "sitemap") == 0;
+		}
 		dlist_push_tail(claimed, &t->worker_node);
 	}
 	return (int) SPI_processed;

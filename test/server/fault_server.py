@@ -351,10 +351,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         time.sleep(0.05)  # let the partial body leave before the RST
         self.rst_close()
 
+    def with_origin(self, body):
+        return body.replace(b"{origin}", ("http://" + (self.headers.get("Host") or "")).encode())
+
     def route_robots(self):
-        # the robots.txt of the whole server: test/site/robots.txt
+        # the robots.txt of the whole server: test/site/robots.txt, with
+        # {origin} replaced by this request's scheme://host:port
         with open(os.path.join(self.server.root, "robots.txt"), "rb") as f:
-            self.send_body(200, f.read(), "text/plain; charset=utf-8")
+            body = self.with_origin(f.read())
+        self.send_body(200, body, "text/plain; charset=utf-8")
+
+    def route_gz(self, rest):
+        # /gz/<path>: test/site/<path> as a gzip file (not Content-Encoding)
+        full = os.path.realpath(os.path.join(self.server.root, rest))
+        if not full.startswith(os.path.realpath(self.server.root) + os.sep) or not os.path.isfile(full):
+            return self.send_body(404, page("not found", "not found"))
+        with open(full, "rb") as f:
+            self.send_body(200, gzip.compress(self.with_origin(f.read())), "application/gzip")
 
     def route_partial(self):
         # announce 100000 bytes, send 1000, then close cleanly (FIN, no RST)
@@ -443,6 +456,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             return self.send_body(404, page("not found", "not found"))
         ext = os.path.splitext(full)[1].lower()
+        if ext == ".xml":   # sitemaps name absolute URLs: {origin} is this server
+            body = self.with_origin(body)
         self.send_body(200, body, CONTENT_TYPES.get(ext, "application/octet-stream"))
 
     def route_site_noslash(self):
@@ -467,7 +482,7 @@ EXACT_ROUTES = {
 PREFIX_ROUTES = [
     ("/site/", Handler.route_site), ("/status/", Handler.route_status),
     ("/redirect/", Handler.route_redirect), ("/charset/", Handler.route_charset),
-    ("/hostile/", Handler.route_hostile),
+    ("/hostile/", Handler.route_hostile), ("/gz/", Handler.route_gz),
 ]
 
 

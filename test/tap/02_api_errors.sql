@@ -18,8 +18,8 @@ SELECT throws_ok($$SELECT scrape_submit('https://example.com/' || repeat('x', 90
                  '22023', 'URL is too long');
 SELECT throws_ok($$SELECT scrape_submit('https://example.com/', 'crawl', options => '{"scope": "x"}')$$,
                  '22023', NULL, 'a bad crawl scope');
-SELECT throws_ok($$SELECT scrape_submit('https://example.com/', 'sitemap')$$,
-                 '0A000', 'scraping mode "sitemap" is not supported yet');
+SELECT throws_ok($$SELECT scrape_submit('https://example.com/', 'sitemaps')$$,
+                 '22023', 'unrecognized scraping mode "sitemaps"');
 SELECT throws_ok($$SELECT scrape_submit('https://example.com/', 'everything')$$,
                  '22023', 'unrecognized scraping mode "everything"');
 SELECT throws_ok($$SELECT scrape_submit('https://example.com/', NULL)$$,
