@@ -1,6 +1,6 @@
 # scrape_jobs: PGXS build
 #
-# Debian: apt-get install postgresql-server-dev-15 libcurl4-openssl-dev libxml2-dev
+# Debian: apt-get install postgresql-server-dev-15 libcurl4-openssl-dev libxml2-dev zlib1g-dev
 # then `make && make install`.  The whole test suite is `test/run.sh`.
 
 MODULE_big = scrape_jobs
