@@ -196,14 +196,48 @@ WakeWaiters(HostEntry *e)
 	}
 }
 
+/* Feed the breaker one outcome; true if it opened a closed circuit. */
+static bool
+RecordOutcome(HostEntry *e, bool was_probe, bool retryable_failure,
+			  TimestampTz now)
+{
+	if (retryable_failure)
+	{
+		e->failures++;
+		e->consecutive_failures++;
+	}
+	else
+		e->consecutive_failures = 0;
+
+	if (was_probe)
+	{
+		/* the half-open circuit's probe decides */
+		e->probe_in_flight = false;
+		e->state = retryable_failure ? BREAKER_OPEN : BREAKER_CLOSED;
+	}
+	else if (retryable_failure && e->state == BREAKER_CLOSED &&
+			 e->consecutive_failures >= scrape_breaker_failure_threshold)
+		e->state = BREAKER_OPEN;
+	else
+		return false;
+
+	if (e->state != BREAKER_OPEN)
+		return false;
+	e->opened_at = now;
+	e->next_probe_at = TimestampTzPlusMilliseconds(now, scrape_breaker_cooldown_ms);
+	/* only a closed circuit opening is news: a failed probe reopens quietly */
+	return !was_probe;
+}
+
 /*
- * A transfer admitted by HostAdmit() ended.  Feeds the breaker; returns
- * true when this failure opened a closed circuit (the caller records the
- * alert), with the count of consecutive failures in *failures.
+ * A transfer admitted by HostAdmit() ended.  Feeds the breaker (unless the
+ * transfer was dropped before it had an outcome); returns true when this
+ * failure opened a closed circuit (the caller records the alert), with the
+ * count of consecutive failures in *failures.
  */
 bool
 HostRelease(const char *host, int worker_slot, bool was_probe,
-			bool retryable_failure, int *failures)
+			bool outcome_known, bool retryable_failure, int *failures)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	HostEntry  *e;
@@ -223,34 +257,14 @@ HostRelease(const char *host, int worker_slot, bool was_probe,
 	}
 	e->last_used = now;
 
-	if (retryable_failure)
+	if (!outcome_known)
 	{
-		e->failures++;
-		e->consecutive_failures++;
+		/* dropped (its job was cancelled): says nothing about the host */
+		if (was_probe)
+			e->probe_in_flight = false;
 	}
 	else
-		e->consecutive_failures = 0;
-
-	if (was_probe)
-	{
-		e->probe_in_flight = false;
-		if (retryable_failure)
-		{
-			e->state = BREAKER_OPEN;
-			e->opened_at = now;
-			e->next_probe_at = TimestampTzPlusMilliseconds(now, scrape_breaker_cooldown_ms);
-		}
-		else
-			e->state = BREAKER_CLOSED;
-	}
-	else if (retryable_failure && e->state == BREAKER_CLOSED &&
-			 e->consecutive_failures >= scrape_breaker_failure_threshold)
-	{
-		e->state = BREAKER_OPEN;
-		e->opened_at = now;
-		e->next_probe_at = TimestampTzPlusMilliseconds(now, scrape_breaker_cooldown_ms);
-		opened = true;
-	}
+		opened = RecordOutcome(e, was_probe, retryable_failure, now);
 	*failures = e->consecutive_failures;
 	WakeWaiters(e);
 	LWLockRelease(ScrapeState->hosts_lock);

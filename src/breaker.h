@@ -48,7 +48,8 @@ extern HostDecision HostAdmit(const char *host, int max_connections,
 							  int delay_ms, int worker_slot,
 							  TimestampTz *until, bool *is_probe);
 extern bool HostRelease(const char *host, int worker_slot, bool was_probe,
-						bool retryable_failure, int *failures);
+						bool outcome_known, bool retryable_failure,
+						int *failures);
 extern void HostForgetWorker(int worker_slot);
 extern int	HostSnapshot(HostEntry **entries);
 

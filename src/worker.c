@@ -228,17 +228,20 @@ FreeTransfer(ScrapeTransfer *t)
 	MemoryContextDelete(t->cxt);
 }
 
-/* Tell the host table a transfer it admitted has ended. */
+/*
+ * Tell the host table a transfer it admitted has ended: with an outcome
+ * (finished), or without (dropped because its job was taken away).
+ */
 static void
-ReleaseHost(ScrapeTransfer *t, bool retryable_failure)
+ReleaseHost(ScrapeTransfer *t, bool finished, bool retryable_failure)
 {
 	int			failures;
 
 	if (!t->admitted)
 		return;
 	t->admitted = false;
-	if (HostRelease(t->host, MySlotNo, t->is_probe, retryable_failure,
-					&failures) &&
+	if (HostRelease(t->host, MySlotNo, t->is_probe, finished,
+					retryable_failure, &failures) &&
 		n_pending_alerts < MAX_PENDING_ALERTS)
 	{
 		PendingAlert *a = &pending_alerts[n_pending_alerts++];
@@ -276,7 +279,7 @@ DropLostJobs(const int64 *lost, int nlost)
 		dlist_delete(&t->worker_node);
 		n_inflight--;
 		FetcherAbort(t);
-		ReleaseHost(t, false);
+		ReleaseHost(t, false, false);
 		FreeTransfer(t);
 	}
 	dlist_foreach_modify(it, &ready)
@@ -561,7 +564,7 @@ TakeFinished(void)
 	{
 		dlist_delete(&t->worker_node);
 		n_inflight--;
-		ReleaseHost(t, t->result.retryable);
+		ReleaseHost(t, true, t->result.retryable);
 		AddUnwritten(t);
 		stat_pages++;
 	}
