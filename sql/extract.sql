@@ -61,3 +61,22 @@ SELECT (i ->> 'links_dropped')::int AS dropped, jsonb_array_length(i -> 'links')
          (SELECT string_agg(format('<a href="/p%s">%s</a>', g, g), '')
             FROM generate_series(1, 1200) g),
          'http://many.example/') AS i;
+
+-- structured data: every JSON-LD block (lenient with trailing commas and
+-- comment markers), OpenGraph and product: properties; a "JSON bomb" nested
+-- too deep, or a block that is not JSON, is dropped
+SELECT jsonb_pretty(scrape_parse_html($html$<html><head>
+<meta property="og:title" content="Burr Grinder">
+<meta property="og:type" content="product">
+<meta property="product:price:amount" content="129.00">
+<meta property="product:price:currency" content="EUR">
+<script type="application/ld+json"><!--
+{"@context": "https://schema.org", "@type": "Product", "name": "Burr Grinder",
+ "offers": {"@type": "Offer", "price": "129.00", "priceCurrency": "EUR",},
+ "tags": ["a", "b",], }
+--></script>
+<script type="application/ld+json">{"@graph": [{"@type": "Organization", "name": "Shop"}]}</script>
+<script type="application/ld+json">{"broken": </script>
+<script type="application/ld+json">$html$ || repeat('[', 100) || repeat(']', 100) || $html$</script>
+</head><body></body></html>$html$, 'http://shop.example/p') -> 'structured');
+SELECT scrape_parse_html('<p>no structured data</p>', 'http://x.example/') -> 'structured' AS none;

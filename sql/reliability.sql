@@ -20,7 +20,7 @@ RETURNS integer LANGUAGE sql AS $$
         ARRAY[class], ARRAY[CASE WHEN class IS NOT NULL THEN 'boom' END],
         ARRAY[retryable], ARRAY[retry_after], ARRAY[NULL::integer],
         ARRAY[NULL::text], ARRAY[NULL::text], ARRAY[NULL::text], ARRAY[NULL::text],
-        ARRAY[NULL::text])
+        ARRAY[NULL::text], ARRAY[NULL::text])
 $$;
 
 SELECT scrape_submit('http://r.example/', options => '{"max_attempts": 2}') AS sid \gset

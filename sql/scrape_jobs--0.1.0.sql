@@ -128,6 +128,7 @@ CREATE TABLE @extschema@.scraping_pages (
     canonical_url   text,
     lang            text,
     links           jsonb,          -- [{"url": ..., "nofollow": bool}, ...]
+    structured      jsonb,          -- {"json_ld": [...], "opengraph": {...}}
     created_at      timestamptz NOT NULL DEFAULT now(),
     fetched_at      timestamptz,
     updated_at      timestamptz NOT NULL DEFAULT now(),
@@ -1365,7 +1366,8 @@ CREATE FUNCTION @extschema@._scrape_record_results(
     p_body text[], p_body_size bigint[], p_fetch_ms double precision[],
     p_error_class text[], p_error text[], p_retryable boolean[],
     p_retry_after_ms integer[], p_defer_ms integer[], p_title text[],
-    p_description text[], p_canonical text[], p_lang text[], p_links text[])
+    p_description text[], p_canonical text[], p_lang text[], p_links text[],
+    p_structured text[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -1385,11 +1387,11 @@ BEGIN
                       p_content_type, p_final_url, p_body, p_body_size,
                       p_fetch_ms, p_error_class, p_error, p_retryable,
                       p_retry_after_ms, p_defer_ms, p_title, p_description,
-                      p_canonical, p_lang, p_links)
+                      p_canonical, p_lang, p_links, p_structured)
                AS r(page_id, lease, ok, http_status, content_type, final_url,
                     body, body_size, fetch_ms, error_class, error, retryable,
                     retry_after_ms, defer_ms, title, description, canonical,
-                    lang, links)
+                    lang, links, structured)
     ), b AS (
         -- the accepted results and what each becomes
         SELECT r.*, p.session_id, s.background_job_id AS job_id,
@@ -1435,6 +1437,7 @@ BEGIN
                canonical_url = CASE WHEN bd.outcome = 'done' THEN bd.canonical END,
                lang = CASE WHEN bd.outcome = 'done' THEN bd.lang END,
                links = CASE WHEN bd.outcome = 'done' THEN bd.links::jsonb END,
+               structured = CASE WHEN bd.outcome = 'done' THEN bd.structured::jsonb END,
                body_size = CASE WHEN bd.outcome IN ('done', 'failed')
                                 THEN bd.body_size ELSE p.body_size END,
                fetch_ms = CASE WHEN bd.outcome = 'deferred'

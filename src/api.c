@@ -411,8 +411,10 @@ scrape_parse_html(PG_FUNCTION_ARGS)
 	JsonStringOrNull(&out, info->canonical);
 	appendStringInfoString(&out, ", \"lang\": ");
 	JsonStringOrNull(&out, info->lang);
-	appendStringInfo(&out, ", \"nofollow\": %s, \"links_dropped\": %d, \"links\": %s}",
+	appendStringInfo(&out, ", \"nofollow\": %s, \"links_dropped\": %d, \"links\": %s"
+					 ", \"structured\": %s}",
 					 info->nofollow ? "true" : "false", info->links_dropped,
-					 info->links_json);
+					 info->links_json,
+					 info->structured_json ? info->structured_json : "null");
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
 }

@@ -18,6 +18,8 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
+#include "common/jsonapi.h"
+#include "mb/pg_wchar.h"
 #include "lib/stringinfo.h"
 #include "utils/json.h"
 
@@ -131,6 +133,120 @@ done:
 	return result;
 }
 
+/*
+ * Make a JSON-LD block as pages write it into JSON: HTML comment markers
+ * and CDATA wrappers dropped, trailing commas before } or ] removed (all
+ * outside strings).  NULL if it nests deeper than SCRAPE_MAX_JSON_DEPTH:
+ * PostgreSQL's JSON parser would throw on a "JSON bomb" instead of
+ * declining it.
+ */
+static char *
+LenientJson(const char *in)
+{
+	StringInfoData out;
+	const char *p = in;
+	bool		in_string = false;
+	int			depth = 0;
+
+	initStringInfo(&out);
+	while (*p)
+	{
+		if (!in_string && (strncmp(p, "<!--", 4) == 0 || strncmp(p, "-->", 3) == 0))
+		{
+			p += (*p == '<') ? 4 : 3;
+			continue;
+		}
+		if (!in_string && (strncmp(p, "<![CDATA[", 9) == 0 || strncmp(p, "]]>", 3) == 0))
+		{
+			p += (*p == '<') ? 9 : 3;
+			continue;
+		}
+		if (in_string)
+		{
+			if (*p == '\\' && p[1] != '\0')
+			{
+				appendStringInfoChar(&out, *p++);
+			}
+			else if (*p == '"')
+				in_string = false;
+		}
+		else if (*p == '"')
+			in_string = true;
+		else if (*p == '{' || *p == '[')
+		{
+			if (++depth > SCRAPE_MAX_JSON_DEPTH)
+				return NULL;
+		}
+		else if (*p == '}' || *p == ']')
+		{
+			int			i = out.len;
+
+			depth--;
+			/* drop a trailing comma (and the white space after it) */
+			while (i > 0 && (out.data[i - 1] == ' ' || out.data[i - 1] == '\n' ||
+							 out.data[i - 1] == '\t' || out.data[i - 1] == '\r'))
+				i--;
+			if (i > 0 && out.data[i - 1] == ',')
+			{
+				out.len = i - 1;
+				out.data[out.len] = '\0';
+			}
+		}
+		appendStringInfoChar(&out, *p++);
+	}
+	return out.data;
+}
+
+/* Is text valid JSON?  Never throws (the lexer reports, it does not raise). */
+static bool
+IsValidJson(char *text)
+{
+	JsonLexContext *lex = makeJsonLexContextCstringLen(text, strlen(text),
+													   GetDatabaseEncoding(), true);
+
+	return pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
+}
+
+typedef struct Structured
+{
+	StringInfoData jsonld;		/* "block, block" */
+	int			nblocks;
+	StringInfoData og;			/* "\"og:title\": \"...\", ..." */
+	int			nog;
+} Structured;
+
+/* A <script type="application/ld+json">: keep it if it is (lenient) JSON. */
+static void
+AddJsonLd(Structured *st, xmlNodePtr node)
+{
+	xmlChar    *raw;
+	char	   *json;
+
+	if (st->nblocks >= SCRAPE_MAX_JSONLD_BLOCKS)
+		return;
+	raw = xmlNodeGetContent(node);
+	if (raw == NULL)
+		return;
+	json = LenientJson((const char *) raw);
+	xmlFree(raw);
+	if (json == NULL || !IsValidJson(json))
+		return;
+	if (st->nblocks++ > 0)
+		appendStringInfoString(&st->jsonld, ", ");
+	appendStringInfoString(&st->jsonld, json);
+}
+
+/* <meta property="og:..." / "product:..." content="...">. */
+static void
+AddOpenGraph(Structured *st, const char *property, const char *content)
+{
+	if (st->nog++ > 0)
+		appendStringInfoString(&st->og, ", ");
+	escape_json(&st->og, property);
+	appendStringInfoString(&st->og, ": ");
+	escape_json(&st->og, content);
+}
+
 typedef struct LinkSet
 {
 	char	  **urls;
@@ -176,7 +292,8 @@ NextNode(xmlNodePtr node, xmlNodePtr root)
 
 /* Walk the document once, filling info and links. */
 static void
-Walk(xmlDocPtr doc, const char *page_url, ScrapeHtmlInfo *info, LinkSet *links)
+Walk(xmlDocPtr doc, const char *page_url, ScrapeHtmlInfo *info, LinkSet *links,
+	 Structured *st)
 {
 	xmlNodePtr	root = xmlDocGetRootElement(doc);
 	xmlNodePtr	node;
@@ -201,10 +318,23 @@ Walk(xmlDocPtr doc, const char *page_url, ScrapeHtmlInfo *info, LinkSet *links)
 		}
 		else if (NameIs(node, "title") && info->title == NULL)
 			info->title = CollapsedText(node);
+		else if (NameIs(node, "script"))
+		{
+			char	   *type = Attr(node, "type");
+
+			if (type && pg_strncasecmp(type, "application/ld+json", 19) == 0)
+				AddJsonLd(st, node);
+		}
 		else if (NameIs(node, "meta"))
 		{
 			char	   *name = Attr(node, "name");
 			char	   *content = Attr(node, "content");
+			char	   *property = Attr(node, "property");
+
+			if (property && content &&
+				(pg_strncasecmp(property, "og:", 3) == 0 ||
+				 pg_strncasecmp(property, "product:", 8) == 0))
+				AddOpenGraph(st, property, content);
 
 			if (name && content && pg_strcasecmp(name, "description") == 0 &&
 				info->description == NULL)
@@ -263,7 +393,12 @@ ScrapeParseHtml(const char *html, size_t len, const char *page_url)
 {
 	ScrapeHtmlInfo *info = palloc0(sizeof(ScrapeHtmlInfo));
 	LinkSet		links;
+	Structured	st;
 	xmlDocPtr	doc = NULL;
+
+	initStringInfo(&st.jsonld);
+	initStringInfo(&st.og);
+	st.nblocks = st.nog = 0;
 
 	links.urls = palloc(sizeof(char *) * SCRAPE_MAX_LINKS_PER_PAGE);
 	links.nofollow = palloc(sizeof(bool) * SCRAPE_MAX_LINKS_PER_PAGE);
@@ -277,7 +412,7 @@ ScrapeParseHtml(const char *html, size_t len, const char *page_url)
 							 HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 							 HTML_PARSE_COMPACT);
 		if (doc != NULL)
-			Walk(doc, page_url, info, &links);
+			Walk(doc, page_url, info, &links, &st);
 	}
 	PG_FINALLY();
 	{
@@ -289,5 +424,8 @@ ScrapeParseHtml(const char *html, size_t len, const char *page_url)
 	info->nlinks = links.n;
 	info->links_dropped = links.dropped;
 	info->links_json = LinksJson(&links, info->nofollow);
+	if (st.nblocks > 0 || st.nog > 0)
+		info->structured_json = psprintf("{\"json_ld\": [%s], \"opengraph\": {%s}}",
+										 st.jsonld.data, st.og.data);
 	return info;
 }

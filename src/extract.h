@@ -9,6 +9,9 @@
 
 /* Links kept from one page; the rest are dropped (and counted). */
 #define SCRAPE_MAX_LINKS_PER_PAGE 1000
+/* JSON-LD blocks kept from one page, and the nesting they may have. */
+#define SCRAPE_MAX_JSONLD_BLOCKS 20
+#define SCRAPE_MAX_JSON_DEPTH 64
 
 typedef struct ScrapeHtmlInfo
 {
@@ -20,6 +23,7 @@ typedef struct ScrapeHtmlInfo
 	int			nlinks;
 	int			links_dropped;	/* over SCRAPE_MAX_LINKS_PER_PAGE */
 	bool		nofollow;		/* <meta name="robots" content="nofollow"> */
+	char	   *structured_json;	/* {"json_ld": [...], "opengraph": {...}} or NULL */
 } ScrapeHtmlInfo;
 
 extern bool ScrapeIsHtml(const char *content_type);

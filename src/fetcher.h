@@ -51,6 +51,7 @@ typedef struct ScrapeResult
 	char	   *canonical;
 	char	   *lang;
 	char	   *links_json;
+	char	   *structured_json;	/* JSON-LD and OpenGraph, or NULL */
 } ScrapeResult;
 
 /*

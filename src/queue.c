@@ -95,12 +95,12 @@ QueueAttach(void)
 	char	   *schema;
 	char	   *sql;
 	Oid			claim_types[2] = {INT8OID, INT4OID};
-	Oid			result_types[20] = {
+	Oid			result_types[21] = {
 		INT8OID, INT8ARRAYOID, INT8ARRAYOID, BOOLARRAYOID, INT4ARRAYOID,
 		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
 		FLOAT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID,
 		INT4ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID
+		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID
 	};
 	Oid			heartbeat_types[2] = {INT8ARRAYOID, INT8ARRAYOID};
 	Oid			alert_types[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
@@ -120,8 +120,8 @@ QueueAttach(void)
 	claim_plan = PrepareKept(sql, 2, claim_types);
 	sql = psprintf("SELECT %s._scrape_record_results($1, $2, $3, $4, $5, $6,"
 				   " $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-				   " $19, $20)", schema);
-	results_plan = PrepareKept(sql, 20, result_types);
+				   " $19, $20, $21)", schema);
+	results_plan = PrepareKept(sql, 21, result_types);
 	sql = psprintf("SELECT * FROM %s._scrape_heartbeat($1, $2)", schema);
 	heartbeat_plan = PrepareKept(sql, 2, heartbeat_types);
 	sql = psprintf("SELECT %s._scrape_next_due()", schema);
@@ -251,13 +251,13 @@ TextOrNull(const char *s, bool *isnull)
 int
 QueueRecordResults(uint64 worker_token, ScrapeTransfer **done, int n)
 {
-#define NRESULTCOLS 19
+#define NRESULTCOLS 20
 	Datum	   *cols[NRESULTCOLS];
 	bool	   *nulls[NRESULTCOLS];
 	Oid			types[NRESULTCOLS] = {
 		INT8OID, INT8OID, BOOLOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
 		INT8OID, FLOAT8OID, TEXTOID, TEXTOID, BOOLOID, INT4OID, INT4OID,
-		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
 	};
 	Datum		values[NRESULTCOLS + 1];
 	int			c;
@@ -298,6 +298,7 @@ QueueRecordResults(uint64 worker_token, ScrapeTransfer **done, int n)
 		cols[16][i] = TextOrNull(r->canonical, &nulls[16][i]);
 		cols[17][i] = TextOrNull(r->lang, &nulls[17][i]);
 		cols[18][i] = TextOrNull(r->links_json, &nulls[18][i]);
+		cols[19][i] = TextOrNull(r->structured_json, &nulls[19][i]);
 	}
 
 	values[0] = Int64GetDatum((int64) worker_token);

@@ -1,7 +1,7 @@
 -- A single-page session, end to end: the rows in all three tables, the job
 -- fields, and the history of its stages.
 \ir helpers.psql
-SELECT plan(34);
+SELECT plan(35);
 
 -- a query string of our own, so the server's hit counter is ours alone
 SELECT '/site/shop/index.html?run=' || md5(random()::text) AS page_path \gset
@@ -53,6 +53,12 @@ SELECT is((pg_temp.page(:sid)).lang, 'en', 'language stored');
 SELECT ok((pg_temp.page(:sid)).description IS NOT NULL, 'description stored');
 SELECT is(jsonb_array_length((pg_temp.page(:sid)).links), 8,
           'its eight distinct links (six products, about, itself), resolved');
+
+-- a product page's JSON-LD is stored with it
+SELECT scrape_submit(pg_temp.url('/site/shop/product-1.html?ld=' || md5(random()::text))) AS ld \gset
+SELECT scrape_wait(:ld, '30 s') AS ld_status \gset
+SELECT is((pg_temp.page(:ld)).structured #>> '{json_ld,0,@type}', 'Product',
+          'JSON-LD stored on the page row');
 
 -- the history: created, claimed, stages, completed, in that order
 SELECT is(array_agg(event ORDER BY id),
