@@ -13,6 +13,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "lib/stringinfo.h"
+#include "common/hashfn.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -321,16 +322,36 @@ scrape_caller(PG_FUNCTION_ARGS)
 	PG_RETURN_OID(GetOuterUserId());
 }
 
-/* Parse a robots.txt given as text; raises only when memory runs out. */
+/*
+ * The last robots.txt parsed by this process, kept for the next call: a
+ * claim asks about many pages of one origin, and parsing a file of up to
+ * 500 KiB for each would be waste.  Keyed by length and hash of the body.
+ */
+static Robots *cached_robots = NULL;
+static size_t cached_robots_len = 0;
+static uint32 cached_robots_hash = 0;
+
+/* Parse (or reuse) a robots.txt given as text; raises only when out of memory. */
 static Robots *
 ParseRobotsArg(text *body)
 {
-	Robots	   *r = RobotsParse(VARDATA_ANY(body), VARSIZE_ANY_EXHDR(body));
+	size_t		len = VARSIZE_ANY_EXHDR(body);
+	uint32		hash = DatumGetUInt32(hash_any((const unsigned char *) VARDATA_ANY(body),
+											   (int) len));
+	Robots	   *r;
 
+	if (cached_robots != NULL && cached_robots_len == len &&
+		cached_robots_hash == hash)
+		return cached_robots;
+	r = RobotsParse(VARDATA_ANY(body), len);
 	if (r == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
+	RobotsFree(cached_robots);
+	cached_robots = r;
+	cached_robots_len = len;
+	cached_robots_hash = hash;
 	return r;
 }
 
@@ -357,7 +378,7 @@ scrape_robots_check(PG_FUNCTION_ARGS)
 	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	agent = PG_ARGISNULL(2) ? scrape_user_agent : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	r = ParseRobotsArg(PG_GETARG_TEXT_PP(0));
-	v = RobotsCheck(r, agent, path);
+	v = RobotsCheck(r, agent, path);	/* r stays cached: not freed */
 	values[0] = BoolGetDatum(v.allowed);
 	values[1] = Float8GetDatum(v.crawl_delay);
 	nulls[1] = !v.has_crawl_delay;
@@ -366,7 +387,6 @@ scrape_robots_check(PG_FUNCTION_ARGS)
 												 v.rule_is_allow ? "allow" : "disallow",
 												 v.rule));
 	nulls[2] = (v.rule == NULL);
-	RobotsFree(r);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
 }
@@ -388,7 +408,6 @@ scrape_robots_sitemaps(PG_FUNCTION_ARGS)
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 	}
-	RobotsFree(r);
 	return (Datum) 0;
 }
 
