@@ -703,6 +703,16 @@ $$;
  * Queue functions called by the workers (through SPI, as prepared plans)
  * ------------------------------------------------------------------------ */
 
+-- A session's progress: pages that reached a final state (done, failed,
+-- skipped) out of the pages known, 0 to 100.
+CREATE FUNCTION @extschema@._scrape_progress(p_finished bigint, p_total bigint)
+RETURNS smallint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT least(100, (100 * p_finished) / greatest(p_total, 1))::smallint;
+$$;
+
 -- The origin of a URL (scheme://host[:port]), the key of robots.txt.
 CREATE FUNCTION @extschema@._scrape_origin(url text)
 RETURNS text
@@ -932,9 +942,8 @@ BEGIN
         )
         UPDATE @extschema@.scraping_sessions s
            SET pages_skipped = s.pages_skipped + ps.n,
-               progress_percentage = least(100, (100 * (s.pages_done + s.pages_failed
-                                        + s.pages_skipped + ps.n))
-                                        / greatest(s.pages_total, 1)),
+               progress_percentage = @extschema@._scrape_progress(
+                   s.pages_done + s.pages_failed + s.pages_skipped + ps.n, s.pages_total),
                updated_at = now()
           FROM per_session ps
          WHERE s.id = ps.session_id;
@@ -1165,8 +1174,8 @@ BEGIN
             GET DIAGNOSTICS v_pages = ROW_COUNT;
             UPDATE @extschema@.scraping_sessions
                SET status = 'pending', pages_failed = pages_failed - v_pages,
-                   progress_percentage = least(100, (100 * (pages_done + pages_failed - v_pages))
-                                                    / greatest(pages_total, 1)),
+                   progress_percentage = @extschema@._scrape_progress(
+                       pages_done + pages_failed - v_pages + pages_skipped, pages_total),
                    updated_at = now()
              WHERE id = r.session_id;
             UPDATE @extschema@.background_jobs
@@ -1330,9 +1339,8 @@ BEGIN
     ), counted AS (
         UPDATE @extschema@.scraping_sessions s
            SET pages_total = s.pages_total + a.n,
-               progress_percentage = least(100, (100 * (s.pages_done + s.pages_failed
-                                        + s.pages_skipped))
-                                        / greatest(s.pages_total + a.n, 1)),
+               progress_percentage = @extschema@._scrape_progress(
+                   s.pages_done + s.pages_failed + s.pages_skipped, s.pages_total + a.n),
                updated_at = now()
           FROM (SELECT added.session_id, count(*) FILTER (WHERE added.kind = 'page') AS n,
                        count(*) AS rows
@@ -1498,9 +1506,9 @@ BEGIN
         UPDATE @extschema@.scraping_sessions s
            SET pages_done = s.pages_done + ps.done,
                pages_failed = s.pages_failed + ps.failed,
-               progress_percentage = least(100, (100 * (s.pages_done + ps.done
-                                        + s.pages_failed + ps.failed + s.pages_skipped))
-                                        / greatest(s.pages_total, 1)),
+               progress_percentage = @extschema@._scrape_progress(
+                   s.pages_done + ps.done + s.pages_failed + ps.failed + s.pages_skipped,
+                   s.pages_total),
                updated_at = now()
           FROM per_session ps, locked
          WHERE s.id = ps.session_id AND locked.id = s.id
@@ -1927,8 +1935,8 @@ BEGIN
     UPDATE @extschema@.scraping_sessions
        SET status = 'pending', finished_at = NULL,
            pages_failed = pages_failed - v_failed,
-           progress_percentage = least(100, (100 * (pages_done + pages_failed - v_failed))
-                                            / greatest(pages_total, 1)),
+           progress_percentage = @extschema@._scrape_progress(
+               pages_done + pages_failed - v_failed + pages_skipped, pages_total),
            updated_at = now()
      WHERE id = v_session;
     UPDATE @extschema@.background_jobs
