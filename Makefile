@@ -17,9 +17,13 @@ OBJS = \
 	src/ssrf.o \
 	src/charset.o \
 	src/extract.o \
+	src/extract_sql.o \
+	src/structured.o \
+	src/stages.o \
 	src/sitemap.o \
 	src/url.o \
 	src/urlcore.o \
+	src/pricecore.o \
 	src/api.o
 
 EXTENSION = scrape_jobs
@@ -36,7 +40,7 @@ PG_CPPFLAGS = -I$(srcdir)/src $(shell $(CURL_CONFIG) --cflags) $(shell $(XML2_CO
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 SHLIB_LINK = $(shell $(CURL_CONFIG) --libs) $(shell $(XML2_CONFIG) --libs) -lz
 
-EXTRA_CLEAN = results regression.diffs regression.out $(FUZZERS)
+EXTRA_CLEAN = results regression.diffs regression.out $(FUZZERS) $(UNIT_TESTS)
 
 # JIT bitcode is not needed (and would require clang on the build machine)
 override with_llvm = no
@@ -59,7 +63,8 @@ cppcheck:
 
 # libFuzzer harnesses (clang, AddressSanitizer, UndefinedBehaviorSanitizer)
 # for the code that parses untrusted input without PostgreSQL's runtime:
-# the URL normaliser, the SSRF rules and the robots.txt parser.  Each runs FUZZ_SECONDS from its
+# the URL normaliser, the SSRF rules, the robots.txt parser, the price
+# parser, and the HTML extractor (see fuzz_extract below).  Each runs FUZZ_SECONDS from its
 # seed corpus under test/fuzz/corpus/ (new inputs go to a temporary
 # directory); a finding is written to test/fuzz/crash-*: fix it and keep the
 # input in the corpus as a regression case.
@@ -67,7 +72,8 @@ FUZZ_SECONDS ?= 30
 FUZZ_CC ?= clang-14
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I src -I $(shell $(PG_CONFIG) --includedir-server) $(shell $(CURL_CONFIG) --cflags)
-FUZZERS = test/fuzz/fuzz_url test/fuzz/fuzz_ssrf test/fuzz/fuzz_robots
+FUZZERS = test/fuzz/fuzz_url test/fuzz/fuzz_ssrf test/fuzz/fuzz_robots \
+	test/fuzz/fuzz_price test/fuzz/fuzz_extract
 
 test/fuzz/fuzz_url: test/fuzz/fuzz_url.c src/urlcore.c src/urlcore.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_url.c src/urlcore.c $(shell $(CURL_CONFIG) --libs)
@@ -79,6 +85,9 @@ test/fuzz/fuzz_ssrf: test/fuzz/fuzz_ssrf.c src/ssrf.c src/ssrf.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_ssrf.c src/ssrf.c \
 		$(shell $(PG_CONFIG) --pkglibdir)/libpgport.a
 
+test/fuzz/fuzz_price: test/fuzz/fuzz_price.c src/pricecore.c src/pricecore.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_price.c src/pricecore.c
+
 .PHONY: fuzz
 fuzz: $(FUZZERS)
 	for f in $(FUZZERS); do \
@@ -89,6 +98,19 @@ fuzz: $(FUZZERS)
 			|| { rm -rf $$work; exit 1; }; \
 		rm -rf $$work; \
 	done
+
+# Unit tests of the pure-C parsers, built with the system compiler and no
+# PostgreSQL runtime; each exits non-zero (naming the failing cases) on any
+# mismatch.
+UNIT_CC ?= gcc
+UNIT_TESTS = test/unit/test_pricecore
+
+test/unit/test_pricecore: test/unit/test_pricecore.c src/pricecore.c src/pricecore.h
+	$(UNIT_CC) -g -O1 -Wall -Wextra -Werror -I src -o $@ test/unit/test_pricecore.c src/pricecore.c
+
+.PHONY: unit
+unit: $(UNIT_TESTS)
+	for t in $(UNIT_TESTS); do $$t || exit 1; done
 
 # The integration suite with the server under valgrind memcheck (about 5
 # minutes; not part of test/run.sh).  Needs root, like test/run.sh.

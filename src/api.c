@@ -22,7 +22,6 @@
 #include "utils/timestamp.h"
 
 #include "breaker.h"
-#include "extract.h"
 #include "guc.h"
 #include "robots.h"
 #include "shmem.h"
@@ -37,7 +36,6 @@ PG_FUNCTION_INFO_V1(scrape_circuit_breakers);
 PG_FUNCTION_INFO_V1(scrape_check_address);
 PG_FUNCTION_INFO_V1(scrape_caller);
 PG_FUNCTION_INFO_V1(scrape_robots_check);
-PG_FUNCTION_INFO_V1(scrape_parse_html);
 PG_FUNCTION_INFO_V1(scrape_robots_sitemaps);
 
 /* scrape_wait() re-reads the status at least this often. */
@@ -173,15 +171,6 @@ scrape_wait(PG_FUNCTION_ARGS)
 	memcpy(VARDATA(result), status, strlen(status));
 	SPI_finish();
 	PG_RETURN_TEXT_P(result);
-}
-
-static void
-JsonStringOrNull(StringInfo out, const char *s)
-{
-	if (s == NULL)
-		appendStringInfoString(out, "null");
-	else
-		escape_json(out, s);
 }
 
 static const char *
@@ -411,29 +400,3 @@ scrape_robots_sitemaps(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* scrape_parse_html(html, url): what the workers store for an HTML page. */
-Datum
-scrape_parse_html(PG_FUNCTION_ARGS)
-{
-	text	   *html = PG_GETARG_TEXT_PP(0);
-	char	   *url = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	ScrapeHtmlInfo *info = ScrapeParseHtml(VARDATA_ANY(html),
-										   VARSIZE_ANY_EXHDR(html), url);
-	StringInfoData out;
-
-	initStringInfo(&out);
-	appendStringInfoString(&out, "{\"title\": ");
-	JsonStringOrNull(&out, info->title);
-	appendStringInfoString(&out, ", \"description\": ");
-	JsonStringOrNull(&out, info->description);
-	appendStringInfoString(&out, ", \"canonical\": ");
-	JsonStringOrNull(&out, info->canonical);
-	appendStringInfoString(&out, ", \"lang\": ");
-	JsonStringOrNull(&out, info->lang);
-	appendStringInfo(&out, ", \"nofollow\": %s, \"links_dropped\": %d, \"links\": %s"
-					 ", \"structured\": %s}",
-					 info->nofollow ? "true" : "false", info->links_dropped,
-					 info->links_json,
-					 info->structured_json ? info->structured_json : "null");
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
-}

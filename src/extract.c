@@ -18,7 +18,6 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
-#include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 #include "lib/stringinfo.h"
 #include "utils/json.h"
@@ -37,16 +36,16 @@ ScrapeIsHtml(const char *content_type)
 		pg_strncasecmp(content_type, "application/xhtml+xml", 21) == 0;
 }
 
-static bool
-NameIs(xmlNodePtr node, const char *name)
+bool
+ScrapeNodeIs(xmlNodePtr node, const char *name)
 {
 	return node->type == XML_ELEMENT_NODE &&
 		pg_strcasecmp((const char *) node->name, name) == 0;
 }
 
 /* An attribute's value, palloc'd, or NULL. */
-static char *
-Attr(xmlNodePtr node, const char *name)
+char *
+ScrapeAttr(xmlNodePtr node, const char *name)
 {
 	xmlChar    *v = xmlGetProp(node, (const xmlChar *) name);
 	char	   *copy;
@@ -79,8 +78,8 @@ HasToken(const char *list, const char *token)
 }
 
 /* Text content with runs of white space collapsed to one space. */
-static char *
-CollapsedText(xmlNodePtr node)
+char *
+ScrapeNodeText(xmlNodePtr node)
 {
 	xmlChar    *raw = xmlNodeGetContent(node);
 	StringInfoData out;
@@ -107,8 +106,8 @@ CollapsedText(xmlNodePtr node)
 }
 
 /* Resolve href against base and normalise it; NULL if not an http(s) URL. */
-static char *
-ResolveLink(const char *base, const char *href)
+char *
+ScrapeResolveUrl(const char *base, const char *href)
 {
 	CURLU	   *h = curl_url();
 	char	   *joined = NULL;
@@ -131,120 +130,6 @@ done:
 	if (h)
 		curl_url_cleanup(h);
 	return result;
-}
-
-/*
- * Make a JSON-LD block as pages write it into JSON: HTML comment markers
- * and CDATA wrappers dropped, trailing commas before } or ] removed (all
- * outside strings).  NULL if it nests deeper than SCRAPE_MAX_JSON_DEPTH:
- * PostgreSQL's JSON parser would throw on a "JSON bomb" instead of
- * declining it.
- */
-static char *
-LenientJson(const char *in)
-{
-	StringInfoData out;
-	const char *p = in;
-	bool		in_string = false;
-	int			depth = 0;
-
-	initStringInfo(&out);
-	while (*p)
-	{
-		if (!in_string && (strncmp(p, "<!--", 4) == 0 || strncmp(p, "-->", 3) == 0))
-		{
-			p += (*p == '<') ? 4 : 3;
-			continue;
-		}
-		if (!in_string && (strncmp(p, "<![CDATA[", 9) == 0 || strncmp(p, "]]>", 3) == 0))
-		{
-			p += (*p == '<') ? 9 : 3;
-			continue;
-		}
-		if (in_string)
-		{
-			if (*p == '\\' && p[1] != '\0')
-			{
-				appendStringInfoChar(&out, *p++);
-			}
-			else if (*p == '"')
-				in_string = false;
-		}
-		else if (*p == '"')
-			in_string = true;
-		else if (*p == '{' || *p == '[')
-		{
-			if (++depth > SCRAPE_MAX_JSON_DEPTH)
-				return NULL;
-		}
-		else if (*p == '}' || *p == ']')
-		{
-			int			i = out.len;
-
-			depth--;
-			/* drop a trailing comma (and the white space after it) */
-			while (i > 0 && (out.data[i - 1] == ' ' || out.data[i - 1] == '\n' ||
-							 out.data[i - 1] == '\t' || out.data[i - 1] == '\r'))
-				i--;
-			if (i > 0 && out.data[i - 1] == ',')
-			{
-				out.len = i - 1;
-				out.data[out.len] = '\0';
-			}
-		}
-		appendStringInfoChar(&out, *p++);
-	}
-	return out.data;
-}
-
-/* Is text valid JSON?  Never throws (the lexer reports, it does not raise). */
-static bool
-IsValidJson(char *text)
-{
-	JsonLexContext *lex = makeJsonLexContextCstringLen(text, strlen(text),
-													   GetDatabaseEncoding(), true);
-
-	return pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
-}
-
-typedef struct Structured
-{
-	StringInfoData jsonld;		/* "block, block" */
-	int			nblocks;
-	StringInfoData og;			/* "\"og:title\": \"...\", ..." */
-	int			nog;
-} Structured;
-
-/* A <script type="application/ld+json">: keep it if it is (lenient) JSON. */
-static void
-AddJsonLd(Structured *st, xmlNodePtr node)
-{
-	xmlChar    *raw;
-	char	   *json;
-
-	if (st->nblocks >= SCRAPE_MAX_JSONLD_BLOCKS)
-		return;
-	raw = xmlNodeGetContent(node);
-	if (raw == NULL)
-		return;
-	json = LenientJson((const char *) raw);
-	xmlFree(raw);
-	if (json == NULL || !IsValidJson(json))
-		return;
-	if (st->nblocks++ > 0)
-		appendStringInfoString(&st->jsonld, ", ");
-	appendStringInfoString(&st->jsonld, json);
-}
-
-/* <meta property="og:..." / "product:..." content="...">. */
-static void
-AddOpenGraph(Structured *st, const char *property, const char *content)
-{
-	if (st->nog++ > 0)
-		appendStringInfoString(&st->og, ", ");
-	escape_json(&st->og, property);
-	appendStringInfoString(&st->og, ": ");
-	escape_json(&st->og, content);
 }
 
 typedef struct LinkSet
@@ -275,11 +160,15 @@ AddLink(LinkSet *links, char *url, bool nofollow)
 	links->n++;
 }
 
-/* The next node of a depth-first walk, without recursion. */
-static xmlNodePtr
-NextNode(xmlNodePtr node, xmlNodePtr root)
+/*
+ * The next node of a depth-first walk of root's subtree, without recursion
+ * (a deeply nested page costs no stack); descend = false skips node's
+ * children.
+ */
+xmlNodePtr
+ScrapeNextNode(xmlNodePtr node, xmlNodePtr root, bool descend)
 {
-	if (node->children != NULL && node->type == XML_ELEMENT_NODE)
+	if (descend && node->children != NULL && node->type == XML_ELEMENT_NODE)
 		return node->children;
 	while (node != NULL && node != root)
 	{
@@ -290,51 +179,65 @@ NextNode(xmlNodePtr node, xmlNodePtr root)
 	return NULL;
 }
 
-/* Walk the document once, filling info and links. */
-static void
-Walk(xmlDocPtr doc, const char *page_url, ScrapeHtmlInfo *info, LinkSet *links,
-	 Structured *st)
+/*
+ * Parse an HTML page (text already in the database encoding, UTF-8 or not:
+ * libxml2 is told which): recovery mode, so that broken HTML still yields
+ * what it can; no network, no error output.  The caller frees the document
+ * (xmlFreeDoc) in a PG_FINALLY.
+ */
+xmlDocPtr
+ScrapeReadHtml(const char *html, size_t len, const char *page_url)
+{
+	return htmlReadMemory(html, (int) Min(len, (size_t) PG_INT32_MAX), page_url,
+						  ScrapeDatabaseCharsetName(),
+						  HTML_PARSE_RECOVER | HTML_PARSE_NONET |
+						  HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+						  HTML_PARSE_COMPACT);
+}
+
+/* The URL relative links resolve against: the first <base href>, if valid. */
+char *
+ScrapeBaseUrl(xmlDocPtr doc, const char *page_url)
 {
 	xmlNodePtr	root = xmlDocGetRootElement(doc);
 	xmlNodePtr	node;
-	char	   *base = pstrdup(page_url);
-	bool		base_seen = false;
+
+	for (node = root; node != NULL; node = ScrapeNextNode(node, root, true))
+	{
+		if (ScrapeNodeIs(node, "base"))
+		{
+			char	   *resolved = ScrapeResolveUrl(page_url, ScrapeAttr(node, "href"));
+
+			return resolved ? resolved : pstrdup(page_url);
+		}
+		/* <base> belongs in <head>: stop at the body */
+		if (ScrapeNodeIs(node, "body"))
+			break;
+	}
+	return pstrdup(page_url);
+}
+
+/* Walk the document once, filling info and links. */
+static void
+Walk(xmlDocPtr doc, const char *page_url, ScrapeHtmlInfo *info, LinkSet *links)
+{
+	xmlNodePtr	root = xmlDocGetRootElement(doc);
+	xmlNodePtr	node;
+	char	   *base = ScrapeBaseUrl(doc, page_url);
 	char	   *canonical_href = NULL;
 
-	for (node = root; node != NULL; node = NextNode(node, root))
+	for (node = root; node != NULL; node = ScrapeNextNode(node, root, true))
 	{
 		if (node->type != XML_ELEMENT_NODE)
 			continue;
-		if (NameIs(node, "html") && info->lang == NULL)
-			info->lang = Attr(node, "lang");
-		else if (NameIs(node, "base") && !base_seen)
+		if (ScrapeNodeIs(node, "html") && info->lang == NULL)
+			info->lang = ScrapeAttr(node, "lang");
+		else if (ScrapeNodeIs(node, "title") && info->title == NULL)
+			info->title = ScrapeNodeText(node);
+		else if (ScrapeNodeIs(node, "meta"))
 		{
-			char	   *href = Attr(node, "href");
-			char	   *resolved = ResolveLink(page_url, href);
-
-			base_seen = true;
-			if (resolved != NULL)
-				base = resolved;
-		}
-		else if (NameIs(node, "title") && info->title == NULL)
-			info->title = CollapsedText(node);
-		else if (NameIs(node, "script"))
-		{
-			char	   *type = Attr(node, "type");
-
-			if (type && pg_strncasecmp(type, "application/ld+json", 19) == 0)
-				AddJsonLd(st, node);
-		}
-		else if (NameIs(node, "meta"))
-		{
-			char	   *name = Attr(node, "name");
-			char	   *content = Attr(node, "content");
-			char	   *property = Attr(node, "property");
-
-			if (property && content &&
-				(pg_strncasecmp(property, "og:", 3) == 0 ||
-				 pg_strncasecmp(property, "product:", 8) == 0))
-				AddOpenGraph(st, property, content);
+			char	   *name = ScrapeAttr(node, "name");
+			char	   *content = ScrapeAttr(node, "content");
 
 			if (name && content && pg_strcasecmp(name, "description") == 0 &&
 				info->description == NULL)
@@ -343,23 +246,23 @@ Walk(xmlDocPtr doc, const char *page_url, ScrapeHtmlInfo *info, LinkSet *links,
 					 HasToken(content, "nofollow"))
 				info->nofollow = true;
 		}
-		else if (NameIs(node, "link") && canonical_href == NULL)
+		else if (ScrapeNodeIs(node, "link") && canonical_href == NULL)
 		{
-			char	   *rel = Attr(node, "rel");
+			char	   *rel = ScrapeAttr(node, "rel");
 
 			if (rel && HasToken(rel, "canonical"))
-				canonical_href = Attr(node, "href");
+				canonical_href = ScrapeAttr(node, "href");
 		}
-		else if (NameIs(node, "a") || NameIs(node, "area"))
+		else if (ScrapeNodeIs(node, "a") || ScrapeNodeIs(node, "area"))
 		{
-			char	   *rel = Attr(node, "rel");
+			char	   *rel = ScrapeAttr(node, "rel");
 
-			AddLink(links, ResolveLink(base, Attr(node, "href")),
+			AddLink(links, ScrapeResolveUrl(base, ScrapeAttr(node, "href")),
 					rel != NULL && HasToken(rel, "nofollow"));
 		}
 	}
 	if (canonical_href != NULL)
-		info->canonical = ResolveLink(base, canonical_href);
+		info->canonical = ScrapeResolveUrl(base, canonical_href);
 }
 
 /* The links as JSON; a page-wide nofollow marks every link nofollow. */
@@ -385,20 +288,16 @@ LinksJson(const LinkSet *links, bool page_nofollow)
 }
 
 /*
- * Parse an HTML page (text already in the database encoding, UTF-8 or
- * not: libxml2 is told which) fetched from page_url.
+ * What an HTML page fetched from page_url says about itself and where it
+ * links to: what the scraping stage needs (the crawl follows the links).
+ * Its structured data waits for the extracting stage (structured.c).
  */
 ScrapeHtmlInfo *
 ScrapeParseHtml(const char *html, size_t len, const char *page_url)
 {
 	ScrapeHtmlInfo *info = palloc0(sizeof(ScrapeHtmlInfo));
 	LinkSet		links;
-	Structured	st;
 	xmlDocPtr	doc = NULL;
-
-	initStringInfo(&st.jsonld);
-	initStringInfo(&st.og);
-	st.nblocks = st.nog = 0;
 
 	links.urls = palloc(sizeof(char *) * SCRAPE_MAX_LINKS_PER_PAGE);
 	links.nofollow = palloc(sizeof(bool) * SCRAPE_MAX_LINKS_PER_PAGE);
@@ -406,13 +305,9 @@ ScrapeParseHtml(const char *html, size_t len, const char *page_url)
 
 	PG_TRY();
 	{
-		doc = htmlReadMemory(html, (int) len, page_url,
-							 ScrapeDatabaseCharsetName(),
-							 HTML_PARSE_RECOVER | HTML_PARSE_NONET |
-							 HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-							 HTML_PARSE_COMPACT);
+		doc = ScrapeReadHtml(html, len, page_url);
 		if (doc != NULL)
-			Walk(doc, page_url, info, &links, &st);
+			Walk(doc, page_url, info, &links);
 	}
 	PG_FINALLY();
 	{
@@ -424,8 +319,5 @@ ScrapeParseHtml(const char *html, size_t len, const char *page_url)
 	info->nlinks = links.n;
 	info->links_dropped = links.dropped;
 	info->links_json = LinksJson(&links, info->nofollow);
-	if (st.nblocks > 0 || st.nog > 0)
-		info->structured_json = psprintf("{\"json_ld\": [%s], \"opengraph\": {%s}}",
-										 st.jsonld.data, st.og.data);
 	return info;
 }

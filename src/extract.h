@@ -9,10 +9,6 @@
 
 /* Links kept from one page; the rest are dropped (and counted). */
 #define SCRAPE_MAX_LINKS_PER_PAGE 1000
-/* JSON-LD blocks kept from one page, and the nesting they may have. */
-#define SCRAPE_MAX_JSONLD_BLOCKS 20
-#define SCRAPE_MAX_JSON_DEPTH 64
-
 typedef struct ScrapeHtmlInfo
 {
 	char	   *title;
@@ -23,11 +19,24 @@ typedef struct ScrapeHtmlInfo
 	int			nlinks;
 	int			links_dropped;	/* over SCRAPE_MAX_LINKS_PER_PAGE */
 	bool		nofollow;		/* <meta name="robots" content="nofollow"> */
-	char	   *structured_json;	/* {"json_ld": [...], "opengraph": {...}} or NULL */
 } ScrapeHtmlInfo;
 
+struct _xmlNode;
+struct _xmlDoc;
+
 extern bool ScrapeIsHtml(const char *content_type);
+extern struct _xmlDoc *ScrapeReadHtml(const char *html, size_t len,
+									  const char *page_url);
 extern ScrapeHtmlInfo *ScrapeParseHtml(const char *html, size_t len,
 									   const char *page_url);
+
+/* Helpers shared with structured.c */
+extern bool ScrapeNodeIs(struct _xmlNode *node, const char *name);
+extern char *ScrapeAttr(struct _xmlNode *node, const char *name);
+extern char *ScrapeNodeText(struct _xmlNode *node);
+extern char *ScrapeResolveUrl(const char *base, const char *href);
+extern struct _xmlNode *ScrapeNextNode(struct _xmlNode *node,
+									   struct _xmlNode *root, bool descend);
+extern char *ScrapeBaseUrl(struct _xmlDoc *doc, const char *page_url);
 
 #endif							/* SCRAPE_EXTRACT_H */

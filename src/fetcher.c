@@ -512,7 +512,6 @@ ExtractPageInfo(ScrapeResult *r, const char *page_url)
 	r->canonical = info->canonical;
 	r->lang = info->lang;
 	r->links_json = info->links_json;
-	r->structured_json = info->structured_json;
 }
 
 /*

@@ -51,7 +51,6 @@ typedef struct ScrapeResult
 	char	   *canonical;
 	char	   *lang;
 	char	   *links_json;
-	char	   *structured_json;	/* JSON-LD and OpenGraph, or NULL */
 } ScrapeResult;
 
 /*

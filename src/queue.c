@@ -26,6 +26,7 @@
 #include "queue.h"
 
 static Oid	attached_ext = InvalidOid;
+static char *attached_schema = NULL;	/* quoted, in TopMemoryContext */
 static SPIPlanPtr claim_plan = NULL;
 static SPIPlanPtr results_plan = NULL;
 static SPIPlanPtr heartbeat_plan = NULL;
@@ -95,12 +96,12 @@ QueueAttach(void)
 	char	   *schema;
 	char	   *sql;
 	Oid			claim_types[2] = {INT8OID, INT4OID};
-	Oid			result_types[21] = {
+	Oid			result_types[20] = {
 		INT8OID, INT8ARRAYOID, INT8ARRAYOID, BOOLARRAYOID, INT4ARRAYOID,
 		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
 		FLOAT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID,
 		INT4ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID
+		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID
 	};
 	Oid			heartbeat_types[2] = {INT8ARRAYOID, INT8ARRAYOID};
 	Oid			alert_types[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
@@ -115,13 +116,16 @@ QueueAttach(void)
 
 	ForgetPlans();
 	schema = ExtensionSchema(ext);
+	if (attached_schema)
+		pfree(attached_schema);
+	attached_schema = MemoryContextStrdup(TopMemoryContext, schema);
 
 	sql = psprintf("SELECT * FROM %s._scrape_claim($1, $2)", schema);
 	claim_plan = PrepareKept(sql, 2, claim_types);
 	sql = psprintf("SELECT %s._scrape_record_results($1, $2, $3, $4, $5, $6,"
 				   " $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-				   " $19, $20, $21)", schema);
-	results_plan = PrepareKept(sql, 21, result_types);
+				   " $19, $20)", schema);
+	results_plan = PrepareKept(sql, 20, result_types);
 	sql = psprintf("SELECT * FROM %s._scrape_heartbeat($1, $2)", schema);
 	heartbeat_plan = PrepareKept(sql, 2, heartbeat_types);
 	sql = psprintf("SELECT %s._scrape_next_due()", schema);
@@ -134,9 +138,17 @@ QueueAttach(void)
 	return true;
 }
 
+/* The quoted schema of the extension QueueAttach() found. */
+const char *
+QueueSchema(void)
+{
+	Assert(attached_schema != NULL);
+	return attached_schema;
+}
+
 /* A one-dimensional array of n elements of elemtype. */
-static Datum
-MakeArray(Datum *elems, bool *nulls, int n, Oid elemtype)
+Datum
+QueueArray(Datum *elems, bool *nulls, int n, Oid elemtype)
 {
 	int16		typlen;
 	bool		typbyval;
@@ -251,13 +263,13 @@ TextOrNull(const char *s, bool *isnull)
 int
 QueueRecordResults(uint64 worker_token, ScrapeTransfer **done, int n)
 {
-#define NRESULTCOLS 20
+#define NRESULTCOLS 19
 	Datum	   *cols[NRESULTCOLS];
 	bool	   *nulls[NRESULTCOLS];
 	Oid			types[NRESULTCOLS] = {
 		INT8OID, INT8OID, BOOLOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
 		INT8OID, FLOAT8OID, TEXTOID, TEXTOID, BOOLOID, INT4OID, INT4OID,
-		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
 	};
 	Datum		values[NRESULTCOLS + 1];
 	int			c;
@@ -298,12 +310,11 @@ QueueRecordResults(uint64 worker_token, ScrapeTransfer **done, int n)
 		cols[16][i] = TextOrNull(r->canonical, &nulls[16][i]);
 		cols[17][i] = TextOrNull(r->lang, &nulls[17][i]);
 		cols[18][i] = TextOrNull(r->links_json, &nulls[18][i]);
-		cols[19][i] = TextOrNull(r->structured_json, &nulls[19][i]);
 	}
 
 	values[0] = Int64GetDatum((int64) worker_token);
 	for (c = 0; c < NRESULTCOLS; c++)
-		values[c + 1] = MakeArray(cols[c], nulls[c], n, types[c]);
+		values[c + 1] = QueueArray(cols[c], nulls[c], n, types[c]);
 
 	ret = SPI_execute_plan(results_plan, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
@@ -365,8 +376,8 @@ QueueHeartbeat(const int64 *jobs, const int64 *leases, int n, int64 *lost)
 		j[i] = Int64GetDatum(jobs[i]);
 		l[i] = Int64GetDatum(leases[i]);
 	}
-	values[0] = MakeArray(j, NULL, n, INT8OID);
-	values[1] = MakeArray(l, NULL, n, INT8OID);
+	values[0] = QueueArray(j, NULL, n, INT8OID);
+	values[1] = QueueArray(l, NULL, n, INT8OID);
 	ret = SPI_execute_plan(heartbeat_plan, values, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "heartbeat failed: %s", SPI_result_code_string(ret));
@@ -415,7 +426,7 @@ QueueReleaseOrphans(const uint64 *live_tokens, int n)
 		return 0;
 	for (i = 0; i < n; i++)
 		tokens[i] = Int64GetDatum((int64) live_tokens[i]);
-	values[0] = MakeArray(tokens, NULL, n, INT8OID);
+	values[0] = QueueArray(tokens, NULL, n, INT8OID);
 	sql = psprintf("SELECT %s._scrape_release_orphans($1)",
 				   ExtensionSchema(ext));
 	ret = SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1);

@@ -13,6 +13,8 @@
 #include "fetcher.h"
 
 extern bool QueueAttach(void);
+extern const char *QueueSchema(void);
+extern Datum QueueArray(Datum *elems, bool *nulls, int n, Oid elemtype);
 extern int	QueueClaim(uint64 worker_token, int limit, MemoryContext parent,
 					   dlist_head *claimed);
 extern int	QueueRecordResults(uint64 worker_token, ScrapeTransfer **done,

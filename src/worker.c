@@ -50,6 +50,7 @@
 #include "breaker.h"
 #include "queue.h"
 #include "shmem.h"
+#include "stages.h"
 #include "url.h"
 #include "worker.h"
 
@@ -98,6 +99,7 @@ static TimestampTz last_claim_at = 0;
 static TimestampTz next_due_at = 0; /* a retry or deferral comes due */
 static TimestampTz ready_recheck_at = 0;	/* a waiting page may start */
 static bool more_work = true;	/* look for work at start */
+static bool stage_work = true;	/* look for stage work (stages.c) too */
 static bool check_jobs = false; /* a cancel happened: re-check held jobs */
 static uint64 seen_work_gen = 0;
 static uint64 seen_cancel_gen = 0;
@@ -538,6 +540,7 @@ NoteWakeups(TimestampTz now)
 	{
 		seen_work_gen = gen;
 		more_work = true;
+		stage_work = true;
 	}
 	gen = pg_atomic_read_u64(&ScrapeState->cancel_generation);
 	if (gen != seen_cancel_gen)
@@ -551,7 +554,7 @@ NoteWakeups(TimestampTz now)
 		more_work = true;
 	}
 	if (MsUntil(last_claim_at, SAFETY_SWEEP_MS, now) == 0)
-		more_work = true;
+		more_work = stage_work = true;
 }
 
 /* Move transfers the fetcher finished onto the list of results to write. */
@@ -590,7 +593,7 @@ NextTimeout(TimestampTz now, int free_slots)
 	if (more_work && free_slots > 0 && n_inflight == 0 && n_ready == 0)
 		timeout = MinTimeout(timeout, MsUntil(last_claim_at,
 											  scrape_batch_delay_ms, now));
-	if (n_pending_alerts > 0)
+	if (n_pending_alerts > 0 || stage_work)
 		timeout = 0;
 	return MinTimeout(timeout, MsUntil(last_claim_at, SAFETY_SWEEP_MS, now));
 }
@@ -640,6 +643,12 @@ WorkerLoop(void)
 			QueuePass(flush, claim, beat);
 		if (n_ready > 0)
 			DispatchReady();
+		/* one batch of stage work between two waits: fetches keep going */
+		if (stage_work)
+		{
+			UpdateSlot(SCRAPE_WORKER_WRITING);
+			stage_work = StagePass();
+		}
 
 		now = GetCurrentTimestamp();
 		free_slots = scrape_max_connections_per_worker - n_inflight - n_ready;

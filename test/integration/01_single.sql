@@ -22,8 +22,9 @@ SELECT ok(started_at IS NOT NULL AND finished_at >= started_at
 SELECT is(metadata, jsonb_build_object('session_id', :sid,
                                        'source_url', pg_temp.url(:'page_path'),
                                        'scraping_mode', 'single',
-                                       'total_pages', 1),
-          'job metadata') FROM background_jobs WHERE id = :jid;
+                                       'total_pages', 1,
+                                       'products', 0),
+          'job metadata (with the products found, once done)') FROM background_jobs WHERE id = :jid;
 SELECT is(last_error, NULL, 'no error') FROM background_jobs WHERE id = :jid;
 
 -- the session
@@ -62,12 +63,15 @@ SELECT is((pg_temp.page(:ld)).structured #>> '{json_ld,0,@type}', 'Product',
 
 -- the history: created, claimed, stages, completed, in that order
 SELECT is(array_agg(event ORDER BY id),
-          ARRAY['created', 'claimed', 'stage_changed', 'stage_changed', 'completed'],
+          ARRAY['created', 'claimed', 'stage_changed', 'stage_changed', 'stage_changed',
+                'stage_changed', 'completed'],
           'history events in order')
   FROM job_history WHERE job_id = :jid;
 SELECT is(array_agg(detail ORDER BY id),
           ARRAY['{"from": "initializing", "to": "scraping"}'::jsonb,
-                '{"from": "scraping", "to": "done"}'::jsonb],
+                '{"from": "scraping", "to": "extracting"}'::jsonb,
+                '{"from": "extracting", "to": "creating_products"}'::jsonb,
+                '{"from": "creating_products", "to": "done"}'::jsonb],
           'stage transitions recorded')
   FROM job_history WHERE job_id = :jid AND event = 'stage_changed';
 

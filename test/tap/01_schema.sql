@@ -14,8 +14,8 @@ SELECT has_column('scraping_sessions', 'background_job_id');
 SELECT fk_ok('scraping_sessions', 'background_job_id', 'background_jobs', 'id');
 SELECT fk_ok('scraping_pages', 'session_id', 'scraping_sessions', 'id');
 SELECT has_index('scraping_pages', 'scraping_pages_session_status_idx',
-                 ARRAY['session_id', 'status'],
-                 'scraping_pages has the composite (session_id, status) index');
+                 ARRAY['session_id', 'status', 'id'],
+                 'scraping_pages has the composite (session_id, status) index (id last, for the stages)');
 SELECT col_is_unique('scraping_pages', ARRAY['session_id', 'url']);
 SELECT is(
     (SELECT pg_get_expr(indpred, indrelid) FROM pg_index
