@@ -31,7 +31,7 @@ DATA = sql/scrape_jobs--0.1.0.sql
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out.  They run in
 # a database without workers, so job states in their output are stable.
-REGRESS = setup api_errors submit cancel metrics privileges reliability ssrf robots extract schema
+REGRESS = setup api_errors submit cancel metrics privileges reliability ssrf robots extract products schema
 
 CURL_CONFIG ?= curl-config
 XML2_CONFIG ?= xml2-config
@@ -87,6 +87,19 @@ test/fuzz/fuzz_ssrf: test/fuzz/fuzz_ssrf.c src/ssrf.c src/ssrf.h
 
 test/fuzz/fuzz_price: test/fuzz/fuzz_price.c src/pricecore.c src/pricecore.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_price.c src/pricecore.c
+
+# The HTML extractors are backend code: compiled with the server's headers,
+# linked with the frontend libpgcommon/libpgport (stringinfo, psprintf,
+# jsonapi, encodings) and test/fuzz/pgstub.c for the rest (see there).
+# pgstub.c frees what they palloc after each input, so LeakSanitizer stays
+# on and reports real leaks (of libxml2 and libcurl objects).
+FUZZ_EXTRACT_SRCS = src/extract.c src/structured.c src/urlcore.c test/fuzz/pgstub.c
+test/fuzz/fuzz_extract: test/fuzz/fuzz_extract.c $(FUZZ_EXTRACT_SRCS) $(HEADERS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-ignored-attributes $(shell $(XML2_CONFIG) --cflags) \
+		-o $@ test/fuzz/fuzz_extract.c $(FUZZ_EXTRACT_SRCS) \
+		$(shell $(PG_CONFIG) --pkglibdir)/libpgcommon.a \
+		$(shell $(PG_CONFIG) --pkglibdir)/libpgport.a \
+		$(shell $(CURL_CONFIG) --libs) $(shell $(XML2_CONFIG) --libs)
 
 .PHONY: fuzz
 fuzz: $(FUZZERS)

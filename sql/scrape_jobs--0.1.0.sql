@@ -2317,6 +2317,60 @@ BEGIN
 END;
 $$;
 
+-- Recover a job whose stage after scraping made no batch for p_timeout
+-- (its worker died mid-batch again and again, or none took it): alerted,
+-- and given to the workers again from its checkpoint (stage_cursor: the
+-- pages already extracted stay extracted), as one more attempt; out of
+-- attempts, it is dead-lettered.  Returns false if it moved meanwhile.
+CREATE FUNCTION @extschema@._scrape_recover_stage(p_job_id bigint,
+                                                  p_timeout interval)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s        @extschema@.scraping_sessions;
+    j        @extschema@.background_jobs;
+    v_reason text;
+BEGIN
+    -- the session's lock waits for a batch in progress (which heartbeats)
+    SELECT * INTO s FROM @extschema@.scraping_sessions
+     WHERE background_job_id = p_job_id FOR UPDATE;
+    SELECT * INTO j FROM @extschema@.background_jobs WHERE id = p_job_id
+       FOR UPDATE;
+    IF NOT FOUND OR j.status <> 'processing'
+       OR j.current_stage NOT IN ('extracting', 'creating_products')
+       OR j.last_heartbeat >= now() - p_timeout THEN
+        RETURN false;
+    END IF;
+
+    v_reason := format('no heartbeat since %s in stage %s', j.last_heartbeat,
+                       j.current_stage);
+    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+    VALUES (j.id, s.id, 'recovered',
+            jsonb_build_object('reason', 'stuck', 'stage', j.current_stage,
+                               'last_heartbeat', j.last_heartbeat,
+                               'checkpoint', s.stage_cursor, 'attempt', j.attempts));
+    PERFORM @extschema@._scrape_record_alert(
+        'job_stuck', j.id, s.id, NULL,
+        format('job %s was stuck: %s', j.id, v_reason),
+        jsonb_build_object('last_heartbeat', j.last_heartbeat,
+                           'stage', j.current_stage, 'attempts', j.attempts));
+    IF j.attempts >= j.max_attempts THEN
+        UPDATE @extschema@.background_jobs SET last_error = v_reason
+         WHERE id = j.id;
+        PERFORM @extschema@._scrape_dead_letter(j.id, v_reason);
+    ELSE
+        UPDATE @extschema@.background_jobs
+           SET attempts = attempts + 1, last_heartbeat = now(),
+               last_error = v_reason, updated_at = now()
+         WHERE id = j.id;
+        PERFORM @extschema@._scrape_wake(true, false, false);
+    END IF;
+    RETURN true;
+END;
+$$;
+
 /* ------------------------------------------------------------------------
  * The SQL API
  * ------------------------------------------------------------------------ */
@@ -2405,7 +2459,9 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
 -- Find the jobs whose heartbeat stopped for scrape_jobs.stuck_timeout while
--- pages of theirs are in flight, and recover them (see _scrape_recover_job).
+-- pages of theirs are in flight, and recover them (see _scrape_recover_job),
+-- and the jobs whose extracting or creating_products stage stopped moving
+-- (_scrape_recover_stage).
 -- A processing job with nothing in flight (its pages wait for a retry, a
 -- host, or a free worker) is queued, not stuck: no worker holds it.  The launcher runs it every
 -- scrape_jobs.monitor_interval; pg_cron can too.  Returns the number of
@@ -2432,6 +2488,18 @@ BEGIN
          ORDER BY j.id
     LOOP
         IF @extschema@._scrape_recover_job(v_job, v_timeout) THEN
+            v_n := v_n + 1;
+        END IF;
+    END LOOP;
+    -- jobs in a stage after scraping whose batches stopped coming
+    FOR v_job IN
+        SELECT j.id FROM @extschema@.background_jobs j
+         WHERE j.status = 'processing'
+           AND j.current_stage IN ('extracting', 'creating_products')
+           AND j.last_heartbeat < now() - v_timeout
+         ORDER BY j.id
+    LOOP
+        IF @extschema@._scrape_recover_stage(v_job, v_timeout) THEN
             v_n := v_n + 1;
         END IF;
     END LOOP;
@@ -2497,20 +2565,36 @@ BEGIN
     SELECT count(*), count(*) FILTER (WHERE revived.old_status = 'failed')
       INTO v_pages, v_failed FROM revived;
 
-    UPDATE @extschema@.scraping_sessions
-       SET status = 'pending', finished_at = NULL,
-           pages_failed = pages_failed - v_failed,
-           progress_percentage = @extschema@._scrape_progress(
-               pages_done + pages_failed - v_failed + pages_skipped, pages_total),
-           updated_at = now()
-     WHERE id = v_session;
-    UPDATE @extschema@.background_jobs
-       SET status = 'pending', current_stage = 'initializing', attempts = 0,
-           lease = lease + 1, finished_at = NULL, progress = (
-               SELECT s.progress_percentage FROM @extschema@.scraping_sessions s
-                WHERE s.id = v_session),
-           updated_at = now()
-     WHERE id = $1;
+    IF v_pages = 0 AND NOT EXISTS (SELECT 1 FROM @extschema@.scraping_pages p
+                                    WHERE p.session_id = v_session
+                                      AND p.status = 'pending') THEN
+        -- nothing to fetch again: it died in a stage after scraping, which
+        -- resumes from its checkpoint
+        UPDATE @extschema@.scraping_sessions
+           SET status = 'running', finished_at = NULL, updated_at = now()
+         WHERE id = v_session;
+        UPDATE @extschema@.background_jobs
+           SET status = 'processing', attempts = 0, lease = lease + 1,
+               current_stage = CASE WHEN current_stage IN ('extracting', 'creating_products')
+                                    THEN current_stage ELSE 'extracting' END,
+               finished_at = NULL, last_heartbeat = now(), updated_at = now()
+         WHERE id = $1;
+    ELSE
+        UPDATE @extschema@.scraping_sessions
+           SET status = 'pending', finished_at = NULL,
+               pages_failed = pages_failed - v_failed,
+               progress_percentage = @extschema@._scrape_progress(
+                   pages_done + pages_failed - v_failed + pages_skipped, pages_total),
+               updated_at = now()
+         WHERE id = v_session;
+        UPDATE @extschema@.background_jobs
+           SET status = 'pending', current_stage = 'initializing', attempts = 0,
+               lease = lease + 1, finished_at = NULL, progress = (
+                   SELECT s.progress_percentage FROM @extschema@.scraping_sessions s
+                    WHERE s.id = v_session),
+               updated_at = now()
+         WHERE id = $1;
+    END IF;
     UPDATE @extschema@.dead_letter_jobs d SET requeued_at = now()
      WHERE d.job_id = $1 AND d.requeued_at IS NULL;
     INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
