@@ -19,11 +19,11 @@ sj_start_http
 
 sj_psql -c "CREATE EXTENSION scrape_jobs"
 sj_wait_workers 2
-log "scraping the demo shop"
-sj_psql -v seed="$SJ_HTTP_URL/site/shop/index.html" <<'SQL'
+log "scraping the bundled store (test/site/store)"
+sj_psql -v seed="$SJ_HTTP_URL/site/store/index.html" <<'SQL'
 \pset footer off
 \echo
-\echo '-- SELECT scrape_submit(seed, ''crawl''): crawl the shop from its index page'
+\echo '-- SELECT scrape_submit(seed, ''crawl''): crawl the store from its index page'
 SELECT scrape_submit(:'seed', 'crawl', options => '{"scope": "prefix"}') AS session_id \gset
 \echo '-- SELECT scrape_wait(...): block until it ends'
 SELECT scrape_wait(:session_id, '2 minutes') AS final_status;
@@ -33,9 +33,14 @@ SELECT session_id, status, stage, progress, pages_total, pages_done,
   FROM scrape_status(:session_id);
 \echo '-- the pages stored in scraping_pages'
 SELECT regexp_replace(url, '^https?://[^/]+', '') AS page, kind, depth, status,
-       http_status, body_size AS bytes, round(fetch_ms::numeric, 1) AS fetch_ms,
-       jsonb_array_length(links) AS links, title
+       error_class AS error, http_status, body_size AS bytes,
+       round(fetch_ms::numeric, 1) AS fetch_ms, jsonb_array_length(links) AS links,
+       left(title, 40) AS title
   FROM scraping_pages WHERE session_id = :session_id ORDER BY depth, id;
+\echo '-- the products the extracting and creating_products stages made of them'
+SELECT regexp_replace(url, '^https?://[^/]+/site/store/', '') AS page, name, sku,
+       brand, price, currency, availability, rating
+  FROM products WHERE session_id = :session_id ORDER BY url;
 \echo '-- the job in background_jobs and its history'
 SELECT id, job_type, status, progress, current_stage, attempts,
        metadata ->> 'scraping_mode' AS mode
