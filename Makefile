@@ -9,6 +9,7 @@ OBJS = \
 	src/guc.o \
 	src/shmem.o \
 	src/launcher.o \
+	src/alerts.o \
 	src/worker.o \
 	src/queue.o \
 	src/fetcher.o \

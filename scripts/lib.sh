@@ -124,6 +124,26 @@ sj_start_http() {
     return 1
 }
 
+# Start the Sentry-compatible receiver (test/server/sentry_receiver.py) on
+# 127.0.0.1; sets SJ_SENTRY_URL (key "testkey", project 42).
+sj_start_sentry() {
+    python3 "$ROOT/test/server/sentry_receiver.py" --port 0 --host 127.0.0.1 \
+        >"$SJ_TMP/sentry.out" 2>"$SJ_TMP/sentry.err" &
+    SJ_SENTRY_PID=$!
+    local i
+    for i in $(seq 1 100); do
+        if grep -q '^listening on' "$SJ_TMP/sentry.out" 2>/dev/null; then
+            SJ_SENTRY_URL="http://$(sed -n 's/^listening on //p' "$SJ_TMP/sentry.out")"
+            log "Sentry receiver at $SJ_SENTRY_URL"
+            return
+        fi
+        sleep 0.1
+    done
+    log "the Sentry receiver did not start:"
+    cat "$SJ_TMP/sentry.err" >&2
+    return 1
+}
+
 # Wait until the launcher has started N fetch workers.
 sj_wait_workers() {
     local want=$1 i n
@@ -143,10 +163,12 @@ sj_psql() {
 # Stop everything we started and remove the temporary directory.
 sj_cleanup() {
     local rc=$?
-    if [ -n "$SJ_HTTP_PID" ]; then
-        kill "$SJ_HTTP_PID" 2>/dev/null || true
-        wait "$SJ_HTTP_PID" 2>/dev/null || true
-    fi
+    local pid
+    for pid in "$SJ_HTTP_PID" "${SJ_SENTRY_PID:-}"; do
+        [ -n "$pid" ] || continue
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     if [ -n "$SJ_TMP" ] && [ -d "$SJ_TMP" ]; then
         if [ -f "$SJ_TMP/data/postmaster.pid" ]; then
             as_pg "$PGBIN/pg_ctl" -D "$SJ_TMP/data" -m fast -w -s stop || true

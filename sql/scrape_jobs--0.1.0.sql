@@ -91,6 +91,7 @@ CREATE TABLE @extschema@.scraping_sessions (
     pages_failed        integer NOT NULL DEFAULT 0,
     pages_skipped       integer NOT NULL DEFAULT 0,    -- robots.txt said no
     pages_extracted     integer NOT NULL DEFAULT 0,    -- extracting stage
+    notified_at         timestamptz,    -- last NOTIFY scrape_jobs_progress
     products_found      integer NOT NULL DEFAULT 0,    -- creating_products stage
     stage_cursor        bigint NOT NULL DEFAULT 0,     -- last page id of the stage
     options             jsonb NOT NULL DEFAULT '{}',
@@ -236,7 +237,8 @@ CREATE TABLE @extschema@.job_history (
                 CHECK (event IN ('created', 'claimed', 'stage_changed',
                                  'completed', 'failed', 'cancelled',
                                  'work_released', 'retry_scheduled',
-                                 'recovered', 'dead_lettered', 'requeued')),
+                                 'heartbeat_gap', 'recovered',
+                                 'dead_lettered', 'requeued')),
     detail      jsonb NOT NULL DEFAULT '{}',
     created_at  timestamptz NOT NULL DEFAULT now()
 );
@@ -257,8 +259,13 @@ CREATE TABLE @extschema@.alerts (
     message             text NOT NULL,
     detail              jsonb NOT NULL DEFAULT '{}',
     created_at          timestamptz NOT NULL DEFAULT now(),
+    -- Sentry's event id, fixed per alert so that a resend is deduplicated
+    event_id            text NOT NULL
+                        DEFAULT pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', '')
+                        CHECK (event_id ~ '^[0-9a-f]{32}$'),
     delivered_at        timestamptz,
     delivery_attempts   integer NOT NULL DEFAULT 0,
+    next_delivery_at    timestamptz,        -- backoff after a failed delivery
     last_delivery_error text
 );
 CREATE INDEX alerts_undelivered_idx
@@ -322,7 +329,8 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- Ask for the workers (and scrape_wait callers) to be woken at COMMIT.
 CREATE FUNCTION @extschema@._scrape_wake(new_work boolean, cancelled boolean,
-                                         session_done boolean)
+                                         session_done boolean,
+                                         alert boolean DEFAULT false)
 RETURNS void
 AS 'MODULE_PATHNAME', 'scrape_wake'
 LANGUAGE C STRICT VOLATILE;
@@ -853,6 +861,36 @@ AS $$
            ELSE 100 END::smallint;
 $$;
 
+-- NOTIFY scrape_jobs_progress for the sessions given: always when p_force
+-- (a stage or status changed), else at most once a second per session.
+-- The payload is small JSON (README, "Notifications"); NOTIFY is delivered
+-- at COMMIT, so a listener never hears of a change that rolled back.
+CREATE FUNCTION @extschema@._scrape_notify_progress(p_sessions bigint[],
+                                                    p_force boolean)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH due AS (
+        UPDATE @extschema@.scraping_sessions s
+           SET notified_at = clock_timestamp()
+         WHERE s.id = ANY (p_sessions)
+           AND (p_force OR s.notified_at IS NULL
+                OR s.notified_at <= clock_timestamp() - interval '1 second')
+        RETURNING s.id, s.background_job_id, s.status, s.progress_percentage,
+                  s.pages_total, s.pages_done, s.pages_failed
+    )
+    SELECT pg_notify('scrape_jobs_progress',
+                     json_build_object('session_id', d.id, 'job_id', j.id,
+                                       'status', d.status, 'stage', j.current_stage,
+                                       'progress', d.progress_percentage,
+                                       'pages_total', d.pages_total,
+                                       'pages_done', d.pages_done,
+                                       'pages_failed', d.pages_failed)::text)
+      FROM due d JOIN @extschema@.background_jobs j ON j.id = d.background_job_id
+     ORDER BY d.id;
+$$;
+
 -- The origin of a URL (scheme://host[:port]), the key of robots.txt.
 CREATE FUNCTION @extschema@._scrape_origin(url text)
 RETURNS text
@@ -995,6 +1033,7 @@ DECLARE
     v_sessions bigint[];
     v_skipped  bigint[] := '{}';
     v_rules    text[] := '{}';
+    v_started  bigint[];
 BEGIN
     -- Pages first; SKIP LOCKED lets workers claim side by side.
     SELECT array_agg(c.id ORDER BY c.id)
@@ -1058,14 +1097,20 @@ BEGIN
           FROM started
          WHERE s.id = started.session_id
     )
-    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
-    SELECT started.id, started.session_id, e.event, e.detail
-      FROM started,
-           LATERAL (VALUES
-               ('claimed', jsonb_build_object('worker', p_worker::text)),
-               ('stage_changed', jsonb_build_object('from', 'initializing',
-                                                    'to', 'scraping'))
-           ) AS e(event, detail);
+    , history AS (
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT started.id, started.session_id, e.event, e.detail
+          FROM started,
+               LATERAL (VALUES
+                   ('claimed', jsonb_build_object('worker', p_worker::text)),
+                   ('stage_changed', jsonb_build_object('from', 'initializing',
+                                                        'to', 'scraping'))
+               ) AS e(event, detail)
+    )
+    SELECT array_agg(started.session_id) INTO v_started FROM started;
+    IF v_started IS NOT NULL THEN
+        PERFORM @extschema@._scrape_notify_progress(v_started, true);
+    END IF;
 
     -- pages robots.txt disallows end as skipped, not failed
     IF cardinality(v_skipped) > 0 THEN
@@ -1151,10 +1196,22 @@ RETURNS bigint
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    INSERT INTO @extschema@.alerts (kind, job_id, session_id, host, message, detail)
-    VALUES (p_kind, p_job_id, p_session_id, p_host, p_message,
-            coalesce(p_detail, '{}'))
-    RETURNING id;
+    WITH a AS (
+        INSERT INTO @extschema@.alerts (kind, job_id, session_id, host, message, detail)
+        VALUES (p_kind, p_job_id, p_session_id, p_host, p_message,
+                coalesce(p_detail, '{}'))
+        RETURNING id, kind, job_id, session_id
+    )
+    -- the payload names the alert, not what it says: a listener of
+    -- another workspace learns nothing it could not count, and reads the
+    -- row itself through row-level security
+    SELECT a.id
+      FROM a,
+           LATERAL (SELECT pg_notify('scrape_jobs_alerts',
+                       json_build_object('alert_id', a.id, 'kind', a.kind,
+                                         'job_id', a.job_id,
+                                         'session_id', a.session_id)::text),
+                           @extschema@._scrape_wake(false, false, false, true)) n;
 $$;
 
 -- Move a job to the dead-letter queue: a snapshot of it and every error,
@@ -1201,6 +1258,7 @@ BEGIN
     UPDATE @extschema@.scraping_sessions
        SET status = 'dead', finished_at = now(), updated_at = now()
      WHERE id = s.id;
+    PERFORM @extschema@._scrape_notify_progress(ARRAY[s.id], true);
 
     INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
     VALUES (j.id, s.id, 'dead_lettered',
@@ -1243,6 +1301,7 @@ AS $$
            finished_at = now(), last_error = coalesce(p_error, last_error),
            updated_at = now()
      WHERE id = p_job_id;
+    SELECT @extschema@._scrape_notify_progress(ARRAY[p_session_id], true);
 $$;
 
 -- Move a job (whose session's row lock the caller holds) to its next stage
@@ -1269,6 +1328,7 @@ AS $$
            progress = @extschema@._scrape_stage_progress(p_to, 0, 1),
            last_heartbeat = now(), updated_at = now()
      WHERE id = p_job_id;
+    SELECT @extschema@._scrape_notify_progress(ARRAY[p_session_id], true);
     SELECT @extschema@._scrape_wake(true, false, false);
 $$;
 
@@ -1707,6 +1767,7 @@ BEGIN
           FROM @extschema@.scraping_sessions s
          WHERE s.id = ANY (v_sessions) AND j.id = s.background_job_id
            AND j.status = 'processing';
+        PERFORM @extschema@._scrape_notify_progress(v_sessions, false);
 
         -- We hold the sessions' row locks, and every writer of their pages'
         -- final states takes them too, so the fresh snapshots of the next
@@ -1781,6 +1842,7 @@ BEGIN
     UPDATE @extschema@.background_jobs
        SET progress = v_progress, last_heartbeat = now(), updated_at = now()
      WHERE id = p_job_id;
+    PERFORM @extschema@._scrape_notify_progress(ARRAY[p_session_id], false);
 
     IF p_finished THEN
         PERFORM @extschema@._scrape_enter_stage(p_session_id, p_job_id,
@@ -2095,6 +2157,7 @@ BEGIN
            updated_at = now()
       FROM @extschema@.scraping_sessions ss
      WHERE j.id = p_job_id AND ss.id = p_session_id;
+    PERFORM @extschema@._scrape_notify_progress(ARRAY[p_session_id], false);
 
     IF v_n < p_limit THEN
         UPDATE @extschema@.background_jobs j
@@ -2264,6 +2327,10 @@ BEGIN
     END IF;
 
     v_reason := format('no heartbeat since %s', j.last_heartbeat);
+    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+    VALUES (j.id, v_session, 'heartbeat_gap',
+            jsonb_build_object('last_heartbeat', j.last_heartbeat,
+                               'gap_s', round(extract(epoch FROM now() - j.last_heartbeat))));
     WITH back AS (
         UPDATE @extschema@.scraping_pages p
            SET status = 'pending', claimed_by = NULL, claim_lease = NULL,
@@ -2347,6 +2414,10 @@ BEGIN
     v_reason := format('no heartbeat since %s in stage %s', j.last_heartbeat,
                        j.current_stage);
     INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+    VALUES (j.id, s.id, 'heartbeat_gap',
+            jsonb_build_object('last_heartbeat', j.last_heartbeat, 'stage', j.current_stage,
+                               'gap_s', round(extract(epoch FROM now() - j.last_heartbeat))));
+    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
     VALUES (j.id, s.id, 'recovered',
             jsonb_build_object('reason', 'stuck', 'stage', j.current_stage,
                                'last_heartbeat', j.last_heartbeat,
@@ -2369,6 +2440,125 @@ BEGIN
     END IF;
     RETURN true;
 END;
+$$;
+
+-- Delete job_history rows older than scrape_jobs.history_retention, at
+-- most p_batch of the oldest at a time (the monitor runs one batch per
+-- pass, so pruning never holds long locks or bloats one transaction).
+-- Returns the number deleted.
+CREATE FUNCTION @extschema@.scrape_prune_history(batch integer DEFAULT 10000)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_keep interval := current_setting('scrape_jobs.history_retention')::interval;
+    v_n    bigint;
+BEGIN
+    IF batch IS NULL OR batch < 1 THEN
+        RAISE EXCEPTION 'batch must be a positive number of rows'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    DELETE FROM @extschema@.job_history h
+     WHERE h.id IN (SELECT o.id FROM @extschema@.job_history o
+                     WHERE o.created_at < now() - v_keep
+                     ORDER BY o.created_at LIMIT batch);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+
+/* ------------------------------------------------------------------------
+ * Alert delivery (src/alerts.c): the alerter takes undelivered alerts in
+ * id order, posts each as a Sentry envelope, and records the outcome; a
+ * failed delivery is retried with backoff.  At least once: an alert stays
+ * in the outbox until Sentry accepted it, and its event_id lets Sentry drop
+ * a resend.
+ * ------------------------------------------------------------------------ */
+
+-- The Sentry envelope of an alert (https://develop.sentry.dev/sdk/envelopes/):
+-- a header line, an item header line and the event.
+CREATE FUNCTION @extschema@._scrape_sentry_envelope(a @extschema@.alerts)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_job_type text;
+    v_event    text;
+BEGIN
+    SELECT j.job_type INTO v_job_type FROM @extschema@.background_jobs j
+     WHERE j.id = a.job_id;
+    v_event := jsonb_strip_nulls(jsonb_build_object(
+        'event_id', a.event_id,
+        'timestamp', round(extract(epoch FROM a.created_at), 3),
+        'platform', 'c',
+        'logger', 'scrape_jobs',
+        'level', CASE a.kind WHEN 'job_stuck' THEN 'warning'
+                             WHEN 'circuit_opened' THEN 'warning'
+                             ELSE 'error' END,
+        'message', jsonb_build_object('formatted', a.message),
+        'environment', nullif(current_setting('scrape_jobs.sentry_environment'), ''),
+        'release', nullif(current_setting('scrape_jobs.sentry_release'), ''),
+        'tags', jsonb_strip_nulls(jsonb_build_object(
+            'alert_kind', a.kind,
+            'job_id', a.job_id::text,
+            'session_id', a.session_id::text,
+            'job_type', coalesce(v_job_type, CASE WHEN a.job_id IS NOT NULL THEN 'web_scraping' END),
+            'host', left(a.host, 200))),
+        'extra', a.detail || jsonb_build_object('alert_id', a.id),
+        'fingerprint', jsonb_build_array('scrape_jobs', a.kind)))::text;
+    RETURN jsonb_build_object('event_id', a.event_id,
+                              'sent_at', to_char(now() AT TIME ZONE 'UTC',
+                                                 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
+        || E'\n'
+        || jsonb_build_object('type', 'event', 'length', octet_length(v_event))::text
+        || E'\n' || v_event || E'\n';
+END;
+$$;
+
+-- Alerts due for delivery, oldest first.
+CREATE FUNCTION @extschema@._scrape_alerts_due(p_limit integer)
+RETURNS TABLE (alert_id bigint, envelope text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT a.id, @extschema@._scrape_sentry_envelope(a)
+      FROM @extschema@.alerts a
+     WHERE a.delivered_at IS NULL
+       AND (a.next_delivery_at IS NULL OR a.next_delivery_at <= now())
+     ORDER BY a.id
+     LIMIT p_limit;
+$$;
+
+-- When the next alert waiting for a retry is due (NULL: none waits).
+CREATE FUNCTION @extschema@._scrape_next_alert_due()
+RETURNS timestamptz
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT min(a.next_delivery_at) FROM @extschema@.alerts a
+     WHERE a.delivered_at IS NULL;
+$$;
+
+-- The outcome of a delivery: delivered, or failed with the error (and the
+-- server's Retry-After, if it gave one) and retried after a backoff.
+CREATE FUNCTION @extschema@._scrape_alert_delivery(p_id bigint, p_ok boolean,
+                                                   p_error text,
+                                                   p_retry_after_ms integer)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE @extschema@.alerts
+       SET delivered_at = CASE WHEN p_ok THEN now() END,
+           delivery_attempts = delivery_attempts + 1,
+           last_delivery_error = CASE WHEN p_ok THEN last_delivery_error ELSE p_error END,
+           next_delivery_at = CASE WHEN p_ok THEN NULL
+                                   ELSE now() + @extschema@._scrape_backoff(
+                                            delivery_attempts + 1, p_retry_after_ms) END
+     WHERE id = p_id AND delivered_at IS NULL;
 $$;
 
 /* ------------------------------------------------------------------------
@@ -2443,6 +2633,7 @@ BEGIN
     INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
     VALUES (v_job_id, $1, 'cancelled',
             jsonb_build_object('pages_cancelled', v_pages));
+    PERFORM @extschema@._scrape_notify_progress(ARRAY[$1], true);
 
     PERFORM @extschema@._scrape_wake(false, true, true);
     RETURN true;
@@ -2505,6 +2696,18 @@ BEGIN
     END LOOP;
     RETURN v_n;
 END;
+$$;
+
+-- One pass of the monitor: recover stuck jobs and prune one batch of old
+-- history.  The launcher runs it every scrape_jobs.monitor_interval; it can
+-- be scheduled from pg_cron as well (README, "Stuck jobs").
+CREATE FUNCTION @extschema@.scrape_monitor(OUT recovered integer, OUT pruned bigint)
+RETURNS record
+LANGUAGE sql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT @extschema@.scrape_detect_stuck(), @extschema@.scrape_prune_history();
 $$;
 
 -- Put a dead-lettered job back to work from its checkpoint: pages already
@@ -2599,6 +2802,7 @@ BEGIN
      WHERE d.job_id = $1 AND d.requeued_at IS NULL;
     INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
     VALUES ($1, v_session, 'requeued', jsonb_build_object('pages', v_pages));
+    PERFORM @extschema@._scrape_notify_progress(ARRAY[v_session], true);
     PERFORM @extschema@._scrape_wake(true, false, false);
     RETURN true;
 END;

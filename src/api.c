@@ -61,12 +61,14 @@ scrape_check_url(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(ScrapeNormalizeUrl(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
 }
 
-/* _scrape_wake(new_work, cancelled, session_done): wake-ups at COMMIT. */
+/* _scrape_wake(new_work, cancelled, session_done, alert): wake-ups at COMMIT. */
 Datum
 scrape_wake(PG_FUNCTION_ARGS)
 {
 	RequireSharedState();
 	ScrapeWakeOnCommit(PG_GETARG_BOOL(0), PG_GETARG_BOOL(1), PG_GETARG_BOOL(2));
+	if (PG_NARGS() > 3 && PG_GETARG_BOOL(3))
+		ScrapeWakeAlerterOnCommit();
 	PG_RETURN_VOID();
 }
 

@@ -14,6 +14,7 @@
 
 #include "utils/guc.h"
 
+#include "alerts.h"
 #include "guc.h"
 #include "ssrf.h"
 
@@ -21,6 +22,10 @@ char	   *scrape_database = NULL;
 int			scrape_num_workers = 2;
 int			scrape_max_connections_per_worker = 32;
 int			scrape_heartbeat_interval_ms = 30 * 1000;
+int			scrape_history_retention_s = 7 * 24 * 3600;
+char	   *scrape_sentry_dsn = NULL;
+char	   *scrape_sentry_environment = NULL;
+char	   *scrape_sentry_release = NULL;
 int			scrape_stuck_timeout_ms = 5 * 60 * 1000;
 int			scrape_connect_timeout_ms = 10 * 1000;
 int			scrape_request_timeout_ms = 30 * 1000;
@@ -94,6 +99,39 @@ ScrapeDefineGucs(void)
 							5 * 60 * 1000, 1000, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.history_retention",
+							"Age after which job_history rows are deleted by the monitor.",
+							"Pruned in batches of 10000 per monitor pass (scrape_prune_history()).",
+							&scrape_history_retention_s,
+							7 * 24 * 3600, 60, INT_MAX,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("scrape_jobs.sentry_dsn",
+							   "Sentry DSN alerts are delivered to; empty: alerts are only recorded.",
+							   "The form is https://PUBLIC_KEY@HOST[:PORT]/[PATH/]PROJECT_ID "
+							   "(http is accepted, for tests).",
+							   &scrape_sentry_dsn,
+							   "",
+							   PGC_SUSET, GUC_SUPERUSER_ONLY,
+							   SentryDsnCheckHook, NULL, NULL);
+
+	DefineCustomStringVariable("scrape_jobs.sentry_environment",
+							   "Environment named in the alerts sent to Sentry.",
+							   NULL,
+							   &scrape_sentry_environment,
+							   "production",
+							   PGC_SUSET, 0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("scrape_jobs.sentry_release",
+							   "Release named in the alerts sent to Sentry; empty: none.",
+							   NULL,
+							   &scrape_sentry_release,
+							   "",
+							   PGC_SUSET, 0,
+							   NULL, NULL, NULL);
 
 	DefineCustomIntVariable("scrape_jobs.connect_timeout",
 							"Maximum time to establish a connection to a web server.",

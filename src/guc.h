@@ -37,6 +37,10 @@ extern int	scrape_crawl_max_pages;
 extern int	scrape_max_crawl_delay_ms;
 extern char *scrape_allowed_hosts;
 extern char *scrape_denied_hosts;
+extern int	scrape_history_retention_s;
+extern char *scrape_sentry_dsn;
+extern char *scrape_sentry_environment;
+extern char *scrape_sentry_release;
 
 extern void ScrapeDefineGucs(void);
 

@@ -136,7 +136,7 @@ ReleaseOrphans(void)
 						released)));
 }
 
-/* Recover the jobs whose heartbeat stopped (the monitor). */
+/* The monitor: recover stuck jobs, prune old history (scrape_monitor()). */
 static void
 DetectStuckJobs(void)
 {
@@ -157,6 +157,36 @@ DetectStuckJobs(void)
 	if (recovered > 0)
 		ereport(LOG,
 				(errmsg("scrape_jobs recovered %d stuck jobs", recovered)));
+}
+
+/* Alert the abnormal worker exits the workers reported (worker.c). */
+static void
+AlertCrashes(void)
+{
+	ScrapeCrash crashes[SCRAPE_MAX_CRASHES];
+	int			n;
+	int			i;
+
+	LWLockAcquire(ScrapeState->lock, LW_EXCLUSIVE);
+	n = ScrapeState->ncrashes;
+	memcpy(crashes, ScrapeState->crashes, sizeof(ScrapeCrash) * n);
+	ScrapeState->ncrashes = 0;
+	LWLockRelease(ScrapeState->lock);
+	if (n == 0)
+		return;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	for (i = 0; i < n; i++)
+		QueueRecordWorkerCrash(crashes[i].slot, crashes[i].pid,
+							   crashes[i].exit_code, crashes[i].at);
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	ereport(LOG,
+			(errmsg("scrape_jobs recorded %d worker_crashed alerts", n)));
 }
 
 /* Forget handles of workers that stopped; true if any did. */
@@ -302,6 +332,7 @@ ScrapeLauncherMain(Datum main_arg)
 
 			if (!released_once || exited)
 			{
+				AlertCrashes();
 				ReleaseOrphans();
 				released_once = true;
 			}

@@ -66,8 +66,8 @@ PrepareKept(const char *sql, int nargs, Oid *argtypes)
 }
 
 /* The quoted name of the schema the extension lives in. */
-static char *
-ExtensionSchema(Oid ext)
+char *
+QueueExtensionSchema(Oid ext)
 {
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1] = {ObjectIdGetDatum(ext)};
@@ -115,7 +115,7 @@ QueueAttach(void)
 		return true;
 
 	ForgetPlans();
-	schema = ExtensionSchema(ext);
+	schema = QueueExtensionSchema(ext);
 	if (attached_schema)
 		pfree(attached_schema);
 	attached_schema = MemoryContextStrdup(TopMemoryContext, schema);
@@ -398,12 +398,35 @@ QueueDetectStuck(void)
 
 	if (!OidIsValid(ext))
 		return 0;
-	sql = psprintf("SELECT %s.scrape_detect_stuck()", ExtensionSchema(ext));
+	sql = psprintf("SELECT recovered FROM %s.scrape_monitor()", QueueExtensionSchema(ext));
 	ret = SPI_execute(sql, false, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "stuck-job detection failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "the monitor pass failed: %s", SPI_result_code_string(ret));
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 									   SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Record a worker_crashed alert. */
+void
+QueueRecordWorkerCrash(int slot, int pid, int exit_code, TimestampTz at)
+{
+	Oid			ext = get_extension_oid("scrape_jobs", true);
+	Oid			argtypes[2] = {TEXTOID, JSONBOID};
+	Datum		values[2];
+	char	   *sql;
+
+	if (!OidIsValid(ext))
+		return;
+	sql = psprintf("SELECT %s._scrape_record_alert('worker_crashed', NULL, NULL, NULL, $1, $2)",
+				   QueueExtensionSchema(ext));
+	values[0] = CStringGetTextDatum(psprintf("scrape_jobs worker %d (pid %d) exited with exit code %d",
+											 slot, pid, exit_code));
+	values[1] = DirectFunctionCall1(jsonb_in,
+									CStringGetDatum(psprintf("{\"slot\": %d, \"pid\": %d, \"exit_code\": %d, \"exited_at\": \"%s\"}",
+															 slot, pid, exit_code,
+															 timestamptz_to_str(at))));
+	if (SPI_execute_with_args(sql, 2, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "recording a worker_crashed alert failed");
 }
 
 /*
@@ -428,7 +451,7 @@ QueueReleaseOrphans(const uint64 *live_tokens, int n)
 		tokens[i] = Int64GetDatum((int64) live_tokens[i]);
 	values[0] = QueueArray(tokens, NULL, n, INT8OID);
 	sql = psprintf("SELECT %s._scrape_release_orphans($1)",
-				   ExtensionSchema(ext));
+				   QueueExtensionSchema(ext));
 	ret = SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "releasing orphaned pages failed: %s",

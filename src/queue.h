@@ -14,6 +14,7 @@
 
 extern bool QueueAttach(void);
 extern const char *QueueSchema(void);
+extern char *QueueExtensionSchema(Oid ext);
 extern Datum QueueArray(Datum *elems, bool *nulls, int n, Oid elemtype);
 extern int	QueueClaim(uint64 worker_token, int limit, MemoryContext parent,
 					   dlist_head *claimed);
@@ -26,5 +27,7 @@ extern TimestampTz QueueNextDue(void);
 extern void QueueRecordHostAlert(const char *kind, const char *host,
 								 const char *message, const char *detail_json);
 extern int	QueueDetectStuck(void);
+extern void QueueRecordWorkerCrash(int slot, int pid, int exit_code,
+								   TimestampTz at);
 
 #endif							/* SCRAPE_QUEUE_H */

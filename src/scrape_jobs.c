@@ -4,7 +4,8 @@
  *
  * The library must be in shared_preload_libraries: it needs shared memory
  * and registers the launcher background worker, which in turn starts the
- * fetch workers (see launcher.c and docs/architecture.md).
+ * fetch workers (see launcher.c and docs/architecture.md), and the alerter,
+ * which delivers alerts to Sentry (alerts.c).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -12,6 +13,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
+#include "alerts.h"
 #include "guc.h"
 #include "launcher.h"
 #include "shmem.h"
@@ -32,4 +34,5 @@ _PG_init(void)
 	ScrapeDefineGucs();
 	ScrapeShmemInstallHooks();
 	ScrapeRegisterLauncher();
+	ScrapeRegisterAlerter();
 }

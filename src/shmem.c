@@ -31,7 +31,10 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static bool wake_new_work = false;
 static bool wake_cancelled = false;
 static bool wake_session_done = false;
+static bool wake_alerter = false;
 static bool xact_callback_registered = false;
+
+static void ScrapeWakeAlerter(void);
 
 static Size
 ScrapeShmemSize(void)
@@ -139,15 +142,29 @@ ScrapeXactCallback(XactEvent event, void *arg)
 			}
 			if (wake_session_done || wake_cancelled)
 				ConditionVariableBroadcast(&ScrapeState->session_done_cv);
+			if (wake_alerter)
+				ScrapeWakeAlerter();
 			wake_new_work = wake_cancelled = wake_session_done = false;
+			wake_alerter = false;
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			wake_new_work = wake_cancelled = wake_session_done = false;
+			wake_alerter = false;
 			break;
 		default:
 			break;
 	}
+}
+
+/* Set the alerter's latch (alerts.c). */
+static void
+ScrapeWakeAlerter(void)
+{
+	LWLockAcquire(ScrapeState->lock, LW_SHARED);
+	if (ScrapeState->alerter_latch != NULL)
+		SetLatch(ScrapeState->alerter_latch);
+	LWLockRelease(ScrapeState->lock);
 }
 
 /*
@@ -169,4 +186,12 @@ ScrapeWakeOnCommit(bool new_work, bool cancelled, bool session_done)
 	wake_new_work |= new_work;
 	wake_cancelled |= cancelled;
 	wake_session_done |= session_done;
+}
+
+/* Wake the alerter when the current transaction commits (a new alert). */
+void
+ScrapeWakeAlerterOnCommit(void)
+{
+	ScrapeWakeOnCommit(false, false, false);
+	wake_alerter = true;
 }

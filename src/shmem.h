@@ -40,6 +40,16 @@ typedef struct ScrapeWorkerSlot
 	TimestampTz last_activity;
 } ScrapeWorkerSlot;
 
+/* A worker that exited abnormally, for the launcher to alert. */
+#define SCRAPE_MAX_CRASHES 16
+typedef struct ScrapeCrash
+{
+	int			slot;
+	pid_t		pid;
+	int			exit_code;
+	TimestampTz at;
+} ScrapeCrash;
+
 typedef struct ScrapeShared
 {
 	LWLock	   *lock;			/* protects the slots and launcher fields */
@@ -52,6 +62,11 @@ typedef struct ScrapeShared
 	pg_atomic_uint64 cancel_generation;
 	/* broadcast when a session reaches a final state */
 	ConditionVariable session_done_cv;
+	/* the alerter (alerts.c), woken at COMMIT when an alert is recorded */
+	Latch	   *alerter_latch;
+	/* abnormal worker exits not yet alerted (under lock) */
+	int			ncrashes;
+	ScrapeCrash crashes[SCRAPE_MAX_CRASHES];
 	int			nslots;
 	ScrapeWorkerSlot slots[FLEXIBLE_ARRAY_MEMBER];
 } ScrapeShared;
@@ -62,5 +77,6 @@ extern void ScrapeShmemInstallHooks(void);
 extern void ScrapeWakeWorkers(void);
 extern void ScrapeWakeLauncher(void);
 extern void ScrapeWakeOnCommit(bool new_work, bool cancelled, bool session_done);
+extern void ScrapeWakeAlerterOnCommit(void);
 
 #endif							/* SCRAPE_SHMEM_H */

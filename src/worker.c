@@ -158,6 +158,16 @@ DetachSlot(int code, Datum arg)
 	LWLockAcquire(ScrapeState->lock, LW_EXCLUSIVE);
 	if (slot->pid == MyProcPid)
 		memset(slot, 0, sizeof(ScrapeWorkerSlot));
+	/* an error or a terminate request, not a clean exit: the launcher alerts */
+	if (code != 0 && ScrapeState->ncrashes < SCRAPE_MAX_CRASHES)
+	{
+		ScrapeCrash *crash = &ScrapeState->crashes[ScrapeState->ncrashes++];
+
+		crash->slot = MySlotNo;
+		crash->pid = MyProcPid;
+		crash->exit_code = code;
+		crash->at = GetCurrentTimestamp();
+	}
 	LWLockRelease(ScrapeState->lock);
 	/* the launcher hands our pages back and starts a replacement */
 	ScrapeWakeLauncher();

@@ -156,6 +156,7 @@ vg_run_tap() {
             -c "CREATE EXTENSION IF NOT EXISTS scrape_jobs" \
             -c "CREATE EXTENSION IF NOT EXISTS pgtap" \
             -c "ALTER DATABASE postgres SET scrape_test.base_url = '$SJ_HTTP_URL'" \
+            -c "ALTER DATABASE postgres SET scrape_test.sentry_url = '$SJ_SENTRY_URL'" \
         || return 1
     vg_wait_workers 2 || return 1
     (cd "$ROOT" && pg_prove --failures --timer -d postgres "$@")
@@ -423,6 +424,7 @@ sj_build
 trap vg_cleanup EXIT
 vg_start_cluster "$ROOT/test/cluster.conf"
 sj_start_http
+sj_start_sentry
 
 tests=()
 if [ -n "${SCRAPE_VG_TESTS:-}" ]; then

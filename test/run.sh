@@ -21,6 +21,7 @@ sj_build
 trap sj_cleanup EXIT
 sj_start_cluster "$ROOT/test/cluster.conf"
 sj_start_http
+sj_start_sentry
 
 passed=0
 failed=0
@@ -47,7 +48,8 @@ run_tap() {
     sj_psql -c "SET client_min_messages = warning" \
             -c "CREATE EXTENSION IF NOT EXISTS scrape_jobs" \
             -c "CREATE EXTENSION IF NOT EXISTS pgtap" \
-            -c "ALTER DATABASE postgres SET scrape_test.base_url = '$SJ_HTTP_URL'"
+            -c "ALTER DATABASE postgres SET scrape_test.base_url = '$SJ_HTTP_URL'" \
+            -c "ALTER DATABASE postgres SET scrape_test.sentry_url = '$SJ_SENTRY_URL'"
     sj_wait_workers 2
     (cd "$ROOT" && pg_prove --failures -d postgres "$@")
 }
