@@ -337,8 +337,9 @@ RecordOutcomes(const char *schema, Delivery *d, int n)
 			elog(ERROR, "could not record the delivery of alert " INT64_FORMAT,
 				 d[i].alert_id);
 	}
+	/* not read-only: it must see the outcomes just recorded */
 	sql = psprintf("SELECT %s._scrape_next_alert_due()", schema);
-	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (SPI_execute(sql, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read when the next alert is due");
 	next = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? 0 : DatumGetTimestampTz(next);

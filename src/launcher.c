@@ -330,9 +330,10 @@ ScrapeLauncherMain(Datum main_arg)
 			TimestampTz now;
 			long		monitor_ms;
 
+			/* (a worker of a previous launcher reports its exit here too) */
+			AlertCrashes();
 			if (!released_once || exited)
 			{
-				AlertCrashes();
 				ReleaseOrphans();
 				released_once = true;
 			}
