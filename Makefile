@@ -107,7 +107,7 @@ fuzz: $(FUZZERS)
 	for f in $(FUZZERS); do \
 		name=$$(basename $$f | sed 's/^fuzz_//'); \
 		work=$$(mktemp -d); \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=30 -max_len=4096 -print_final_stats=1 \
 			-artifact_prefix=test/fuzz/crash-$$name- $$work test/fuzz/corpus/$$name \
 			|| { rm -rf $$work; exit 1; }; \
 		rm -rf $$work; \

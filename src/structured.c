@@ -122,6 +122,10 @@ typedef struct PageData
 	StringInfoData items;		/* "item, item" */
 	int			nitems;
 	int			values_left;	/* microdata values still allowed */
+	int			work_left;		/* microdata node visits still allowed */
+	/* the items being expanded, outermost first: itemref must not loop */
+	xmlNodePtr	expanding[SCRAPE_MAX_MICRODATA_DEPTH + 1];
+	int			nexpanding;
 } PageData;
 
 /* Append s as a JSON string, cut to SCRAPE_MAX_VALUE_LENGTH bytes. */
@@ -191,14 +195,15 @@ HasAttr(xmlNodePtr node, const char *name)
 		xmlHasProp(node, (const xmlChar *) name) != NULL;
 }
 
-/* The element whose id is id, or NULL. */
+/* The element whose id is id, or NULL (the walk counts as page work). */
 static xmlNodePtr
-FindById(xmlDocPtr doc, const char *id)
+FindById(PageData *pd, const char *id)
 {
-	xmlNodePtr	root = xmlDocGetRootElement(doc);
+	xmlNodePtr	root = xmlDocGetRootElement(pd->doc);
 	xmlNodePtr	node;
 
-	for (node = root; node != NULL; node = ScrapeNextNode(node, root, true))
+	for (node = root; node != NULL && pd->work_left-- > 0;
+		 node = ScrapeNextNode(node, root, true))
 	{
 		char	   *v;
 
@@ -291,12 +296,20 @@ AddProperty(PageData *pd, PropList *props, xmlNodePtr el, int depth)
 	char	   *save = NULL;
 	char	   *name;
 	StringInfoData value;
+	int			i;
 
+	/* a blank itemprop names no property: nothing to expand for it */
+	if (strspn(names, " \t\n\r\f") == strlen(names))
+		return;
 	initStringInfo(&value);
 	if (HasAttr(el, "itemscope"))
 	{
-		if (depth >= SCRAPE_MAX_MICRODATA_DEPTH)
+		if (depth >= SCRAPE_MAX_MICRODATA_DEPTH || pd->work_left <= 0)
 			return;
+		/* an item inside itself (through itemref) is not expanded again */
+		for (i = 0; i < pd->nexpanding; i++)
+			if (pd->expanding[i] == el)
+				return;
 		AppendItem(pd, &value, el, depth + 1);
 	}
 	else
@@ -362,7 +375,6 @@ CollectProperties(PageData *pd, PropList *props, xmlNodePtr item, int depth)
 	char	   *save = NULL;
 	char	   *ref;
 	int			nrefs = 0;
-	int			visits = 0;
 
 	st.cap = 64;
 	st.top = 0;
@@ -372,14 +384,14 @@ CollectProperties(PageData *pd, PropList *props, xmlNodePtr item, int depth)
 	for (ref = refs ? strtok_r(refs, " \t\n\r\f", &save) : NULL;
 		 ref != NULL && nrefs < 16; ref = strtok_r(NULL, " \t\n\r\f", &save), nrefs++)
 	{
-		xmlNodePtr	el = FindById(pd->doc, ref);
+		xmlNodePtr	el = FindById(pd, ref);
 
 		if (el != NULL && el != item)
 			Push(&st, el);
 	}
 	PushChildren(&st, item);
 
-	while (st.top > 0 && visits++ < 100000 && pd->values_left > 0)
+	while (st.top > 0 && pd->work_left-- > 0 && pd->values_left > 0)
 	{
 		xmlNodePtr	el = st.nodes[--st.top];
 
@@ -439,7 +451,10 @@ AppendItem(PageData *pd, StringInfo out, xmlNodePtr item, int depth)
 	props.n = 0;
 	props.names = palloc(sizeof(char *) * props.max);
 	props.values = palloc(sizeof(char *) * props.max);
+	Assert(pd->nexpanding <= SCRAPE_MAX_MICRODATA_DEPTH);
+	pd->expanding[pd->nexpanding++] = item;
 	CollectProperties(pd, &props, item, depth);
+	pd->nexpanding--;
 
 	appendStringInfoChar(&obj, '{');
 	if (type != NULL)
@@ -689,6 +704,7 @@ ScrapeExtractData(const char *html, size_t len, const char *page_url,
 	initStringInfo(&pd.items);
 	initStringInfo(&rules);
 	pd.values_left = SCRAPE_MAX_MICRODATA_VALUES;
+	pd.work_left = SCRAPE_MAX_MICRODATA_WORK;
 
 	CaptureXmlErrors(&saved);
 	PG_TRY();

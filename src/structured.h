@@ -14,6 +14,9 @@
 #define SCRAPE_MAX_MICRODATA_ITEMS 50
 #define SCRAPE_MAX_MICRODATA_DEPTH 8
 #define SCRAPE_MAX_MICRODATA_VALUES 2000
+/* Microdata: elements visited for a page's items in all (itemref and
+ * nesting make the same elements count again). */
+#define SCRAPE_MAX_MICRODATA_WORK 200000
 /* OpenGraph properties kept from one page. */
 #define SCRAPE_MAX_OPENGRAPH 200
 /* XPath rules: how many a session may give, and what one may return. */

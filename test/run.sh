@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test suite of scrape_jobs on a throw-away cluster:
-#   0. cppcheck over src/ (static analysis, must be clean), and the
-#      libFuzzer harnesses for 10 s each;
+#   0. cppcheck over src/ (static analysis, must be clean), the unit tests
+#      of the price parser, and the libFuzzer harnesses for 10 s each;
 #   1. pg_regress (make installcheck: sql/*.sql against expected/*.out), in a
 #      database without workers, so job states are stable;
 #   2. pgTAP unit tests (test/tap/*.sql);
@@ -10,8 +10,8 @@
 #   4. crash tests (test/crash.sh): kill -9 of a worker and an immediate
 #      shutdown in the middle of a session;
 #   5. the library refuses to load outside shared_preload_libraries.
-# Installs what it needs with apt-get, starts and stops its own cluster and
-# HTTP server, and exits non-zero if anything failed.
+# Installs what it needs with apt-get, starts and stops its own cluster, HTTP
+# server and Sentry receiver, and exits non-zero if anything failed.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 source "$(dirname "$0")/crash.sh"
@@ -71,6 +71,7 @@ run_fuzz() {
 }
 
 suite cppcheck run_cppcheck
+suite unit make -C "$ROOT" -s unit
 suite fuzz run_fuzz
 suite pg_regress run_regress
 suite pgtap run_tap "$ROOT"/test/tap/*.sql
