@@ -78,6 +78,21 @@ suite pgtap run_tap "$ROOT"/test/tap/*.sql
 suite integration run_tap "$ROOT"/test/integration/*.sql
 suite crash run_crash
 
+# LISTEN: the notifications of a crawl of the fixture store and of an alert
+# (printed by psql, checked by test/notify_check.py).
+run_notify() {
+    sj_psql -At -v url="$SJ_HTTP_URL/site/store/index.html" <<'SQL' | python3 "$ROOT/test/notify_check.py"
+LISTEN scrape_jobs_progress;
+LISTEN scrape_jobs_alerts;
+SELECT scrape_submit(:'url', 'crawl', 50, options => '{"scope": "prefix"}') AS sid \gset
+SELECT scrape_wait(:sid, '60 s');
+SELECT _scrape_record_alert('job_stuck', NULL, NULL, NULL, 'a notification test') IS NOT NULL;
+SELECT 'sid=' || :sid;
+SQL
+}
+
+suite notify run_notify
+
 # Loaded outside shared_preload_libraries, the library refuses with a clear
 # message (single-user mode on the stopped cluster, without the preload).
 run_no_preload() {
