@@ -10,6 +10,7 @@ OBJS = \
 	src/shmem.o \
 	src/launcher.o \
 	src/alerts.o \
+	src/metrics.o \
 	src/worker.o \
 	src/queue.o \
 	src/fetcher.o \

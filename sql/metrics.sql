@@ -1,23 +1,75 @@
--- scrape_metrics() over a known set of jobs.
+-- Metrics come from running counters in shared memory, not from the
+-- tables: job gauges move with each committed status change (a row
+-- trigger), counters with the events that SQL and the workers report.
+-- The counters are server-wide, so this test looks at how they move.
 DELETE FROM background_jobs;
-SELECT * FROM scrape_metrics();
+CREATE TEMP TABLE jobs_before AS SELECT * FROM scrape_job_counts();
+CREATE TEMP TABLE counters_before AS SELECT * FROM scrape_counters();
+CREATE FUNCTION pg_temp.job_moves()
+RETURNS TABLE (job_type text, status text, moved bigint) LANGUAGE sql AS $$
+    SELECT c.job_type, c.status, c.jobs - coalesce(b.jobs, 0)
+      FROM scrape_job_counts() c LEFT JOIN jobs_before b USING (job_type, status)
+     WHERE c.jobs <> coalesce(b.jobs, 0) ORDER BY 1, 2
+$$;
+CREATE FUNCTION pg_temp.counter_moves()
+RETURNS TABLE (name text, label text, moved bigint) LANGUAGE sql AS $$
+    SELECT c.name, c.label, c.value - coalesce(b.value, 0)
+      FROM scrape_counters() c LEFT JOIN counters_before b USING (name, label)
+     WHERE c.value <> coalesce(b.value, 0) AND c.label NOT LIKE 'le:%'
+       AND c.label <> 'sum_us' ORDER BY 1, 2
+$$;
 
-INSERT INTO background_jobs (status, started_at, finished_at) VALUES
-    ('pending', NULL, NULL),
-    ('processing', now() - interval '1 minute', NULL),
-    ('completed', now() - interval '3 minutes', now() - interval '1 minute'),
-    ('completed', now() - interval '4 minutes', now() - interval '2 minutes'),
-    ('failed', now() - interval '20 minutes', now() - interval '10 minutes'),
-    ('completed', now() - interval '2 hours', now() - interval '110 minutes'),
-    ('cancelled', now() - interval '2 hours', now() - interval '1 hour');
--- another job type sharing the unified table is not counted
-INSERT INTO background_jobs (job_type, status, started_at, finished_at)
-VALUES ('report', 'failed', now() - interval '1 minute', now());
+-- created jobs count at COMMIT, of their own type; a rollback counts nothing
+INSERT INTO background_jobs (status) VALUES ('pending'), ('pending'), ('pending');
+INSERT INTO background_jobs (job_type, status) VALUES ('report', 'pending');
+BEGIN;
+INSERT INTO background_jobs (status) VALUES ('pending');
+SELECT scrape_submit('http://m.example/rolled-back') IS NOT NULL AS submitted;
+ROLLBACK;
+SELECT * FROM pg_temp.job_moves();
 
+-- status changes move them; a finished job's time goes to the job_ms
+-- histogram (2 and 10 minutes here)
+UPDATE background_jobs SET status = 'processing', started_at = now() - interval '2 minutes'
+ WHERE job_type = 'web_scraping';
+UPDATE background_jobs SET status = 'completed', finished_at = now()
+ WHERE id = (SELECT min(id) FROM background_jobs WHERE job_type = 'web_scraping');
+UPDATE background_jobs SET status = 'failed', finished_at = now(),
+       started_at = now() - interval '10 minutes'
+ WHERE id = (SELECT max(id) FROM background_jobs WHERE job_type = 'web_scraping');
+DELETE FROM background_jobs WHERE job_type = 'report';
+SELECT * FROM pg_temp.job_moves();
+SELECT * FROM pg_temp.counter_moves();
+SELECT round((SELECT value FROM scrape_counters() WHERE name = 'job_ms' AND label = 'sum_us')
+             - (SELECT value FROM counters_before WHERE name = 'job_ms' AND label = 'sum_us'), -6)
+       / 1000000 AS job_seconds_added;
+
+-- counted events: SQL's counters apply at COMMIT too
+SELECT _scrape_count('robots_skips', 3);
+SELECT _scrape_count('products_written', 2);
+BEGIN;
+SELECT _scrape_count('retries', 100);
+ROLLBACK;
+SELECT * FROM pg_temp.counter_moves() WHERE name NOT LIKE 'job_ms';
+SELECT _scrape_count('no_such_counter', 1);
+SELECT _scrape_quantile('fetch_ms', 2);
+SELECT _scrape_quantile('no_such_histogram', 0.5);
+
+-- the seed's fields and the new ones, one row; the queue depth counts
+-- pending pages (the live rows only)
 SELECT scrape_submit_urls(ARRAY['http://m.example/1', 'http://m.example/2',
                                 'http://m.example/3']) IS NOT NULL AS submitted;
+SELECT queue_depth, pending_pages, retry_waiting_pages, circuit_waiting_pages
+  FROM scrape_metrics();
+SELECT count(*) AS columns FROM (SELECT (jsonb_each(to_jsonb(m))).* FROM scrape_metrics() m) c;
 
--- total 8 web-scraping jobs (7 above and the submitted one); 2 finished in
--- the last 5 minutes: 0.4 per minute; 1 failed of 4 finished: 0.25; mean
--- processing time (2 + 2 + 10 + 10) / 4 = 6 minutes; 3 pages pending.
-SELECT * FROM scrape_metrics();
+-- job_history is pruned by scrape_jobs.history_retention, in batches
+SET scrape_jobs.history_retention = '1h';
+INSERT INTO job_history (job_id, event, created_at)
+SELECT (SELECT min(id) FROM background_jobs), 'requeued', now() - interval '2 hours'
+  FROM generate_series(1, 5);
+SELECT scrape_prune_history(3) AS pruned, scrape_prune_history(3) AS then,
+       scrape_prune_history(3) AS nothing_left;
+SELECT count(*) AS recent_kept FROM job_history WHERE created_at > now() - interval '1 hour';
+SELECT scrape_prune_history(0);
+RESET scrape_jobs.history_retention;

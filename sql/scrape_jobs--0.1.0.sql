@@ -117,6 +117,8 @@ CREATE TABLE @extschema@.scraping_pages (
                                       'cancelled', 'skipped', 'dead')),
     attempts        integer NOT NULL DEFAULT 0,
     not_before      timestamptz,        -- earliest next attempt (retries)
+    waiting_for     text                -- why not_before is set: a retry or
+                    CHECK (waiting_for IN ('retry', 'circuit')),  -- an open circuit
     depth           integer NOT NULL DEFAULT 0,
     found_on        bigint,             -- page the URL was discovered on
     kind            text NOT NULL DEFAULT 'page'
@@ -270,6 +272,17 @@ CREATE TABLE @extschema@.alerts (
 );
 CREATE INDEX alerts_undelivered_idx
     ON @extschema@.alerts (id) WHERE delivered_at IS NULL;
+
+-- The running counters and histograms of the metrics (src/metrics.c), as
+-- the launcher last saved them from shared memory: restored at start-up,
+-- written at every monitor pass.
+CREATE TABLE @extschema@.metric_counters (
+    name        text NOT NULL,
+    label       text NOT NULL,
+    value       bigint NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, label)
+);
 
 -- The dead-letter queue: jobs that exhausted their attempts, with what they
 -- looked like and every error, until someone requeues them.
@@ -833,6 +846,76 @@ AS 'MODULE_PATHNAME', 'scrape_xpath_error'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp;
 
+-- Metrics in shared memory (src/metrics.c).  _scrape_count adds to a
+-- counter, _scrape_job_transition reports a job's status change; both are
+-- applied when the transaction commits.
+CREATE FUNCTION @extschema@._scrape_count(name text, n bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'scrape_count'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION @extschema@._scrape_job_transition(job_type text, old_status text,
+                                                   new_status text,
+                                                   duration_ms double precision)
+RETURNS void
+AS 'MODULE_PATHNAME', 'scrape_job_transition'
+LANGUAGE C VOLATILE;
+
+-- Every counter and histogram bucket (histograms in ms: "le:<bound>"
+-- buckets, not cumulative, "count" and "sum_us").
+CREATE FUNCTION @extschema@.scrape_counters()
+RETURNS TABLE (name text, label text, value bigint)
+AS 'MODULE_PATHNAME', 'scrape_counters'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+-- Jobs by type and status, kept by the trigger below.
+CREATE FUNCTION @extschema@.scrape_job_counts()
+RETURNS TABLE (job_type text, status text, jobs bigint)
+AS 'MODULE_PATHNAME', 'scrape_job_counts'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@._scrape_quantile(histogram text, q double precision)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'scrape_quantile'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION @extschema@._scrape_rates(OUT pages_last_minute bigint,
+                                          OUT jobs_finished_last_5min bigint,
+                                          OUT restored boolean)
+RETURNS record
+AS 'MODULE_PATHNAME', 'scrape_rates'
+LANGUAGE C VOLATILE;
+
+-- Every status change of a job moves the gauges of scrape_job_counts().
+CREATE FUNCTION @extschema@._scrape_jobs_count_trigger()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM @extschema@._scrape_job_transition(NEW.job_type, NULL, NEW.status, NULL);
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM @extschema@._scrape_job_transition(OLD.job_type, OLD.status, NULL, NULL);
+    ELSIF OLD.status IS DISTINCT FROM NEW.status THEN
+        PERFORM @extschema@._scrape_job_transition(
+            NEW.job_type, OLD.status, NEW.status,
+            CASE WHEN NEW.status IN ('completed', 'failed', 'dead')
+                      AND NEW.started_at IS NOT NULL
+                 THEN extract(epoch FROM coalesce(NEW.finished_at, now()) - NEW.started_at)
+                      * 1000 END);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER background_jobs_count
+    AFTER INSERT OR DELETE OR UPDATE OF status ON @extschema@.background_jobs
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._scrape_jobs_count_trigger();
+
 /* ------------------------------------------------------------------------
  * Queue functions called by the workers (through SPI, as prepared plans)
  * ------------------------------------------------------------------------ */
@@ -1114,6 +1197,7 @@ BEGIN
 
     -- pages robots.txt disallows end as skipped, not failed
     IF cardinality(v_skipped) > 0 THEN
+        PERFORM @extschema@._scrape_count('robots_skips', cardinality(v_skipped));
         WITH skipped AS (
             UPDATE @extschema@.scraping_pages p
                SET status = 'skipped', error_class = 'robots',
@@ -1211,7 +1295,8 @@ AS $$
                        json_build_object('alert_id', a.id, 'kind', a.kind,
                                          'job_id', a.job_id,
                                          'session_id', a.session_id)::text),
-                           @extschema@._scrape_wake(false, false, false, true)) n;
+                           @extschema@._scrape_wake(false, false, false, true),
+                           @extschema@._scrape_count('alerts', 1)) n;
 $$;
 
 -- Move a job to the dead-letter queue: a snapshot of it and every error,
@@ -1616,6 +1701,8 @@ DECLARE
     v_max      integer := current_setting('scrape_jobs.max_attempts')::integer;
     v_accepted integer;
     v_sessions bigint[];
+    v_retries  bigint;
+    v_deferrals bigint;
 BEGIN
     -- Pages (ascending), then sessions, then jobs: the global lock order.
     PERFORM 1 FROM @extschema@.scraping_pages p
@@ -1665,6 +1752,8 @@ BEGIN
                attempts = CASE WHEN bd.outcome = 'deferred'
                                THEN p.attempts - 1 ELSE p.attempts END,
                not_before = now() + bd.delay,
+               waiting_for = CASE bd.outcome WHEN 'retry' THEN 'retry'
+                                             WHEN 'deferred' THEN 'circuit' END,
                http_status = CASE WHEN bd.outcome = 'deferred'
                                   THEN p.http_status ELSE bd.http_status END,
                content_type = CASE WHEN bd.outcome IN ('done', 'failed')
@@ -1747,8 +1836,16 @@ BEGIN
         RETURNING s.id
     )
     SELECT (SELECT count(*) FROM bd),
-           (SELECT array_agg(c.id ORDER BY c.id) FROM counted c)
-      INTO v_accepted, v_sessions;
+           (SELECT array_agg(c.id ORDER BY c.id) FROM counted c),
+           (SELECT count(*) FROM bd WHERE bd.outcome = 'retry'),
+           (SELECT count(*) FROM bd WHERE bd.outcome = 'deferred')
+      INTO v_accepted, v_sessions, v_retries, v_deferrals;
+    IF v_retries > 0 THEN
+        PERFORM @extschema@._scrape_count('retries', v_retries);
+    END IF;
+    IF v_deferrals > 0 THEN
+        PERFORM @extschema@._scrape_count('deferrals', v_deferrals);
+    END IF;
 
     IF v_sessions IS NOT NULL THEN
         -- A crawl grows by the links of the pages just stored.
@@ -1844,6 +1941,7 @@ BEGIN
      WHERE id = p_job_id;
     PERFORM @extschema@._scrape_notify_progress(ARRAY[p_session_id], false);
 
+    PERFORM @extschema@._scrape_count('pages_extracted', cardinality(p_ids));
     IF p_finished THEN
         PERFORM @extschema@._scrape_enter_stage(p_session_id, p_job_id,
                                                 'creating_products');
@@ -2140,6 +2238,7 @@ BEGIN
         RETURNING 1
     )
     SELECT count(*) INTO v_found FROM written;
+    PERFORM @extschema@._scrape_count('products_written', v_found);
 
     UPDATE @extschema@.scraping_sessions
        SET stage_cursor = coalesce(v_last, stage_cursor),
@@ -2817,38 +2916,80 @@ $$;
 --   average_processing_time: mean of finished_at - started_at over finished
 --     jobs;
 --   queue_depth: pages waiting to be fetched (status pending).
+-- Read from running counters in shared memory (src/metrics.c), never from
+-- the history; the rest is in the README.
 CREATE FUNCTION @extschema@.scrape_metrics()
 RETURNS TABLE (total_jobs bigint, queued_jobs bigint, processing_jobs bigint,
                completed_jobs bigint, failed_jobs bigint,
                throughput_per_minute double precision,
                error_rate double precision,
-               average_processing_time interval, queue_depth bigint)
-LANGUAGE sql STABLE
+               average_processing_time interval, queue_depth bigint,
+               pages_fetched bigint, bytes_fetched bigint,
+               pages_per_minute bigint, retries bigint, robots_skips bigint,
+               fetch_ms_mean double precision, fetch_ms_p50 double precision,
+               fetch_ms_p95 double precision, fetch_ms_p99 double precision,
+               page_ms_mean double precision, page_ms_p50 double precision,
+               page_ms_p95 double precision, page_ms_p99 double precision,
+               session_ms_mean double precision, session_ms_p50 double precision,
+               session_ms_p95 double precision, session_ms_p99 double precision,
+               responses jsonb, errors jsonb,
+               pending_pages bigint, retry_waiting_pages bigint,
+               circuit_waiting_pages bigint)
+LANGUAGE sql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH j AS (
-        SELECT count(*) AS total,
-               count(*) FILTER (WHERE status = 'pending') AS queued,
-               count(*) FILTER (WHERE status = 'processing') AS processing,
-               count(*) FILTER (WHERE status = 'completed') AS completed,
-               count(*) FILTER (WHERE status IN ('failed', 'dead')) AS failed,
-               count(*) FILTER (WHERE status IN ('completed', 'failed', 'dead')
-                                  AND finished_at >= now() - interval '5 minutes')
-                   AS recent,
-               avg(finished_at - started_at)
-                   FILTER (WHERE status IN ('completed', 'failed', 'dead')) AS avg_time
-          FROM @extschema@.background_jobs
+        SELECT coalesce(sum(jobs), 0)::bigint AS total,
+               coalesce(sum(jobs) FILTER (WHERE status = 'pending'), 0)::bigint AS queued,
+               coalesce(sum(jobs) FILTER (WHERE status = 'processing'), 0)::bigint AS processing,
+               coalesce(sum(jobs) FILTER (WHERE status = 'completed'), 0)::bigint AS completed,
+               coalesce(sum(jobs) FILTER (WHERE status IN ('failed', 'dead')), 0)::bigint AS failed
+          FROM @extschema@.scrape_job_counts()
          WHERE job_type = 'web_scraping'
+    ), c AS (
+        SELECT coalesce(jsonb_object_agg(c.name || ':' || c.label, c.value), '{}') AS v
+          FROM @extschema@.scrape_counters() c
+    ), w AS (
+        -- live rows only (partial indexes): cheap whatever the history
+        SELECT count(*) FILTER (WHERE p.not_before IS NULL OR p.not_before <= now()) AS ready,
+               count(*) FILTER (WHERE p.not_before > now() AND p.waiting_for = 'retry') AS retry,
+               count(*) FILTER (WHERE p.not_before > now() AND p.waiting_for = 'circuit') AS circuit,
+               count(*) AS pending
+          FROM @extschema@.scraping_pages p WHERE p.status = 'pending'
     )
     SELECT j.total, j.queued, j.processing, j.completed, j.failed,
-           j.recent / 5.0,
+           r.jobs_finished_last_5min / 5.0,
            CASE WHEN j.completed + j.failed = 0 THEN 0
                 ELSE j.failed::double precision / (j.completed + j.failed) END,
-           j.avg_time,
-           (SELECT count(*) FROM @extschema@.scraping_pages p
-             WHERE p.status = 'pending')
-      FROM j;
+           CASE WHEN (c.v ->> 'job_ms:count')::bigint > 0
+                THEN ((c.v ->> 'job_ms:sum_us')::numeric / (c.v ->> 'job_ms:count')::bigint)
+                     * interval '1 microsecond' END,
+           w.pending,
+           (c.v ->> 'pages_fetched:')::bigint, (c.v ->> 'bytes_fetched:')::bigint,
+           r.pages_last_minute,
+           (c.v ->> 'retries:')::bigint, (c.v ->> 'robots_skips:')::bigint,
+           (c.v ->> 'fetch_ms:sum_us')::double precision / 1000
+               / nullif((c.v ->> 'fetch_ms:count')::bigint, 0),
+           @extschema@._scrape_quantile('fetch_ms', 0.5),
+           @extschema@._scrape_quantile('fetch_ms', 0.95),
+           @extschema@._scrape_quantile('fetch_ms', 0.99),
+           (c.v ->> 'page_ms:sum_us')::double precision / 1000
+               / nullif((c.v ->> 'page_ms:count')::bigint, 0),
+           @extschema@._scrape_quantile('page_ms', 0.5),
+           @extschema@._scrape_quantile('page_ms', 0.95),
+           @extschema@._scrape_quantile('page_ms', 0.99),
+           (c.v ->> 'job_ms:sum_us')::double precision / 1000
+               / nullif((c.v ->> 'job_ms:count')::bigint, 0),
+           @extschema@._scrape_quantile('job_ms', 0.5),
+           @extschema@._scrape_quantile('job_ms', 0.95),
+           @extschema@._scrape_quantile('job_ms', 0.99),
+           (SELECT coalesce(jsonb_object_agg(x.label, x.value), '{}')
+              FROM @extschema@.scrape_counters() x WHERE x.name = 'responses'),
+           (SELECT coalesce(jsonb_object_agg(x.label, x.value), '{}')
+              FROM @extschema@.scrape_counters() x WHERE x.name = 'errors'),
+           w.ready, w.retry, w.circuit
+      FROM j, c, w, @extschema@._scrape_rates() r;
 $$;
 
 CREATE FUNCTION @extschema@.scrape_workers()
@@ -2872,6 +3013,160 @@ SET search_path = pg_catalog, pg_temp;
 
 -- Would the fetcher connect to this address (for a URL with this host)?
 -- NULL if so, else the reason it is refused (README, "SSRF defences").
+-- Per host the workers have talked to since the server started: finished
+-- requests, failures (in all and by error class), mean and p95 fetch time,
+-- circuit state, connections in flight, current gap between requests.
+CREATE FUNCTION @extschema@.scrape_host_stats()
+RETURNS TABLE (host text, requests bigint, errors bigint, errors_by_class jsonb,
+               latency_mean_ms double precision, latency_p95_ms double precision,
+               circuit_state text, consecutive_failures integer,
+               active_connections integer, delay_ms integer)
+AS 'MODULE_PATHNAME', 'scrape_host_stats'
+LANGUAGE C VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+-- A Prometheus label value: backslash, double quote and newline escaped.
+CREATE FUNCTION @extschema@._scrape_prom_label(v text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT replace(replace(replace(v, E'\\', E'\\\\'), '"', E'\\"'), E'\n', E'\\n');
+$$;
+
+-- The metrics in the Prometheus text exposition format (version 0.0.4),
+-- for an exporter's custom query or a one-line HTTP wrapper (README,
+-- "Metrics").  Every family has its HELP and TYPE lines; histograms are in
+-- seconds with cumulative buckets.
+CREATE FUNCTION @extschema@.scrape_metrics_prometheus()
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o     text := '';
+    r     record;
+    h     text;
+    v_cum bigint;
+    m     record;
+BEGIN
+    SELECT * INTO m FROM @extschema@.scrape_metrics();
+
+    o := o || E'# HELP scrape_jobs_jobs Jobs by type and status.\n# TYPE scrape_jobs_jobs gauge\n';
+    FOR r IN SELECT * FROM @extschema@.scrape_job_counts() ORDER BY 1, 2 LOOP
+        o := o || format(E'scrape_jobs_jobs{job_type="%s",status="%s"} %s\n',
+                         @extschema@._scrape_prom_label(r.job_type), r.status, r.jobs);
+    END LOOP;
+
+    FOR r IN SELECT c.name, c.value FROM @extschema@.scrape_counters() c
+              WHERE c.label = '' ORDER BY c.name LOOP
+        o := o || format(E'# HELP scrape_jobs_%1$s_total Running count of %2$s since the counters began.\n'
+                         '# TYPE scrape_jobs_%1$s_total counter\n'
+                         'scrape_jobs_%1$s_total %3$s\n',
+                         r.name, replace(r.name, '_', ' '), r.value);
+    END LOOP;
+
+    o := o || E'# HELP scrape_jobs_responses_total Finished transfers by HTTP status code (none: no response).\n'
+              '# TYPE scrape_jobs_responses_total counter\n';
+    FOR r IN SELECT c.label, c.value FROM @extschema@.scrape_counters() c
+              WHERE c.name = 'responses' ORDER BY c.label LOOP
+        o := o || format(E'scrape_jobs_responses_total{code="%s"} %s\n', r.label, r.value);
+    END LOOP;
+    o := o || E'# HELP scrape_jobs_errors_total Failed transfers by error class.\n'
+              '# TYPE scrape_jobs_errors_total counter\n';
+    FOR r IN SELECT c.label, c.value FROM @extschema@.scrape_counters() c
+              WHERE c.name = 'errors' ORDER BY c.label LOOP
+        o := o || format(E'scrape_jobs_errors_total{class="%s"} %s\n', r.label, r.value);
+    END LOOP;
+
+    FOREACH h IN ARRAY ARRAY['fetch', 'page', 'job'] LOOP
+        o := o || format(E'# HELP scrape_jobs_%1$s_duration_seconds %2$s\n'
+                         '# TYPE scrape_jobs_%1$s_duration_seconds histogram\n', h,
+                         CASE h WHEN 'fetch' THEN 'Time of one transfer, request to last byte.'
+                                WHEN 'page' THEN 'Time of a page, claimed to result written.'
+                                ELSE 'Time of a job, started to finished.' END);
+        v_cum := 0;
+        FOR r IN SELECT c.label, c.value FROM @extschema@.scrape_counters() c
+                  WHERE c.name = h || '_ms' AND c.label LIKE 'le:%'
+                  ORDER BY CASE WHEN c.label = 'le:+Inf' THEN 'Infinity'::float8
+                                ELSE substr(c.label, 4)::float8 END
+        LOOP
+            v_cum := v_cum + r.value;
+            o := o || format(E'scrape_jobs_%s_duration_seconds_bucket{le="%s"} %s\n', h,
+                             CASE WHEN r.label = 'le:+Inf' THEN '+Inf'
+                                  ELSE (substr(r.label, 4)::numeric / 1000)::text END,
+                             v_cum);
+        END LOOP;
+        o := o || format(E'scrape_jobs_%1$s_duration_seconds_sum %2$s\n'
+                         'scrape_jobs_%1$s_duration_seconds_count %3$s\n', h,
+                         (SELECT c.value FROM @extschema@.scrape_counters() c
+                           WHERE c.name = h || '_ms' AND c.label = 'sum_us')::numeric / 1000000,
+                         (SELECT c.value FROM @extschema@.scrape_counters() c
+                           WHERE c.name = h || '_ms' AND c.label = 'count'));
+    END LOOP;
+
+    o := o || format(E'# HELP scrape_jobs_queue_pages Pages waiting: ready to fetch, waiting for a retry, or for an open circuit.\n'
+                     '# TYPE scrape_jobs_queue_pages gauge\n'
+                     'scrape_jobs_queue_pages{state="ready"} %s\n'
+                     'scrape_jobs_queue_pages{state="retry"} %s\n'
+                     'scrape_jobs_queue_pages{state="circuit"} %s\n'
+                     '# HELP scrape_jobs_pages_per_minute Transfers finished in the last minute.\n'
+                     '# TYPE scrape_jobs_pages_per_minute gauge\n'
+                     'scrape_jobs_pages_per_minute %s\n'
+                     '# HELP scrape_jobs_throughput_per_minute Jobs finished per minute over the last 5 minutes.\n'
+                     '# TYPE scrape_jobs_throughput_per_minute gauge\n'
+                     'scrape_jobs_throughput_per_minute %s\n'
+                     '# HELP scrape_jobs_error_rate Failed over finished web_scraping jobs.\n'
+                     '# TYPE scrape_jobs_error_rate gauge\n'
+                     'scrape_jobs_error_rate %s\n'
+                     '# HELP scrape_jobs_workers Fetch workers running.\n'
+                     '# TYPE scrape_jobs_workers gauge\n'
+                     'scrape_jobs_workers %s\n',
+                     m.pending_pages, m.retry_waiting_pages, m.circuit_waiting_pages,
+                     m.pages_per_minute, m.throughput_per_minute, m.error_rate,
+                     (SELECT count(*) FROM @extschema@.scrape_workers()));
+
+    o := o || E'# HELP scrape_jobs_host_requests_total Finished requests per host.\n'
+              '# TYPE scrape_jobs_host_requests_total counter\n';
+    FOR r IN SELECT * FROM @extschema@.scrape_host_stats() ORDER BY host LOOP
+        o := o || format(E'scrape_jobs_host_requests_total{host="%s"} %s\n',
+                         @extschema@._scrape_prom_label(r.host), r.requests);
+    END LOOP;
+    o := o || E'# HELP scrape_jobs_host_errors_total Failed requests per host and error class.\n'
+              '# TYPE scrape_jobs_host_errors_total counter\n';
+    FOR r IN SELECT s.host, e.key, e.value FROM @extschema@.scrape_host_stats() s,
+                    jsonb_each_text(s.errors_by_class) e ORDER BY 1, 2 LOOP
+        o := o || format(E'scrape_jobs_host_errors_total{host="%s",class="%s"} %s\n',
+                         @extschema@._scrape_prom_label(r.host), r.key, r.value);
+    END LOOP;
+    o := o || E'# HELP scrape_jobs_host_latency_seconds Mean and 95th percentile fetch time per host.\n'
+              '# TYPE scrape_jobs_host_latency_seconds gauge\n';
+    FOR r IN SELECT * FROM @extschema@.scrape_host_stats() WHERE requests > 0 ORDER BY host LOOP
+        o := o || format(E'scrape_jobs_host_latency_seconds{host="%1$s",stat="mean"} %2$s\n'
+                         'scrape_jobs_host_latency_seconds{host="%1$s",stat="p95"} %3$s\n',
+                         @extschema@._scrape_prom_label(r.host),
+                         round((r.latency_mean_ms / 1000)::numeric, 6),
+                         round((r.latency_p95_ms / 1000)::numeric, 6));
+    END LOOP;
+    o := o || E'# HELP scrape_jobs_host_circuit_open Whether a host\'s circuit is open (1) or not (0; half-open counts as open).\n'
+              '# TYPE scrape_jobs_host_circuit_open gauge\n';
+    FOR r IN SELECT * FROM @extschema@.scrape_host_stats() ORDER BY host LOOP
+        o := o || format(E'scrape_jobs_host_circuit_open{host="%s"} %s\n',
+                         @extschema@._scrape_prom_label(r.host),
+                         CASE WHEN r.circuit_state = 'closed' THEN 0 ELSE 1 END);
+    END LOOP;
+    o := o || E'# HELP scrape_jobs_host_delay_seconds The gap between two requests to a host.\n'
+              '# TYPE scrape_jobs_host_delay_seconds gauge\n';
+    FOR r IN SELECT * FROM @extschema@.scrape_host_stats() ORDER BY host LOOP
+        o := o || format(E'scrape_jobs_host_delay_seconds{host="%s"} %s\n',
+                         @extschema@._scrape_prom_label(r.host), r.delay_ms / 1000.0);
+    END LOOP;
+    RETURN o;
+END;
+$$;
+
 CREATE FUNCTION @extschema@.scrape_check_address(address text, host text DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'scrape_check_address'

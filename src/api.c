@@ -33,6 +33,7 @@ PG_FUNCTION_INFO_V1(scrape_wake);
 PG_FUNCTION_INFO_V1(scrape_wait);
 PG_FUNCTION_INFO_V1(scrape_workers);
 PG_FUNCTION_INFO_V1(scrape_circuit_breakers);
+PG_FUNCTION_INFO_V1(scrape_host_stats);
 PG_FUNCTION_INFO_V1(scrape_check_address);
 PG_FUNCTION_INFO_V1(scrape_caller);
 PG_FUNCTION_INFO_V1(scrape_robots_check);
@@ -276,6 +277,71 @@ scrape_circuit_breakers(PG_FUNCTION_ARGS)
 		values[5] = Int32GetDatum(h->active);
 		values[6] = Int64GetDatum((int64) h->requests);
 		values[7] = Int64GetDatum((int64) h->failures);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* The failures of a host by error class, as a jsonb object. */
+static Datum
+HostErrorsJson(const HostEntry *h)
+{
+	StringInfoData out;
+	int			i;
+	bool		first = true;
+
+	initStringInfo(&out);
+	appendStringInfoChar(&out, '{');
+	for (i = 0; i < METRIC_NCLASSES; i++)
+	{
+		if (h->errors[i] == 0)
+			continue;
+		appendStringInfo(&out, "%s\"%s\": " UINT64_FORMAT, first ? "" : ", ",
+						 MetricErrorClasses[i], h->errors[i]);
+		first = false;
+	}
+	appendStringInfoChar(&out, '}');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data));
+}
+
+/*
+ * scrape_host_stats(): per host the workers have talked to since start-up,
+ * requests, failures by class, fetch latency (mean, p95), circuit state,
+ * connections in flight and the current gap between requests.
+ */
+Datum
+scrape_host_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HostEntry  *hosts;
+	int			n;
+	int			i;
+
+	RequireSharedState();
+	InitMaterializedSRF(fcinfo, 0);
+	n = HostSnapshot(&hosts);
+	for (i = 0; i < n; i++)
+	{
+		HostEntry  *h = &hosts[i];
+		Datum		values[10];
+		bool		nulls[10] = {false};
+		uint64		errors = 0;
+		int			c;
+
+		for (c = 0; c < METRIC_NCLASSES; c++)
+			errors += h->errors[c];
+		values[0] = CStringGetTextDatum(h->host);
+		values[1] = Int64GetDatum((int64) h->latency_count);
+		values[2] = Int64GetDatum((int64) errors);
+		values[3] = HostErrorsJson(h);
+		values[4] = Float8GetDatum(h->latency_count ? h->latency_sum_ms / h->latency_count : 0);
+		nulls[4] = (h->latency_count == 0);
+		values[5] = Float8GetDatum(MetricsQuantile(h->latency, h->latency_count, 0.95));
+		nulls[5] = (h->latency_count == 0);
+		values[6] = CStringGetTextDatum(BreakerStateName(h->state));
+		values[7] = Int32GetDatum(h->consecutive_failures);
+		values[8] = Int32GetDatum(h->active);
+		values[9] = Int32GetDatum(h->delay_ms);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -136,6 +136,7 @@ HostAdmit(const char *host, int max_connections, int delay_ms,
 		return HOST_DEFER;
 	}
 	e->last_used = now;
+	e->delay_ms = delay_ms;
 
 	if (e->state == BREAKER_OPEN && now >= e->next_probe_at)
 	{
@@ -237,7 +238,8 @@ RecordOutcome(HostEntry *e, bool was_probe, bool retryable_failure,
  */
 bool
 HostRelease(const char *host, int worker_slot, bool was_probe,
-			bool outcome_known, bool retryable_failure, int *failures)
+			bool outcome_known, bool retryable_failure,
+			const char *error_class, double fetch_ms, int *failures)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	HostEntry  *e;
@@ -264,7 +266,14 @@ HostRelease(const char *host, int worker_slot, bool was_probe,
 			e->probe_in_flight = false;
 	}
 	else
+	{
 		opened = RecordOutcome(e, was_probe, retryable_failure, now);
+		if (error_class != NULL)
+			e->errors[MetricErrorClassIndex(error_class)]++;
+		e->latency[MetricBucketIndex(fetch_ms)]++;
+		e->latency_count++;
+		e->latency_sum_ms += fetch_ms;
+	}
 	*failures = e->consecutive_failures;
 	WakeWaiters(e);
 	LWLockRelease(ScrapeState->hosts_lock);

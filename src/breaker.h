@@ -8,6 +8,8 @@
 
 #include "utils/timestamp.h"
 
+#include "metrics.h"
+
 /* Longest host name kept (DNS names are at most 253 bytes). */
 #define SCRAPE_HOST_LEN 256
 
@@ -33,6 +35,12 @@ typedef struct HostEntry
 	TimestampTz last_used;
 	uint64		requests;
 	uint64		failures;
+	/* statistics (scrape_host_stats) */
+	int			delay_ms;		/* the gap between requests last asked for */
+	uint64		errors[METRIC_NCLASSES];	/* failed transfers by class */
+	uint64		latency[METRIC_NBUCKETS];	/* fetch times, ms buckets */
+	uint64		latency_count;
+	double		latency_sum_ms;
 } HostEntry;
 
 typedef enum HostDecision
@@ -49,6 +57,7 @@ extern HostDecision HostAdmit(const char *host, int max_connections,
 							  TimestampTz *until, bool *is_probe);
 extern bool HostRelease(const char *host, int worker_slot, bool was_probe,
 						bool outcome_known, bool retryable_failure,
+						const char *error_class, double fetch_ms,
 						int *failures);
 extern void HostForgetWorker(int worker_slot);
 extern int	HostSnapshot(HostEntry **entries);

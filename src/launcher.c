@@ -39,6 +39,7 @@
 
 #include "guc.h"
 #include "launcher.h"
+#include "metrics.h"
 #include "queue.h"
 #include "shmem.h"
 
@@ -147,7 +148,9 @@ DetectStuckJobs(void)
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "scrape_jobs: detecting stuck jobs");
+	MetricsRestore();
 	recovered = QueueDetectStuck();
+	MetricsFlush();
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();

@@ -20,6 +20,7 @@
 
 #include "guc.h"
 #include "breaker.h"
+#include "metrics.h"
 #include "shmem.h"
 
 ScrapeShared *ScrapeState = NULL;
@@ -49,7 +50,8 @@ ScrapeShmemRequest(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 
-	RequestAddinShmemSpace(add_size(ScrapeShmemSize(), LimitsShmemSize()));
+	RequestAddinShmemSpace(add_size(add_size(ScrapeShmemSize(), LimitsShmemSize()),
+									MetricsShmemSize()));
 	RequestNamedLWLockTranche("scrape_jobs", 2);
 }
 
@@ -74,6 +76,7 @@ ScrapeShmemStartup(void)
 		ScrapeState->nslots = scrape_num_workers;
 	}
 	LimitsShmemInit();
+	MetricsShmemInit();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -144,6 +147,7 @@ ScrapeXactCallback(XactEvent event, void *arg)
 				ConditionVariableBroadcast(&ScrapeState->session_done_cv);
 			if (wake_alerter)
 				ScrapeWakeAlerter();
+			MetricsAtCommit(true);
 			wake_new_work = wake_cancelled = wake_session_done = false;
 			wake_alerter = false;
 			break;
@@ -151,6 +155,7 @@ ScrapeXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 			wake_new_work = wake_cancelled = wake_session_done = false;
 			wake_alerter = false;
+			MetricsAtCommit(false);
 			break;
 		default:
 			break;

@@ -48,6 +48,7 @@
 #include "fetcher.h"
 #include "guc.h"
 #include "breaker.h"
+#include "metrics.h"
 #include "queue.h"
 #include "shmem.h"
 #include "stages.h"
@@ -253,7 +254,8 @@ ReleaseHost(ScrapeTransfer *t, bool finished, bool retryable_failure)
 		return;
 	t->admitted = false;
 	if (HostRelease(t->host, MySlotNo, t->is_probe, finished,
-					retryable_failure, &failures) &&
+					retryable_failure, t->result.error_class,
+					t->result.fetch_ms, &failures) &&
 		n_pending_alerts < MAX_PENDING_ALERTS)
 	{
 		PendingAlert *a = &pending_alerts[n_pending_alerts++];
@@ -323,6 +325,7 @@ static void
 WriteResults(void)
 {
 	ScrapeTransfer **batch = palloc(sizeof(ScrapeTransfer *) * scrape_batch_size);
+	TimestampTz now;
 
 	while (n_unwritten > 0)
 	{
@@ -338,8 +341,13 @@ WriteResults(void)
 		n_unwritten -= n;
 		(void) QueueRecordResults(MyToken, batch, n);
 		/* rows are written; the commit below makes them durable */
+		now = GetCurrentTimestamp();
 		for (i = 0; i < n; i++)
+		{
+			if (batch[i]->result.defer_ms < 0)
+				MetricsObservePage((now - batch[i]->claimed_at) / 1000.0);
 			FreeTransfer(batch[i]);
+		}
 	}
 	unwritten_bytes = 0;
 	first_unwritten_at = 0;
@@ -407,6 +415,7 @@ Claim(dlist_head *claimed)
 		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
 
 		t->host = ScrapeUrlHost(t->page.url, t->cxt);
+		t->claimed_at = last_claim_at;
 	}
 }
 
@@ -578,6 +587,9 @@ TakeFinished(void)
 		dlist_delete(&t->worker_node);
 		n_inflight--;
 		ReleaseHost(t, true, t->result.retryable);
+		if (t->result.defer_ms < 0)
+			MetricsCountTransfer(t->result.http_status, t->result.error_class,
+								 t->result.body_size, t->result.fetch_ms);
 		AddUnwritten(t);
 		stat_pages++;
 	}

@@ -93,6 +93,36 @@ SQL
 
 suite notify run_notify
 
+# The metrics after the suites above: the Prometheus text passes a strict
+# check of the exposition format (test/prom_check.py) with the families it
+# must have, and the counters survive a restart (the launcher saves them
+# every monitor pass and restores them at start-up).
+run_metrics() {
+    sj_psql -At -c "SELECT scrape_metrics_prometheus()" >"$SJ_TMP/metrics.prom"
+    python3 "$ROOT/test/prom_check.py" "$SJ_TMP/metrics.prom" --require \
+scrape_jobs_jobs,scrape_jobs_pages_fetched_total,scrape_jobs_responses_total,\
+scrape_jobs_errors_total,scrape_jobs_fetch_duration_seconds,scrape_jobs_page_duration_seconds,\
+scrape_jobs_job_duration_seconds,scrape_jobs_queue_pages,scrape_jobs_host_requests_total,\
+scrape_jobs_host_errors_total,scrape_jobs_host_latency_seconds,scrape_jobs_host_circuit_open || return 1
+    grep -q '^scrape_jobs_jobs{job_type="web_scraping",status="completed"} [1-9]' "$SJ_TMP/metrics.prom" \
+        || { echo "not ok - no completed jobs counted"; return 1; }
+    local before after
+    sleep 1.5       # one monitor pass (monitor_interval = 1s here) saves them
+    before=$(sj_psql -At -c "SELECT pages_fetched || ' ' || completed_jobs FROM scrape_metrics()")
+    as_pg "$PGBIN/pg_ctl" -D "$SJ_TMP/data" -m fast -w -s stop
+    sj_server_start
+    sj_wait_workers 2
+    after=$(sj_psql -At -c "SELECT pages_fetched || ' ' || completed_jobs FROM scrape_metrics()")
+    if [ "$before" = "$after" ]; then
+        echo "ok - counters survive a restart ($after)"
+    else
+        echo "not ok - counters before a restart: $before, after: $after"
+        return 1
+    fi
+}
+
+suite metrics run_metrics
+
 # Loaded outside shared_preload_libraries, the library refuses with a clear
 # message (single-user mode on the stopped cluster, without the preload).
 run_no_preload() {

@@ -1,0 +1,682 @@
+/*-------------------------------------------------------------------------
+ * metrics.c
+ *	  Running counters and histograms of scrape_jobs, in shared memory.
+ *
+ * scrape_metrics() and scrape_metrics_prometheus() must stay cheap when the
+ * job tables hold millions of finished rows, so nothing they report is
+ * counted from history:
+ *
+ *	 - The workers count every finished transfer (status code, error class,
+ *	   bytes, fetch time) and every written page (claim to write) with
+ *	   atomic adds, outside any transaction.
+ *	 - SQL counts its events (retries, robots.txt skips, deferrals,
+ *	   extracted pages, products, alerts) with _scrape_count(), and a row
+ *	   trigger on background_jobs reports each status change of a job with
+ *	   _scrape_job_transition(): these are kept in backend memory and applied
+ *	   when the transaction commits (an aborted submit counts nothing).
+ *	 - Jobs by type and status are gauges moved by those transitions; the
+ *	   launcher recounts them from the table once at start-up.
+ *	 - The counters and histograms survive restarts through the
+ *	   metric_counters table: the launcher restores them at start-up and
+ *	   writes them back at every monitor pass, so a crash loses at most one
+ *	   monitor_interval of counts.
+ *
+ * Histograms have fixed buckets (1 ms to 5 minutes); percentiles are read
+ * from them by linear interpolation inside a bucket, which is what
+ * Prometheus's histogram_quantile() does too.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "port/atomics.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "metrics.h"
+#include "queue.h"
+#include "shmem.h"
+
+const double MetricBucketBoundsMs[METRIC_NBUCKETS - 1] = {
+	1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000
+};
+
+const char *const MetricErrorClasses[METRIC_NCLASSES] = {
+	"timeout", "connection", "dns", "tls", "partial_body", "too_large",
+	"too_many_redirects", "blocked_address", "unsupported_scheme",
+	"out_of_memory", "http_4xx", "http_5xx", "invalid_sitemap", "worker_lost",
+	"other"
+};
+
+const char *const MetricCounterNames[MC_NCOUNTERS] = {
+	"pages_fetched", "bytes_fetched", "retries", "robots_skips", "deferrals",
+	"pages_extracted", "products_written", "alerts"
+};
+
+const char *const MetricHistogramNames[MH_NHISTOGRAMS] = {
+	"fetch_ms", "page_ms", "job_ms"
+};
+
+const char *const MetricJobStatuses[METRIC_NSTATUSES] = {
+	"pending", "processing", "completed", "failed", "cancelled", "dead"
+};
+
+/* pages per second over the last minute; jobs per 10 s over 5 minutes */
+#define PAGE_SLOTS 60
+#define JOB_SLOTS 30
+#define JOB_SLOT_SECONDS 10
+
+typedef struct MetricHistogram
+{
+	pg_atomic_uint64 buckets[METRIC_NBUCKETS];
+	pg_atomic_uint64 count;
+	pg_atomic_uint64 sum_us;
+} MetricHistogram;
+
+typedef struct ScrapeMetrics
+{
+	pg_atomic_uint64 counters[MC_NCOUNTERS];
+	pg_atomic_uint64 responses[600];
+	pg_atomic_uint64 errors[METRIC_NCLASSES];
+	MetricHistogram hist[MH_NHISTOGRAMS];
+	slock_t		mutex;			/* protects everything below */
+	int64		page_slot_epoch[PAGE_SLOTS];
+	uint64		page_slot_count[PAGE_SLOTS];
+	int64		job_slot_epoch[JOB_SLOTS];
+	uint64		job_slot_count[JOB_SLOTS];
+	int			njob_types;
+	char		job_types[METRIC_MAX_JOB_TYPES][METRIC_JOB_TYPE_LEN];
+	int64		jobs[METRIC_MAX_JOB_TYPES][METRIC_NSTATUSES];
+	bool		restored;		/* from metric_counters, since start-up */
+} ScrapeMetrics;
+
+static ScrapeMetrics *M = NULL;
+
+/* a job's status change, waiting for its transaction to commit */
+typedef struct PendingTransition
+{
+	char		job_type[METRIC_JOB_TYPE_LEN];
+	int			from;			/* status index, or -1 */
+	int			to;
+	double		duration_ms;	/* a job that finished, or -1 */
+} PendingTransition;
+
+static int64 pending_counters[MC_NCOUNTERS];
+static PendingTransition *pending_transitions = NULL;
+static int	npending_transitions = 0;
+static int	max_pending_transitions = 0;
+
+Size
+MetricsShmemSize(void)
+{
+	return sizeof(ScrapeMetrics);
+}
+
+void
+MetricsShmemInit(void)
+{
+	bool		found;
+	int			i;
+	int			j;
+
+	M = ShmemInitStruct("scrape_jobs metrics", sizeof(ScrapeMetrics), &found);
+	if (found)
+		return;
+	memset(M, 0, sizeof(ScrapeMetrics));
+	for (i = 0; i < MC_NCOUNTERS; i++)
+		pg_atomic_init_u64(&M->counters[i], 0);
+	for (i = 0; i < 600; i++)
+		pg_atomic_init_u64(&M->responses[i], 0);
+	for (i = 0; i < METRIC_NCLASSES; i++)
+		pg_atomic_init_u64(&M->errors[i], 0);
+	for (i = 0; i < MH_NHISTOGRAMS; i++)
+	{
+		for (j = 0; j < METRIC_NBUCKETS; j++)
+			pg_atomic_init_u64(&M->hist[i].buckets[j], 0);
+		pg_atomic_init_u64(&M->hist[i].count, 0);
+		pg_atomic_init_u64(&M->hist[i].sum_us, 0);
+	}
+	SpinLockInit(&M->mutex);
+}
+
+int
+MetricErrorClassIndex(const char *error_class)
+{
+	int			i;
+
+	for (i = 0; i < METRIC_NCLASSES - 1; i++)
+		if (strcmp(error_class, MetricErrorClasses[i]) == 0)
+			return i;
+	return METRIC_NCLASSES - 1;
+}
+
+int
+MetricBucketIndex(double ms)
+{
+	int			i;
+
+	for (i = 0; i < METRIC_NBUCKETS - 1; i++)
+		if (ms <= MetricBucketBoundsMs[i])
+			return i;
+	return METRIC_NBUCKETS - 1;
+}
+
+static void
+Observe(MetricHistogramId h, double ms)
+{
+	if (ms < 0)
+		ms = 0;
+	pg_atomic_fetch_add_u64(&M->hist[h].buckets[MetricBucketIndex(ms)], 1);
+	pg_atomic_fetch_add_u64(&M->hist[h].count, 1);
+	pg_atomic_fetch_add_u64(&M->hist[h].sum_us, (uint64) (ms * 1000.0));
+}
+
+/* Add n to the time slot of now in a ring of nslots slots of width s. */
+static void
+RingAdd(int64 *epochs, uint64 *counts, int nslots, int width_s, uint64 n)
+{
+	int64		epoch = (int64) (GetCurrentTimestamp() / USECS_PER_SEC) / width_s;
+	int			slot = (int) (epoch % nslots);
+
+	SpinLockAcquire(&M->mutex);
+	if (epochs[slot] != epoch)
+	{
+		epochs[slot] = epoch;
+		counts[slot] = 0;
+	}
+	counts[slot] += n;
+	SpinLockRelease(&M->mutex);
+}
+
+static uint64
+RingSum(const int64 *epochs, const uint64 *counts, int nslots, int width_s)
+{
+	int64		epoch = (int64) (GetCurrentTimestamp() / USECS_PER_SEC) / width_s;
+	uint64		sum = 0;
+	int			i;
+
+	for (i = 0; i < nslots; i++)
+		if (epochs[i] > epoch - nslots && epochs[i] <= epoch)
+			sum += counts[i];
+	return sum;
+}
+
+void
+MetricsCountTransfer(int http_status, const char *error_class, int64 bytes,
+					 double fetch_ms)
+{
+	if (M == NULL)
+		return;
+	pg_atomic_fetch_add_u64(&M->counters[MC_PAGES_FETCHED], 1);
+	if (bytes > 0)
+		pg_atomic_fetch_add_u64(&M->counters[MC_BYTES_FETCHED], (uint64) bytes);
+	pg_atomic_fetch_add_u64(&M->responses[(http_status > 0 && http_status < 600) ?
+										  http_status : 0], 1);
+	if (error_class != NULL)
+		pg_atomic_fetch_add_u64(&M->errors[MetricErrorClassIndex(error_class)], 1);
+	Observe(MH_FETCH_MS, fetch_ms);
+	RingAdd(M->page_slot_epoch, M->page_slot_count, PAGE_SLOTS, 1, 1);
+}
+
+void
+MetricsObservePage(double page_ms)
+{
+	if (M != NULL)
+		Observe(MH_PAGE_MS, page_ms);
+}
+
+/* ---- transactional counts from SQL ---- */
+
+static int
+StatusIndex(const char *status)
+{
+	int			i;
+
+	if (status == NULL)
+		return -1;
+	for (i = 0; i < METRIC_NSTATUSES; i++)
+		if (strcmp(status, MetricJobStatuses[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* The gauge row of a job type, added if new; -1 if the table is full. */
+static int
+JobTypeSlot(const char *job_type)
+{
+	int			i;
+
+	for (i = 0; i < M->njob_types; i++)
+		if (strcmp(M->job_types[i], job_type) == 0)
+			return i;
+	if (M->njob_types == METRIC_MAX_JOB_TYPES)
+		return -1;
+	strlcpy(M->job_types[M->njob_types], job_type, METRIC_JOB_TYPE_LEN);
+	memset(M->jobs[M->njob_types], 0, sizeof(M->jobs[0]));
+	return M->njob_types++;
+}
+
+static void
+ApplyTransition(const PendingTransition *t)
+{
+	int			slot;
+
+	SpinLockAcquire(&M->mutex);
+	slot = JobTypeSlot(t->job_type);
+	if (slot >= 0)
+	{
+		if (t->from >= 0)
+			M->jobs[slot][t->from]--;
+		if (t->to >= 0)
+			M->jobs[slot][t->to]++;
+	}
+	SpinLockRelease(&M->mutex);
+	if (t->duration_ms >= 0)
+	{
+		Observe(MH_JOB_MS, t->duration_ms);
+		RingAdd(M->job_slot_epoch, M->job_slot_count, JOB_SLOTS, JOB_SLOT_SECONDS, 1);
+	}
+}
+
+/* Called by shmem.c's transaction callback. */
+void
+MetricsAtCommit(bool commit)
+{
+	int			i;
+
+	if (commit && M != NULL)
+	{
+		for (i = 0; i < MC_NCOUNTERS; i++)
+			if (pending_counters[i] != 0)
+				pg_atomic_fetch_add_u64(&M->counters[i], (uint64) pending_counters[i]);
+		for (i = 0; i < npending_transitions; i++)
+			ApplyTransition(&pending_transitions[i]);
+	}
+	memset(pending_counters, 0, sizeof(pending_counters));
+	npending_transitions = 0;
+}
+
+/* ---- snapshots ---- */
+
+void
+MetricsTakeSnapshot(MetricsSnapshot *snap)
+{
+	int			i;
+	int			j;
+
+	memset(snap, 0, sizeof(*snap));
+	if (M == NULL)
+		return;
+	for (i = 0; i < MC_NCOUNTERS; i++)
+		snap->counters[i] = pg_atomic_read_u64(&M->counters[i]);
+	for (i = 0; i < 600; i++)
+		snap->responses[i] = pg_atomic_read_u64(&M->responses[i]);
+	for (i = 0; i < METRIC_NCLASSES; i++)
+		snap->errors[i] = pg_atomic_read_u64(&M->errors[i]);
+	for (i = 0; i < MH_NHISTOGRAMS; i++)
+	{
+		for (j = 0; j < METRIC_NBUCKETS; j++)
+			snap->buckets[i][j] = pg_atomic_read_u64(&M->hist[i].buckets[j]);
+		snap->count[i] = pg_atomic_read_u64(&M->hist[i].count);
+		snap->sum_ms[i] = pg_atomic_read_u64(&M->hist[i].sum_us) / 1000.0;
+	}
+	SpinLockAcquire(&M->mutex);
+	snap->pages_last_minute = RingSum(M->page_slot_epoch, M->page_slot_count, PAGE_SLOTS, 1);
+	snap->jobs_finished_last_5min = RingSum(M->job_slot_epoch, M->job_slot_count,
+											JOB_SLOTS, JOB_SLOT_SECONDS);
+	snap->njob_types = M->njob_types;
+	memcpy(snap->job_types, M->job_types, sizeof(M->job_types));
+	memcpy(snap->jobs, M->jobs, sizeof(M->jobs));
+	snap->restored = M->restored;
+	SpinLockRelease(&M->mutex);
+}
+
+/*
+ * The q-quantile (0..1) of a histogram, by linear interpolation inside the
+ * bucket that holds it; NULL-like (-1) when empty.  In the +Inf bucket the
+ * answer is the last finite bound.
+ */
+double
+MetricsQuantile(const uint64 *buckets, uint64 count, double q)
+{
+	double		rank = q * (double) count;
+	uint64		seen = 0;
+	int			i;
+
+	if (count == 0)
+		return -1;
+	for (i = 0; i < METRIC_NBUCKETS; i++)
+	{
+		if (buckets[i] > 0 && (double) (seen + buckets[i]) >= rank)
+		{
+			double		lo = i == 0 ? 0 : MetricBucketBoundsMs[i - 1];
+			double		hi;
+
+			if (i == METRIC_NBUCKETS - 1)
+				return MetricBucketBoundsMs[METRIC_NBUCKETS - 2];
+			hi = MetricBucketBoundsMs[i];
+			return lo + (hi - lo) * ((rank - (double) seen) / (double) buckets[i]);
+		}
+		seen += buckets[i];
+	}
+	return MetricBucketBoundsMs[METRIC_NBUCKETS - 2];
+}
+
+/* ---- persistence (the launcher) ---- */
+
+/* "le:<bound>" of bucket i, as metric_counters stores it. */
+static const char *
+BucketLabel(int i)
+{
+	static char label[32];
+
+	if (i == METRIC_NBUCKETS - 1)
+		return "le:+Inf";
+	snprintf(label, sizeof(label), "le:%g", MetricBucketBoundsMs[i]);
+	return label;
+}
+
+static void
+RestoreRow(const char *name, const char *label, int64 value)
+{
+	int			i;
+	int			j;
+
+	for (i = 0; i < MC_NCOUNTERS; i++)
+		if (strcmp(name, MetricCounterNames[i]) == 0)
+			pg_atomic_fetch_add_u64(&M->counters[i], (uint64) value);
+	if (strcmp(name, "responses") == 0)
+	{
+		int			code = strcmp(label, "none") == 0 ? 0 : atoi(label);
+
+		if (code >= 0 && code < 600)
+			pg_atomic_fetch_add_u64(&M->responses[code], (uint64) value);
+	}
+	else if (strcmp(name, "errors") == 0)
+		pg_atomic_fetch_add_u64(&M->errors[MetricErrorClassIndex(label)], (uint64) value);
+	for (i = 0; i < MH_NHISTOGRAMS; i++)
+	{
+		if (strcmp(name, MetricHistogramNames[i]) != 0)
+			continue;
+		if (strcmp(label, "count") == 0)
+			pg_atomic_fetch_add_u64(&M->hist[i].count, (uint64) value);
+		else if (strcmp(label, "sum_us") == 0)
+			pg_atomic_fetch_add_u64(&M->hist[i].sum_us, (uint64) value);
+		else
+			for (j = 0; j < METRIC_NBUCKETS; j++)
+				if (strcmp(label, BucketLabel(j)) == 0)
+					pg_atomic_fetch_add_u64(&M->hist[i].buckets[j], (uint64) value);
+	}
+}
+
+/* Recount the job gauges from background_jobs (once, at start-up). */
+static void
+RecountJobs(const char *schema)
+{
+	char	   *sql = psprintf("SELECT job_type, status, count(*) FROM %s.background_jobs"
+							   " GROUP BY 1, 2", schema);
+	uint64		i;
+
+	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count the jobs");
+	SpinLockAcquire(&M->mutex);
+	M->njob_types = 0;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		bool		isnull;
+		char	   *type = SPI_getvalue(tuple, SPI_tuptable->tupdesc, 1);
+		int			status = StatusIndex(SPI_getvalue(tuple, SPI_tuptable->tupdesc, 2));
+		int64		n = DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &isnull));
+		int			slot = JobTypeSlot(type);
+
+		if (slot >= 0 && status >= 0)
+			M->jobs[slot][status] = n;
+	}
+	SpinLockRelease(&M->mutex);
+}
+
+/*
+ * Once per server start: add the counts saved in metric_counters and
+ * recount the job gauges.  Runs in the launcher, inside its transaction.
+ */
+void
+MetricsRestore(void)
+{
+	Oid			ext = get_extension_oid("scrape_jobs", true);
+	char	   *schema;
+	uint64		i;
+
+	if (M == NULL || M->restored || !OidIsValid(ext))
+		return;
+	schema = QueueExtensionSchema(ext);
+	if (SPI_execute(psprintf("SELECT name, label, value FROM %s.metric_counters", schema),
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read metric_counters");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		bool		isnull;
+
+		RestoreRow(SPI_getvalue(tuple, SPI_tuptable->tupdesc, 1),
+				   SPI_getvalue(tuple, SPI_tuptable->tupdesc, 2),
+				   DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &isnull)));
+	}
+	RecountJobs(schema);
+	M->restored = true;
+}
+
+/* Write the counters back (each monitor pass), inside the caller's transaction. */
+void
+MetricsFlush(void)
+{
+	Oid			ext = get_extension_oid("scrape_jobs", true);
+	char	   *schema;
+
+	if (M == NULL || !M->restored || !OidIsValid(ext))
+		return;
+	schema = QueueExtensionSchema(ext);
+	if (SPI_execute(psprintf("INSERT INTO %s.metric_counters AS m (name, label, value)"
+							 " SELECT name, label, value FROM %s.scrape_counters()"
+							 " ON CONFLICT (name, label) DO UPDATE"
+							 "   SET value = excluded.value, updated_at = now()"
+							 " WHERE m.value IS DISTINCT FROM excluded.value",
+							 schema, schema), false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not write metric_counters");
+}
+
+/* ---- SQL ---- */
+
+PG_FUNCTION_INFO_V1(scrape_count);
+PG_FUNCTION_INFO_V1(scrape_job_transition);
+PG_FUNCTION_INFO_V1(scrape_counters);
+PG_FUNCTION_INFO_V1(scrape_job_counts);
+PG_FUNCTION_INFO_V1(scrape_quantile);
+PG_FUNCTION_INFO_V1(scrape_rates);
+
+/* Make sure the transaction callback (shmem.c) will run for us. */
+static void
+AtCommitPlease(void)
+{
+	ScrapeWakeOnCommit(false, false, false);
+}
+
+/* _scrape_count(name, n): add n to a counter when the transaction commits. */
+Datum
+scrape_count(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int64		n = PG_GETARG_INT64(1);
+	int			i;
+
+	for (i = 0; i < MC_NCOUNTERS; i++)
+		if (strcmp(name, MetricCounterNames[i]) == 0)
+		{
+			pending_counters[i] += n;
+			AtCommitPlease();
+			PG_RETURN_VOID();
+		}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown counter \"%s\"", name)));
+	PG_RETURN_VOID();
+}
+
+/*
+ * _scrape_job_transition(job_type, old_status, new_status, duration_ms):
+ * a job's status changed (old NULL: created; new NULL: deleted).
+ */
+Datum
+scrape_job_transition(PG_FUNCTION_ARGS)
+{
+	PendingTransition *t;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_VOID();
+	if (npending_transitions == max_pending_transitions)
+	{
+		int			max = Max(16, max_pending_transitions * 2);
+
+		pending_transitions = pending_transitions == NULL ?
+			MemoryContextAlloc(TopMemoryContext, sizeof(PendingTransition) * max) :
+			repalloc(pending_transitions, sizeof(PendingTransition) * max);
+		max_pending_transitions = max;
+	}
+	t = &pending_transitions[npending_transitions++];
+	text_to_cstring_buffer(PG_GETARG_TEXT_PP(0), t->job_type, sizeof(t->job_type));
+	t->from = PG_ARGISNULL(1) ? -1 : StatusIndex(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	t->to = PG_ARGISNULL(2) ? -1 : StatusIndex(text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	t->duration_ms = PG_ARGISNULL(3) ? -1 : PG_GETARG_FLOAT8(3);
+	AtCommitPlease();
+	PG_RETURN_VOID();
+}
+
+static void
+PutRow(ReturnSetInfo *rsinfo, const char *name, const char *label, uint64 value)
+{
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(label);
+	values[2] = Int64GetDatum((int64) value);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* scrape_counters(): every counter and histogram bucket, as rows. */
+Datum
+scrape_counters(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MetricsSnapshot *s = palloc(sizeof(MetricsSnapshot));
+	char		code[8];
+	int			i;
+	int			j;
+
+	InitMaterializedSRF(fcinfo, 0);
+	MetricsTakeSnapshot(s);
+	for (i = 0; i < MC_NCOUNTERS; i++)
+		PutRow(rsinfo, MetricCounterNames[i], "", s->counters[i]);
+	for (i = 0; i < 600; i++)
+	{
+		if (s->responses[i] == 0)
+			continue;
+		snprintf(code, sizeof(code), "%d", i);
+		PutRow(rsinfo, "responses", i == 0 ? "none" : code, s->responses[i]);
+	}
+	for (i = 0; i < METRIC_NCLASSES; i++)
+		if (s->errors[i] > 0)
+			PutRow(rsinfo, "errors", MetricErrorClasses[i], s->errors[i]);
+	for (i = 0; i < MH_NHISTOGRAMS; i++)
+	{
+		for (j = 0; j < METRIC_NBUCKETS; j++)
+			PutRow(rsinfo, MetricHistogramNames[i], BucketLabel(j), s->buckets[i][j]);
+		PutRow(rsinfo, MetricHistogramNames[i], "count", s->count[i]);
+		PutRow(rsinfo, MetricHistogramNames[i], "sum_us", (uint64) (s->sum_ms[i] * 1000.0));
+	}
+	return (Datum) 0;
+}
+
+/* scrape_job_counts(): jobs by type and status (gauges). */
+Datum
+scrape_job_counts(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MetricsSnapshot *s = palloc(sizeof(MetricsSnapshot));
+	int			i;
+	int			j;
+
+	InitMaterializedSRF(fcinfo, 0);
+	MetricsTakeSnapshot(s);
+	for (i = 0; i < s->njob_types; i++)
+		for (j = 0; j < METRIC_NSTATUSES; j++)
+		{
+			Datum		values[3];
+			bool		nulls[3] = {false, false, false};
+
+			values[0] = CStringGetTextDatum(s->job_types[i]);
+			values[1] = CStringGetTextDatum(MetricJobStatuses[j]);
+			values[2] = Int64GetDatum(Max(s->jobs[i][j], 0));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	return (Datum) 0;
+}
+
+/* _scrape_quantile(histogram, q): milliseconds, NULL when empty. */
+Datum
+scrape_quantile(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	double		q = PG_GETARG_FLOAT8(1);
+	MetricsSnapshot *s = palloc(sizeof(MetricsSnapshot));
+	int			i;
+
+	if (q < 0 || q > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("quantile must be between 0 and 1")));
+	MetricsTakeSnapshot(s);
+	for (i = 0; i < MH_NHISTOGRAMS; i++)
+		if (strcmp(name, MetricHistogramNames[i]) == 0)
+		{
+			double		v = MetricsQuantile(s->buckets[i], s->count[i], q);
+
+			if (v < 0)
+				PG_RETURN_NULL();
+			PG_RETURN_FLOAT8(v);
+		}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown histogram \"%s\"", name)));
+	PG_RETURN_NULL();
+}
+
+/* _scrape_rates(OUT pages_last_minute, OUT jobs_finished_last_5min, OUT restored) */
+Datum
+scrape_rates(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	MetricsSnapshot *s = palloc(sizeof(MetricsSnapshot));
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	MetricsTakeSnapshot(s);
+	values[0] = Int64GetDatum((int64) s->pages_last_minute);
+	values[1] = Int64GetDatum((int64) s->jobs_finished_last_5min);
+	values[2] = BoolGetDatum(s->restored);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}
