@@ -17,8 +17,13 @@ GRANT EXECUTE ON FUNCTION scrape_submit(text, text, integer, uuid, jsonb),
                           scrape_wait(bigint, interval), scrape_metrics()
    TO regress_scrape_alice, regress_scrape_bob;
 GRANT SELECT ON scraping_sessions, scraping_pages, background_jobs, job_history,
-                workspace_members, scrape_dead_letters, alerts
+                workspace_members, scrape_dead_letters, alerts, products
    TO regress_scrape_alice, regress_scrape_bob;
+-- products of both workspaces, and one without a workspace (admins only)
+INSERT INTO products (workspace_id, product_key, url, name, raw) VALUES
+    ('aaaaaaaa-0000-4000-8000-000000000001', 'url:a', 'http://alice.example/p', 'alice''s product', '{}'),
+    ('bbbbbbbb-0000-4000-8000-000000000002', 'url:b', 'http://bob.example/p', 'bob''s product', '{}'),
+    (NULL, 'url:c', 'http://admin.example/p', 'nobody''s product', '{}');
 
 -- alice works in her workspace
 SET ROLE regress_scrape_alice;
@@ -47,12 +52,14 @@ SELECT url FROM scraping_pages ORDER BY id;
 SELECT count(*) AS jobs FROM background_jobs WHERE job_type = 'web_scraping';
 SELECT count(*) AS events FROM job_history;
 SELECT workspace_id FROM workspace_members;
+SELECT name FROM products ORDER BY name;
 RESET ROLE;
 
 -- alice sees only hers
 SET ROLE regress_scrape_alice;
 SELECT source_url FROM scraping_sessions ORDER BY id;
 SELECT url FROM scraping_pages ORDER BY id;
+SELECT name FROM products ORDER BY name;
 SELECT scrape_cancel(:bob_sid) AS cancel_bobs;
 SELECT scrape_cancel(:alice_sid) AS cancel_hers;
 RESET ROLE;
@@ -100,7 +107,8 @@ REVOKE ALL ON FUNCTION scrape_submit(text, text, integer, uuid, jsonb),
                        scrape_wait(bigint, interval), scrape_metrics()
   FROM regress_scrape_alice, regress_scrape_bob;
 REVOKE ALL ON scraping_sessions, scraping_pages, background_jobs, job_history,
-              workspace_members, scrape_dead_letters, alerts
+              workspace_members, scrape_dead_letters, alerts, products
   FROM regress_scrape_alice, regress_scrape_bob;
+DELETE FROM products WHERE product_key IN ('url:a', 'url:b', 'url:c');
 DROP ROLE regress_scrape_alice, regress_scrape_bob, regress_scrape_team,
           regress_scrape_nobody;
