@@ -102,46 +102,45 @@ sj_server_start() {
         "$PGBIN/pg_ctl" -D "$SJ_TMP/data" -l "$SJ_TMP/server.log" -w -s start
 }
 
-# Start the HTTP test server on 127.0.0.1 (a free port); sets SJ_HTTP_URL.
-# It listens on 127.0.0.2 and 127.0.0.3 too (same port): tests that trip
-# per-host circuit breakers use those, so they stay apart from the others.
-sj_start_http() {
-    python3 "$ROOT/test/server/fault_server.py" --port 0 \
-        --host 127.0.0.1 --host 127.0.0.2 --host 127.0.0.3 \
-        >"$SJ_TMP/http.out" 2>"$SJ_TMP/http.err" &
-    SJ_HTTP_PID=$!
+# Start a Python test server in the background and wait for its
+# "listening on HOST:PORT" line; prints http://HOST:PORT.  $1: log name in
+# $SJ_TMP, $2: script, the rest: its arguments.  Its pid is left in
+# $SJ_TMP/$1.pid for sj_cleanup.
+sj_start_python_server() {
+    local name=$1 script=$2
+    shift 2
+    python3 "$script" --port 0 "$@" >"$SJ_TMP/$name.out" 2>"$SJ_TMP/$name.err" &
+    echo $! >"$SJ_TMP/$name.pid"
     local i
     for i in $(seq 1 100); do
-        if grep -q '^listening on' "$SJ_TMP/http.out" 2>/dev/null; then
-            SJ_HTTP_URL="http://$(sed -n 's/^listening on //p' "$SJ_TMP/http.out")"
-            log "HTTP test server at $SJ_HTTP_URL"
+        if grep -q '^listening on' "$SJ_TMP/$name.out" 2>/dev/null; then
+            echo "http://$(sed -n 's/^listening on //p' "$SJ_TMP/$name.out")"
             return
         fi
         sleep 0.1
     done
-    log "the HTTP test server did not start:"
-    cat "$SJ_TMP/http.err" >&2
+    log "$name did not start:"
+    cat "$SJ_TMP/$name.err" >&2
     return 1
+}
+
+# Start the HTTP test server on 127.0.0.1 (a free port); sets SJ_HTTP_URL.
+# It listens on 127.0.0.2 and 127.0.0.3 too (same port): tests that trip
+# per-host circuit breakers use those, so they stay apart from the others.
+sj_start_http() {
+    SJ_HTTP_URL=$(sj_start_python_server http "$ROOT/test/server/fault_server.py" \
+                      --host 127.0.0.1 --host 127.0.0.2 --host 127.0.0.3)
+    SJ_HTTP_PID=$(cat "$SJ_TMP/http.pid")
+    log "HTTP test server at $SJ_HTTP_URL"
 }
 
 # Start the Sentry-compatible receiver (test/server/sentry_receiver.py) on
 # 127.0.0.1; sets SJ_SENTRY_URL (key "testkey", project 42).
 sj_start_sentry() {
-    python3 "$ROOT/test/server/sentry_receiver.py" --port 0 --host 127.0.0.1 \
-        >"$SJ_TMP/sentry.out" 2>"$SJ_TMP/sentry.err" &
-    SJ_SENTRY_PID=$!
-    local i
-    for i in $(seq 1 100); do
-        if grep -q '^listening on' "$SJ_TMP/sentry.out" 2>/dev/null; then
-            SJ_SENTRY_URL="http://$(sed -n 's/^listening on //p' "$SJ_TMP/sentry.out")"
-            log "Sentry receiver at $SJ_SENTRY_URL"
-            return
-        fi
-        sleep 0.1
-    done
-    log "the Sentry receiver did not start:"
-    cat "$SJ_TMP/sentry.err" >&2
-    return 1
+    SJ_SENTRY_URL=$(sj_start_python_server sentry "$ROOT/test/server/sentry_receiver.py" \
+                        --host 127.0.0.1)
+    SJ_SENTRY_PID=$(cat "$SJ_TMP/sentry.pid")
+    log "Sentry receiver at $SJ_SENTRY_URL"
 }
 
 # Wait until the launcher has started N fetch workers.

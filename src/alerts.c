@@ -404,22 +404,6 @@ AlerterDetach(int code, Datum arg)
 }
 
 void
-ScrapeRegisterAlerter(void)
-{
-	BackgroundWorker bgw;
-
-	memset(&bgw, 0, sizeof(bgw));
-	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	bgw.bgw_restart_time = 10;
-	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "scrape_jobs");
-	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "ScrapeAlerterMain");
-	snprintf(bgw.bgw_name, BGW_MAXLEN, "scrape_jobs alerter");
-	snprintf(bgw.bgw_type, BGW_MAXLEN, "scrape_jobs alerter");
-	RegisterBackgroundWorker(&bgw);
-}
-
-void
 ScrapeAlerterMain(Datum main_arg)
 {
 	MemoryContext pass_cxt;

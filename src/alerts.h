@@ -20,7 +20,6 @@ typedef struct SentryDsn
 extern bool SentryParseDsn(const char *dsn, SentryDsn *out, const char **error);
 extern bool SentryDsnCheckHook(char **newval, void **extra, GucSource source);
 
-extern void ScrapeRegisterAlerter(void);
 extern PGDLLEXPORT void ScrapeAlerterMain(Datum main_arg);
 
 #endif							/* SCRAPE_ALERTS_H */

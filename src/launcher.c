@@ -54,23 +54,7 @@ typedef struct LauncherSlot
 
 static LauncherSlot *lslots = NULL;
 
-/* Register the launcher; called from _PG_init in the postmaster. */
-void
-ScrapeRegisterLauncher(void)
-{
-	BackgroundWorker bgw;
-
-	memset(&bgw, 0, sizeof(bgw));
-	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	bgw.bgw_restart_time = 10;
-	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "scrape_jobs");
-	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "ScrapeLauncherMain");
-	snprintf(bgw.bgw_name, BGW_MAXLEN, "scrape_jobs launcher");
-	snprintf(bgw.bgw_type, BGW_MAXLEN, "scrape_jobs launcher");
-	RegisterBackgroundWorker(&bgw);
-}
-
+/* The launcher is exiting: nobody is there to wake any more. */
 static void
 LauncherDetach(int code, Datum arg)
 {

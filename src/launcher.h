@@ -9,7 +9,6 @@
 
 #include "fmgr.h"
 
-extern void ScrapeRegisterLauncher(void);
 extern PGDLLEXPORT void ScrapeLauncherMain(Datum main_arg);
 
 #endif							/* SCRAPE_LAUNCHER_H */

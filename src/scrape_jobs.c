@@ -12,6 +12,7 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "postmaster/bgworker.h"
 
 #include "alerts.h"
 #include "guc.h"
@@ -21,6 +22,27 @@
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+
+/*
+ * Register a static background worker of ours, connected to
+ * scrape_jobs.database (the function does that), restarted 10 s after it
+ * dies.
+ */
+static void
+RegisterStaticWorker(const char *function, const char *name)
+{
+	BackgroundWorker bgw;
+
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	bgw.bgw_restart_time = 10;
+	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "scrape_jobs");
+	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "%s", function);
+	snprintf(bgw.bgw_name, BGW_MAXLEN, "%s", name);
+	snprintf(bgw.bgw_type, BGW_MAXLEN, "%s", name);
+	RegisterBackgroundWorker(&bgw);
+}
 
 void
 _PG_init(void)
@@ -33,6 +55,6 @@ _PG_init(void)
 
 	ScrapeDefineGucs();
 	ScrapeShmemInstallHooks();
-	ScrapeRegisterLauncher();
-	ScrapeRegisterAlerter();
+	RegisterStaticWorker("ScrapeLauncherMain", "scrape_jobs launcher");
+	RegisterStaticWorker("ScrapeAlerterMain", "scrape_jobs alerter");
 }
