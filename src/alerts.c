@@ -211,6 +211,8 @@ Post(const SentryDsn *dsn, Delivery *d)
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) DELIVERY_CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) DELIVERY_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* like the fetcher, ignore the server's proxy environment variables */
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, DiscardBody);
 
 	rc = curl_easy_perform(h);
