@@ -1589,14 +1589,24 @@ $$;
 -- Queue the links of crawl pages just stored (among p_page_ids): in scope,
 -- under max_depth (default 3), matching include and not exclude, not
 -- nofollow unless follow_nofollow, at most total_pages in the session.  One
--- row per canonical URL per session; the caller holds the session locks.
+-- row per canonical URL per session, inserted scrape_jobs.batch_size rows
+-- per statement (ON CONFLICT DO NOTHING); the caller holds the session locks.
 CREATE FUNCTION @extschema@._scrape_discover(p_page_ids bigint[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_added integer;
+    v_added  integer := 0;
+    v_batch  integer := current_setting('scrape_jobs.batch_size')::integer;
+    v_sess   bigint[];
+    v_url    text[];
+    v_depth  integer[];
+    v_found  bigint[];
+    v_kind   text[];
+    v_n      integer;
+    v_from   integer := 1;
+    v_rows   integer;
 BEGIN
     WITH src AS (
         -- crawl pages with links; sitemaps with URLs; a sitemap session's
@@ -1645,28 +1655,48 @@ BEGIN
                     AND (l ->> 'url') ~ ANY (@extschema@._scrape_patterns(src.options -> 'exclude')))
            AND NOT EXISTS (SELECT 1 FROM @extschema@.scraping_pages q
                             WHERE q.session_id = src.session_id AND q.url = l ->> 'url')
-    ), added AS (
-        INSERT INTO @extschema@.scraping_pages (session_id, url, depth, found_on, kind)
-        SELECT c.session_id, c.url, c.depth, c.found_on, c.kind
+    ), chosen AS (
+        SELECT c.*
           FROM (SELECT DISTINCT ON (c.session_id, c.url) c.*
                   FROM candidates c ORDER BY c.session_id, c.url, c.n) AS c
          WHERE c.n <= c.room OR c.kind = 'sitemap'
-         ORDER BY c.session_id, c.url
-        ON CONFLICT (session_id, url) DO NOTHING
-        RETURNING session_id, kind
-    ), counted AS (
-        UPDATE @extschema@.scraping_sessions s
-           SET pages_total = s.pages_total + a.n,
-               progress_percentage = @extschema@._scrape_progress(
-                   s.pages_done + s.pages_failed + s.pages_skipped, s.pages_total + a.n),
-               updated_at = now()
-          FROM (SELECT added.session_id, count(*) FILTER (WHERE added.kind = 'page') AS n,
-                       count(*) AS rows
-                  FROM added GROUP BY 1) AS a
-         WHERE s.id = a.session_id
-        RETURNING a.rows
     )
-    SELECT coalesce(sum(counted.rows), 0) INTO v_added FROM counted;
+    SELECT array_agg(c.session_id ORDER BY c.session_id, c.url),
+           array_agg(c.url ORDER BY c.session_id, c.url),
+           array_agg(c.depth ORDER BY c.session_id, c.url),
+           array_agg(c.found_on ORDER BY c.session_id, c.url),
+           array_agg(c.kind ORDER BY c.session_id, c.url)
+      INTO v_sess, v_url, v_depth, v_found, v_kind
+      FROM chosen c;
+    v_n := coalesce(cardinality(v_url), 0);
+
+    -- written like the pages of a submit: batch_size rows per INSERT
+    WHILE v_from <= v_n LOOP
+        WITH added AS (
+            INSERT INTO @extschema@.scraping_pages (session_id, url, depth, found_on, kind)
+            SELECT * FROM unnest(v_sess[v_from:v_from + v_batch - 1],
+                                 v_url[v_from:v_from + v_batch - 1],
+                                 v_depth[v_from:v_from + v_batch - 1],
+                                 v_found[v_from:v_from + v_batch - 1],
+                                 v_kind[v_from:v_from + v_batch - 1])
+            ON CONFLICT (session_id, url) DO NOTHING
+            RETURNING session_id, kind
+        ), counted AS (
+            UPDATE @extschema@.scraping_sessions s
+               SET pages_total = s.pages_total + a.n,
+                   progress_percentage = @extschema@._scrape_progress(
+                       s.pages_done + s.pages_failed + s.pages_skipped, s.pages_total + a.n),
+                   updated_at = now()
+              FROM (SELECT added.session_id, count(*) FILTER (WHERE added.kind = 'page') AS n,
+                           count(*) AS rows
+                      FROM added GROUP BY 1) AS a
+             WHERE s.id = a.session_id
+            RETURNING a.rows
+        )
+        SELECT coalesce(sum(counted.rows), 0) INTO v_rows FROM counted;
+        v_added := v_added + v_rows;
+        v_from := v_from + v_batch;
+    END LOOP;
 
     IF v_added > 0 THEN
         PERFORM @extschema@._scrape_wake(true, false, false);

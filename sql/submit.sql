@@ -65,6 +65,22 @@ SELECT scrape_submit_urls(array(SELECT 'http://b.example/' || g
                                   FROM generate_series(1, 250) g)) AS bid \gset
 SELECT count(*) AS insert_statements FROM insert_statements;
 SELECT pages_total FROM scraping_sessions WHERE id = :bid;
+-- so are the pages a crawl discovers: a page with 250 links in scope
+SELECT count(*) FILTER (WHERE scrape_cancel(id)) AS cancelled_first  -- (the claim is FIFO)
+  FROM scraping_sessions WHERE status IN ('pending', 'running');
+TRUNCATE insert_statements;
+SELECT scrape_submit('http://c.example/', 'crawl', 1000,
+                     options => '{"obey_robots": false}') AS cid \gset
+SELECT page_id AS c_page, lease AS c_lease FROM _scrape_claim(9, 100) WHERE session_id = :cid \gset
+SELECT _scrape_record_results(9, ARRAY[:c_page]::bigint[], ARRAY[:c_lease]::bigint[], ARRAY[true],
+    ARRAY[200], ARRAY['text/html'], ARRAY[NULL::text], ARRAY['<html></html>'],
+    ARRAY[13::bigint], ARRAY[1.0::float8], ARRAY[NULL::text], ARRAY[NULL::text],
+    ARRAY[false], ARRAY[NULL::integer], ARRAY[NULL::integer], ARRAY[NULL::text],
+    ARRAY[NULL::text], ARRAY[NULL::text], ARRAY[NULL::text],
+    ARRAY[(SELECT jsonb_agg(jsonb_build_object('url', 'http://c.example/' || g, 'nofollow', false))
+             FROM generate_series(1, 250) g)::text]) AS accepted;
+SELECT count(*) AS insert_statements FROM insert_statements;
+SELECT pages_total FROM scraping_sessions WHERE id = :cid;
 DROP TRIGGER count_page_inserts ON scraping_pages;
 
 -- A submit that rolls back leaves nothing behind.
