@@ -240,7 +240,10 @@ CREATE TABLE @extschema@.job_history (
                                  'completed', 'failed', 'cancelled',
                                  'work_released', 'retry_scheduled',
                                  'heartbeat_gap', 'recovered',
-                                 'dead_lettered', 'requeued')),
+                                 'dead_lettered', 'requeued',
+                                 -- a page's own (scrape_jobs.page_history)
+                                 'page_claimed', 'page_done', 'page_failed',
+                                 'page_skipped', 'page_deferred')),
     detail      jsonb NOT NULL DEFAULT '{}',
     created_at  timestamptz NOT NULL DEFAULT now()
 );
@@ -1117,6 +1120,7 @@ DECLARE
     v_skipped  bigint[] := '{}';
     v_rules    text[] := '{}';
     v_started  bigint[];
+    v_page_history boolean := current_setting('scrape_jobs.page_history')::boolean;
 BEGIN
     -- Pages first; SKIP LOCKED lets workers claim side by side.
     SELECT array_agg(c.id ORDER BY c.id)
@@ -1205,7 +1209,13 @@ BEGIN
                    fetched_at = now(), updated_at = now()
               FROM unnest(v_skipped, v_rules) AS x(id, rule)
              WHERE p.id = x.id
-            RETURNING p.session_id
+            RETURNING p.id, p.session_id, x.rule
+        ), page_events AS (
+            INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+            SELECT s.background_job_id, sk.session_id, 'page_skipped',
+                   jsonb_build_object('page_id', sk.id, 'reason', 'robots', 'rule', sk.rule)
+              FROM skipped sk JOIN @extschema@.scraping_sessions s ON s.id = sk.session_id
+             WHERE v_page_history
         ), per_session AS (
             SELECT skipped.session_id, count(*) AS n FROM skipped GROUP BY 1
         )
@@ -1219,27 +1229,41 @@ BEGIN
     END IF;
 
     RETURN QUERY
-    UPDATE @extschema@.scraping_pages p
-       SET status = 'fetching',
-           claimed_by = p_worker,
-           claim_lease = j.lease,
-           claimed_at = now(),
-           attempts = p.attempts + 1,
-           updated_at = now()
-      FROM @extschema@.scraping_sessions s
-      JOIN @extschema@.background_jobs j ON j.id = s.background_job_id
-     WHERE p.id = ANY (v_pages)
-       AND s.id = p.session_id
-       AND j.status = 'processing'
-    RETURNING p.id, j.id, s.id, j.lease, p.url, p.attempts,
-              (extract(epoch FROM (s.options ->> 'request_timeout')::interval)
-                  * 1000)::integer,
-              (extract(epoch FROM (s.options ->> 'connect_timeout')::interval)
-                  * 1000)::integer,
-              s.options ->> 'user_agent',
-              (s.options ->> 'per_host_max_connections')::integer,
-              @extschema@._scrape_host_delay_ms(s.scraping_mode, s.options, p.url),
-              p.kind;
+    WITH claimed AS (
+        UPDATE @extschema@.scraping_pages p
+           SET status = 'fetching',
+               claimed_by = p_worker,
+               claim_lease = j.lease,
+               claimed_at = now(),
+               attempts = p.attempts + 1,
+               updated_at = now()
+          FROM @extschema@.scraping_sessions s
+          JOIN @extschema@.background_jobs j ON j.id = s.background_job_id
+         WHERE p.id = ANY (v_pages)
+           AND s.id = p.session_id
+           AND j.status = 'processing'
+        RETURNING p.id AS c_page, j.id AS c_job, s.id AS c_session, j.lease AS c_lease,
+                  p.url AS c_url, p.attempts AS c_attempt,
+                  (extract(epoch FROM (s.options ->> 'request_timeout')::interval)
+                      * 1000)::integer AS c_request_timeout,
+                  (extract(epoch FROM (s.options ->> 'connect_timeout')::interval)
+                      * 1000)::integer AS c_connect_timeout,
+                  s.options ->> 'user_agent' AS c_user_agent,
+                  (s.options ->> 'per_host_max_connections')::integer AS c_max_connections,
+                  @extschema@._scrape_host_delay_ms(s.scraping_mode, s.options, p.url) AS c_delay,
+                  p.kind AS c_kind
+    ), page_events AS (
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT c.c_job, c.c_session, 'page_claimed',
+               jsonb_build_object('page_id', c.c_page, 'attempt', c.c_attempt,
+                                  'worker', p_worker::text)
+          FROM claimed c
+         WHERE v_page_history
+    )
+    SELECT c.c_page, c.c_job, c.c_session, c.c_lease, c.c_url, c.c_attempt,
+           c.c_request_timeout, c.c_connect_timeout, c.c_user_agent,
+           c.c_max_connections, c.c_delay, c.c_kind
+      FROM claimed c;
 
     -- a session whose last pages were skipped is finished here
     IF cardinality(v_skipped) > 0 THEN
@@ -1733,6 +1757,7 @@ DECLARE
     v_sessions bigint[];
     v_retries  bigint;
     v_deferrals bigint;
+    v_page_history boolean := current_setting('scrape_jobs.page_history')::boolean;
 BEGIN
     -- Pages (ascending), then sessions, then jobs: the global lock order.
     PERFORM 1 FROM @extschema@.scraping_pages p
@@ -1820,6 +1845,15 @@ BEGIN
                coalesce(bd.error_class, 'other'), bd.error,
                coalesce(bd.retryable, false), bd.outcome
           FROM bd WHERE bd.outcome IN ('retry', 'failed')
+    ), page_events AS (
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT bd.job_id, bd.session_id, 'page_' || bd.outcome,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'page_id', bd.page_id, 'attempt', bd.attempt,
+                   'http_status', bd.http_status, 'error_class', bd.error_class,
+                   'fetch_ms', round(bd.fetch_ms::numeric, 1)))
+          FROM bd
+         WHERE bd.outcome IN ('done', 'failed', 'deferred') AND v_page_history
     ), retries AS (
         INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
         SELECT bd.job_id, bd.session_id, 'retry_scheduled',
@@ -1917,18 +1951,21 @@ $$;
  * stages, so taking their row locks after the session's is safe.
  * ------------------------------------------------------------------------ */
 
--- The next session with stage work, locked for this batch; NULL row if none.
+-- The next session with stage work, locked for this batch; no row if none.
+-- The stage is read again after the lock: a session locked as another
+-- worker's batch committed is seen in its new version, but the job row of
+-- the first statement's snapshot could still name the stage before.
 CREATE FUNCTION @extschema@._scrape_claim_stage()
 RETURNS TABLE (session_id bigint, job_id bigint, stage text, stage_cursor bigint,
                rule_names text[], rule_xpaths text[])
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT s.id, j.id, j.current_stage, s.stage_cursor,
-           ARRAY(SELECT e.key FROM jsonb_each_text(coalesce(s.options -> 'extract', '{}')) e
-                  ORDER BY e.key),
-           ARRAY(SELECT e.value FROM jsonb_each_text(coalesce(s.options -> 'extract', '{}')) e
-                  ORDER BY e.key)
+DECLARE
+    v_session bigint;
+    v_job     bigint;
+BEGIN
+    SELECT s.id, j.id INTO v_session, v_job
       FROM @extschema@.background_jobs j
       JOIN @extschema@.scraping_sessions s ON s.background_job_id = j.id
      WHERE j.status = 'processing'
@@ -1937,6 +1974,22 @@ AS $$
      ORDER BY j.id
      LIMIT 1
        FOR UPDATE OF s SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    -- a new statement, a new snapshot: the job as it is now
+    RETURN QUERY
+    SELECT s.id, j.id, j.current_stage, s.stage_cursor,
+           ARRAY(SELECT e.key FROM jsonb_each_text(coalesce(s.options -> 'extract', '{}')) e
+                  ORDER BY e.key),
+           ARRAY(SELECT e.value FROM jsonb_each_text(coalesce(s.options -> 'extract', '{}')) e
+                  ORDER BY e.key)
+      FROM @extschema@.background_jobs j
+      JOIN @extschema@.scraping_sessions s ON s.background_job_id = j.id
+     WHERE s.id = v_session AND j.id = v_job
+       AND j.status = 'processing' AND s.status = 'running'
+       AND j.current_stage IN ('extracting', 'creating_products');
+END;
 $$;
 
 -- Store the documents of an extracting batch (p_docs[i] for page p_ids[i],

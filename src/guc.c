@@ -22,6 +22,7 @@ char	   *scrape_database = NULL;
 int			scrape_num_workers = 2;
 int			scrape_max_connections_per_worker = 32;
 int			scrape_heartbeat_interval_ms = 30 * 1000;
+bool		scrape_page_history = true;
 int			scrape_history_retention_s = 7 * 24 * 3600;
 char	   *scrape_sentry_dsn = NULL;
 char	   *scrape_sentry_environment = NULL;
@@ -107,6 +108,15 @@ ScrapeDefineGucs(void)
 							7 * 24 * 3600, 60, INT_MAX,
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("scrape_jobs.page_history",
+							 "Record each page's own state changes in job_history.",
+							 "page_claimed, page_done, page_failed, page_skipped and "
+							 "page_deferred rows; off saves their writes.",
+							 &scrape_page_history,
+							 true,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomStringVariable("scrape_jobs.sentry_dsn",
 							   "Sentry DSN alerts are delivered to; empty: alerts are only recorded.",

@@ -1,7 +1,7 @@
 -- A single-page session, end to end: the rows in all three tables, the job
 -- fields, and the history of its stages.
 \ir helpers.psql
-SELECT plan(35);
+SELECT plan(36);
 
 -- a query string of our own, so the server's hit counter is ours alone
 SELECT '/site/shop/index.html?run=' || md5(random()::text) AS page_path \gset
@@ -61,12 +61,17 @@ SELECT scrape_wait(:ld, '30 s') AS ld_status \gset
 SELECT is((pg_temp.page(:ld)).structured #>> '{json_ld,0,@type}', 'Product',
           'JSON-LD stored on the page row');
 
--- the history: created, claimed, stages, completed, in that order
+-- the history: created, claimed, the page's own events, stages,
+-- completed, in that order
 SELECT is(array_agg(event ORDER BY id),
-          ARRAY['created', 'claimed', 'stage_changed', 'stage_changed', 'stage_changed',
-                'stage_changed', 'completed'],
+          ARRAY['created', 'claimed', 'stage_changed', 'page_claimed', 'page_done',
+                'stage_changed', 'stage_changed', 'stage_changed', 'completed'],
           'history events in order')
   FROM job_history WHERE job_id = :jid;
+SELECT is(array_agg(DISTINCT detail ->> 'page_id'),
+          ARRAY[(SELECT id::text FROM scraping_pages WHERE session_id = :sid)],
+          'the page events name the page')
+  FROM job_history WHERE job_id = :jid AND event LIKE 'page_%';
 SELECT is(array_agg(detail ORDER BY id),
           ARRAY['{"from": "initializing", "to": "scraping"}'::jsonb,
                 '{"from": "scraping", "to": "extracting"}'::jsonb,
