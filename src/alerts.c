@@ -408,6 +408,7 @@ AlerterDetach(int code, Datum arg)
 void
 ScrapeAlerterMain(Datum main_arg)
 {
+	sigjmp_buf	local_sigjmp_buf;
 	MemoryContext pass_cxt;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -427,6 +428,14 @@ ScrapeAlerterMain(Datum main_arg)
 
 	pass_cxt = AllocSetContextCreate(TopMemoryContext, "scrape_jobs alerter pass",
 									 ALLOCSET_DEFAULT_SIZES);
+	/* an ERROR in a pass is reported and the loop goes on (queue.c) */
+	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
+	{
+		QueueRecoverFromError();
+		MemoryContextReset(pass_cxt);
+	}
+	PG_exception_stack = &local_sigjmp_buf;
+
 	for (;;)
 	{
 		long		timeout = -1;

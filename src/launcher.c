@@ -280,8 +280,9 @@ StartMissingWorkers(void)
 void
 ScrapeLauncherMain(Datum main_arg)
 {
-	bool		released_once = false;
-	TimestampTz last_monitor = 0;
+	sigjmp_buf	local_sigjmp_buf;
+	volatile bool released_once = false;
+	volatile TimestampTz last_monitor = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -298,6 +299,19 @@ ScrapeLauncherMain(Datum main_arg)
 
 	lslots = MemoryContextAllocZero(TopMemoryContext,
 									sizeof(LauncherSlot) * ScrapeState->nslots);
+
+	/*
+	 * Our queries give up on a lock after 500 ms, before the deadlock
+	 * detector (deadlock_timeout, 1 s) could pick an administrator's DROP
+	 * EXTENSION as the victim; a pass that fails is retried (below).
+	 */
+	SetConfigOption("lock_timeout", "500", PGC_SUSET, PGC_S_OVERRIDE);
+	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
+	{
+		QueueRecoverFromError();
+		released_once = false;	/* what failed may have been that */
+	}
+	PG_exception_stack = &local_sigjmp_buf;
 
 	for (;;)
 	{

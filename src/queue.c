@@ -14,9 +14,13 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -136,6 +140,32 @@ QueueAttach(void)
 
 	attached_ext = ext;
 	return true;
+}
+
+/*
+ * Recover from an ERROR in the main loop of a long-lived worker (the
+ * launcher, the alerter), as PostgreSQL's autovacuum launcher does: report
+ * it, abort the transaction and go on.  The extension dropped under our
+ * feet, or a lock timeout, must not cost a restart 10 s later.  Called
+ * after sigsetjmp() returned through an ereport(ERROR).
+ */
+void
+QueueRecoverFromError(void)
+{
+	/* not inside PG_TRY: the error context stack is reset by hand */
+	error_context_stack = NULL;
+	HOLD_INTERRUPTS();
+	QueryCancelPending = false;
+	EmitErrorReport();
+	AbortCurrentTransaction();
+	MemoryContextSwitchTo(TopMemoryContext);
+	FlushErrorState();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	RESUME_INTERRUPTS();
+	/* (a pass that failed may well fail again: do not spin) */
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 1000, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
 }
 
 /* The quoted schema of the extension QueueAttach() found. */

@@ -13,6 +13,7 @@
 #include "fetcher.h"
 
 extern bool QueueAttach(void);
+extern void QueueRecoverFromError(void);
 extern const char *QueueSchema(void);
 extern char *QueueExtensionSchema(Oid ext);
 extern Datum QueueArray(Datum *elems, bool *nulls, int n, Oid elemtype);

@@ -229,6 +229,69 @@ UrlAttr(PageData *pd, xmlNodePtr el, const char *name)
 	return resolved ? resolved : raw;
 }
 
+/*
+ * The text of a node (its descendants' text, white space collapsed), read
+ * only up to about SCRAPE_MAX_VALUE_LENGTH bytes: the text of a big element
+ * can be the whole page, and many elements may ask for it (nested
+ * itemprops, an XPath rule selecting every element), so neither time nor
+ * memory may depend on its full size.  AppendValue() cuts it at a
+ * character boundary.
+ */
+static char *
+BoundedText(xmlNodePtr node)
+{
+	StringInfoData out;
+	xmlNodePtr	cur;
+	bool		space = false;
+	int			limit = SCRAPE_MAX_VALUE_LENGTH + 8;
+
+	initStringInfo(&out);
+	/* XPath hands namespace nodes as xmlNs, which have no children */
+	if (node->type == XML_NAMESPACE_DECL)
+	{
+		xmlNsPtr	ns = (xmlNsPtr) node;
+
+		if (ns->href != NULL)
+			appendBinaryStringInfo(&out, (const char *) ns->href,
+								   Min(strlen((const char *) ns->href), (size_t) limit));
+		return out.data;
+	}
+	cur = (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) ?
+		node : node->children;
+	while (cur != NULL && out.len < limit)
+	{
+		if ((cur->type == XML_TEXT_NODE || cur->type == XML_CDATA_SECTION_NODE) &&
+			cur->content != NULL)
+		{
+			const char *p;
+
+			for (p = (const char *) cur->content; *p && out.len < limit; p++)
+			{
+				if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+					space = out.len > 0;
+				else
+				{
+					if (space)
+						appendStringInfoChar(&out, ' ');
+					appendStringInfoChar(&out, *p);
+					space = false;
+				}
+			}
+		}
+		if (cur == node)
+			break;
+		if (cur->type == XML_ELEMENT_NODE && cur->children != NULL)
+		{
+			cur = cur->children;
+			continue;
+		}
+		while (cur != NULL && cur != node && cur->next == NULL)
+			cur = cur->parent;
+		cur = (cur == NULL || cur == node) ? NULL : cur->next;
+	}
+	return out.data;
+}
+
 /* An attribute's value or, without it, the element's text. */
 static char *
 AttrOrText(xmlNodePtr el, const char *name)
@@ -237,8 +300,7 @@ AttrOrText(xmlNodePtr el, const char *name)
 
 	if (v != NULL)
 		return v;
-	v = ScrapeNodeText(el);
-	return v ? v : pstrdup("");
+	return BoundedText(el);
 }
 
 /* The value of a property element that is not an item (the standard's rules). */
@@ -270,11 +332,7 @@ PropertyValue(PageData *pd, xmlNodePtr el)
 	}
 	if (ScrapeNodeIs(el, "time"))
 		return AttrOrText(el, "datetime");
-	{
-		char	   *v = ScrapeNodeText(el);
-
-		return v ? v : pstrdup("");
-	}
+	return BoundedText(el);
 }
 
 /* The properties of one item, as parallel arrays. */
@@ -313,7 +371,13 @@ AddProperty(PageData *pd, PropList *props, xmlNodePtr el, int depth)
 		AppendItem(pd, &value, el, depth + 1);
 	}
 	else
-		AppendValue(&value, PropertyValue(pd, el));
+	{
+		/* the text of a big element can be the whole page: not kept */
+		char	   *v = PropertyValue(pd, el);
+
+		AppendValue(&value, v);
+		pfree(v);
+	}
 
 	for (name = strtok_r(names, " \t\n\r\f", &save); name != NULL;
 		 name = strtok_r(NULL, " \t\n\r\f", &save))
@@ -554,11 +618,12 @@ AppendXPathResult(StringInfo out, xmlXPathObjectPtr res)
 			appendStringInfoChar(out, '[');
 			for (i = 0; i < Min(n, SCRAPE_MAX_RULE_VALUES); i++)
 			{
-				char	   *v = ScrapeNodeText(res->nodesetval->nodeTab[i]);
+				char	   *v = BoundedText(res->nodesetval->nodeTab[i]);
 
 				if (i > 0)
 					appendStringInfoString(out, ", ");
-				AppendValue(out, v ? v : "");
+				AppendValue(out, v);
+				pfree(v);
 			}
 			appendStringInfoChar(out, ']');
 			break;
