@@ -83,26 +83,38 @@ ScrapeNodeText(xmlNodePtr node)
 {
 	xmlChar    *raw = xmlNodeGetContent(node);
 	StringInfoData out;
-	const char *p;
 	bool		space = false;
 
 	if (raw == NULL)
 		return NULL;
 	initStringInfo(&out);
-	for (p = (const char *) raw; *p; p++)
-	{
-		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-			space = out.len > 0;
-		else
-		{
-			if (space)
-				appendStringInfoChar(&out, ' ');
-			appendStringInfoChar(&out, *p);
-			space = false;
-		}
-	}
+	ScrapeAppendCollapsed(&out, (const char *) raw, &space, INT_MAX);
 	xmlFree(raw);
 	return out.data;
+}
+
+/*
+ * Append text to out with each run of white space made one space (none
+ * at the start), until out holds limit bytes.  *space carries a pending
+ * space from one piece of text to the next.
+ */
+void
+ScrapeAppendCollapsed(StringInfo out, const char *text, bool *space, int limit)
+{
+	const char *p;
+
+	for (p = text; *p && out->len < limit; p++)
+	{
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			*space = out->len > 0;
+		else
+		{
+			if (*space)
+				appendStringInfoChar(out, ' ');
+			appendStringInfoChar(out, *p);
+			*space = false;
+		}
+	}
 }
 
 /* Resolve href against base and normalise it; NULL if not an http(s) URL. */

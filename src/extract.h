@@ -7,6 +7,8 @@
 #ifndef SCRAPE_EXTRACT_H
 #define SCRAPE_EXTRACT_H
 
+#include "lib/stringinfo.h"
+
 /* Links kept from one page; the rest are dropped (and counted). */
 #define SCRAPE_MAX_LINKS_PER_PAGE 1000
 typedef struct ScrapeHtmlInfo
@@ -34,6 +36,8 @@ extern ScrapeHtmlInfo *ScrapeParseHtml(const char *html, size_t len,
 extern bool ScrapeNodeIs(struct _xmlNode *node, const char *name);
 extern char *ScrapeAttr(struct _xmlNode *node, const char *name);
 extern char *ScrapeNodeText(struct _xmlNode *node);
+extern void ScrapeAppendCollapsed(StringInfo out, const char *text, bool *space,
+								  int limit);
 extern char *ScrapeResolveUrl(const char *base, const char *href);
 extern struct _xmlNode *ScrapeNextNode(struct _xmlNode *node,
 									   struct _xmlNode *root, bool descend);

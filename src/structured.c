@@ -262,22 +262,7 @@ BoundedText(xmlNodePtr node)
 	{
 		if ((cur->type == XML_TEXT_NODE || cur->type == XML_CDATA_SECTION_NODE) &&
 			cur->content != NULL)
-		{
-			const char *p;
-
-			for (p = (const char *) cur->content; *p && out.len < limit; p++)
-			{
-				if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-					space = out.len > 0;
-				else
-				{
-					if (space)
-						appendStringInfoChar(&out, ' ');
-					appendStringInfoChar(&out, *p);
-					space = false;
-				}
-			}
-		}
+			ScrapeAppendCollapsed(&out, (const char *) cur->content, &space, limit);
 		if (cur == node)
 			break;
 		if (cur->type == XML_ELEMENT_NODE && cur->children != NULL)
