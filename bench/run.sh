@@ -1,0 +1,845 @@
+#!/usr/bin/env bash
+# The benchmark of issue 7: scrape_jobs against pg-boss, Crawlee and the
+# machine's own limits (curl --parallel, COPY), on a throw-away cluster and a
+# local nginx.  Not part of the test command (test/run.sh, .ci/run).
+#
+#   bash bench/run.sh                  # every scenario, 3 rounds each
+#   bash bench/run.sh list crawl       # only these scenarios
+#   BENCH_ROUNDS=2 bash bench/run.sh   # fewer rounds
+#
+# Scenarios (in this order): idle latency list batch small crawl memory growth
+#   idle     transactions per second of an idle cluster
+#   latency  submit-to-request of a single page (nginx access log), p50/p95
+#   list     scrape_submit_urls of the whole site vs pg-boss (fetch + INSERT),
+#            curl --parallel (fetch bound) and COPY of the bodies (write bound)
+#   batch    the list scenario with scrape_jobs.batch_size 100 vs 1
+#   small    10,000 tiny pages: scrape_submit_urls vs pg-boss (no-op handler,
+#            and fetch + INSERT)
+#   crawl    crawl mode from the index page vs Crawlee's CheerioCrawler
+#   memory   peak RSS of the workers over a 10,000-page session and over 1 MB
+#            pages at max_body_size = 1MB
+#   growth   claim, heartbeat, stuck detection, monitor and metrics query
+#            times with 10k, 100k and 1M finished rows (EXPLAIN ANALYZE)
+# and, only when named: profile (not timed: queue functions' calls and times,
+# HOT updates, claims, a perf profile of the workers; bench/out/profile_*.txt)
+#
+# As root on Debian 12 it installs what it needs: the packages of
+# scripts/lib.sh plus nginx, gnuplot-nox and curl (apt-get; SCRAPE_SKIP_APT=1
+# skips it) and pg-boss, pg and crawlee (npm ci in bench/, versions pinned in
+# bench/package-lock.json); builds and installs the extension; generates the
+# site (bench/gen_site.py, seeded); starts its own cluster (bench/cluster.conf)
+# and nginx (unprivileged, 127.0.0.1, a free port, files in the cluster's
+# temporary directory); and stops and removes all of it when it ends.
+#
+# Output: bench/out/results.csv (every measurement), bench/out/summary.json,
+# bench/out/*.txt (plans, latencies, logs); after a run of every scenario,
+# docs/benchmarks.md and docs/benchmarks.png (BENCH_DOCS=1 forces, 0 stops
+# it); a partial run writes everything, its report included, to
+# bench/out/partial/ instead.
+#
+# Knobs: BENCH_ROUNDS (3), BENCH_PAGES (1200 pages + the index),
+# BENCH_SMALL (10000), BENCH_SEED (42), BENCH_CONCURRENCY (64),
+# BENCH_LATENCY_SUBMITS (50), BENCH_IDLE_SECONDS (30), BENCH_MEMORY_PAGES
+# (10000), BENCH_HUGE_PAGES (200), BENCH_GROWTH_LEVELS ("10000 100000
+# 1000000").
+set -euo pipefail
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../scripts/lib.sh
+source "$BENCH/../scripts/lib.sh"
+
+ALL_SCENARIOS=(idle latency list batch small crawl memory growth)
+EXTRA_SCENARIOS=(profile)
+ROUNDS=${BENCH_ROUNDS:-3}
+PAGES=${BENCH_PAGES:-1200}
+SMALL=${BENCH_SMALL:-10000}
+SEED=${BENCH_SEED:-42}
+CONC=${BENCH_CONCURRENCY:-64}
+LAT_SUBMITS=${BENCH_LATENCY_SUBMITS:-50}
+IDLE_SECONDS=${BENCH_IDLE_SECONDS:-30}
+MEM_PAGES=${BENCH_MEMORY_PAGES:-10000}
+HUGE_PAGES=${BENCH_HUGE_PAGES:-200}
+GROWTH_LEVELS=${BENCH_GROWTH_LEVELS:-"10000 100000 1000000"}
+RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
+
+if [ $# -eq 0 ]; then
+    SCENARIOS=("${ALL_SCENARIOS[@]}")
+else
+    SCENARIOS=()
+    for s in "${ALL_SCENARIOS[@]}" "${EXTRA_SCENARIOS[@]}"; do
+        for a in "$@"; do [ "$a" = "$s" ] && SCENARIOS+=("$s"); done
+    done
+    for a in "$@"; do
+        case " ${ALL_SCENARIOS[*]} ${EXTRA_SCENARIOS[*]} " in *" $a "*) ;; *)
+            echo "unknown scenario '$a' (known: ${ALL_SCENARIOS[*]} ${EXTRA_SCENARIOS[*]})" >&2; exit 2;;
+        esac
+    done
+fi
+WANT_DOCS=${BENCH_DOCS:-auto}
+if [ "$WANT_DOCS" = auto ]; then
+    WANT_DOCS=1
+    for s in "${ALL_SCENARIOS[@]}"; do
+        case " ${SCENARIOS[*]} " in *" $s "*) ;; *) WANT_DOCS=0;; esac
+    done
+fi
+
+# a run of every scenario writes bench/out/ and the docs; a partial run
+# (some scenarios, or profile) writes bench/out/partial/ only
+if [ "$WANT_DOCS" = 1 ]; then OUT=$BENCH/out; else OUT=$BENCH/out/partial; fi
+RES=$OUT/results.csv
+
+NGX=""; NGX_PID=""; BG_PIDS=()
+
+bench_cleanup() {
+    local rc=$? p
+    set +e
+    for p in "${BG_PIDS[@]}"; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    if [ -n "$NGX" ] && [ -f "$NGX/nginx.pid" ]; then
+        NGX_PID=$(cat "$NGX/nginx.pid" 2>/dev/null || true)
+        [ -n "$NGX_PID" ] && kill -QUIT "$NGX_PID" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            [ -n "$NGX_PID" ] && kill -0 "$NGX_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        [ -n "$NGX_PID" ] && kill -KILL "$NGX_PID" 2>/dev/null || true
+    fi
+    [ -n "$NGX" ] && cp "$NGX/error.log" "$OUT/nginx_error.log" 2>/dev/null
+    [ -n "$SJ_TMP" ] && cp "$SJ_TMP/server.log" "$OUT/server.log" 2>/dev/null
+    (exit "$rc")
+    sj_cleanup
+}
+
+now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.6f\", $* }"; }
+# rec SCENARIO TOOL ROUND METRIC VALUE UNIT
+rec() { echo "$RUN_ID,$1,$2,$3,$4,$5,$6" >>"$RES"; }
+P() { sj_psql -At "$@"; }
+
+# ---------------------------------------------------------------- set-up --
+
+bench_install() {
+    sj_install_deps
+    if [ "${SCRAPE_SKIP_APT:-0}" != 1 ]; then
+        local pkgs=(nginx gnuplot-nox curl procps)
+        command -v node >/dev/null || pkgs+=(nodejs npm)
+        log "installing Debian packages: ${pkgs[*]}"
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
+            --no-install-recommends "${pkgs[@]}" >/dev/null
+    fi
+    if [ ! -f "$BENCH/node_modules/.package-lock.json" ] ||
+       [ "$BENCH/package-lock.json" -nt "$BENCH/node_modules/.package-lock.json" ]; then
+        log "npm ci in bench/ (pg-boss, pg, crawlee)"
+        (cd "$BENCH" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+    sj_build
+}
+
+start_nginx() {
+    NGX=$SJ_TMP/nginx
+    mkdir -p "$NGX/tmp"
+    NGX_PORT=$(sj_free_port)
+    cat >"$NGX/nginx.conf" <<EOF
+worker_processes 2;
+worker_rlimit_nofile 8192;
+pid $NGX/nginx.pid;
+error_log $NGX/error.log warn;
+events { worker_connections 4096; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    log_format bench '\$msec \$request_time \$status \$body_bytes_sent "\$request_uri"';
+    access_log $NGX/access.log bench;
+    client_body_temp_path $NGX/tmp/body;
+    proxy_temp_path $NGX/tmp/proxy;
+    fastcgi_temp_path $NGX/tmp/fastcgi;
+    uwsgi_temp_path $NGX/tmp/uwsgi;
+    scgi_temp_path $NGX/tmp/scgi;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 65;
+    keepalive_requests 100000;
+    server {
+        listen 127.0.0.1:$NGX_PORT;
+        root $SITE/www;
+        location /huge/ { rewrite ^ /huge.html break; }
+    }
+}
+EOF
+    chown -R "$PG_OS_USER" "$NGX"
+    as_pg /usr/sbin/nginx -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log"
+    BASE=http://127.0.0.1:$NGX_PORT
+    local i
+    for i in $(seq 1 50); do
+        curl -sf -o /dev/null "$BASE/site/index.html" && break
+        sleep 0.1
+    done
+    curl -sf -o /dev/null "$BASE/site/index.html"
+    log "nginx (pid $(cat "$NGX/nginx.pid"), user $PG_OS_USER) at $BASE"
+}
+
+setup_site() {
+    SITE=$SJ_TMP/site
+    log "generating the site (seed $SEED: $PAGES pages + index, $SMALL small pages)"
+    python3 "$BENCH/gen_site.py" "$SITE" --seed "$SEED" --pages "$PAGES" \
+        --small "$SMALL" >"$OUT/site.json"
+    chmod -R a+rX "$SITE"
+}
+
+setup_db() {
+    start_nginx
+    sed "s|^|$BASE|" "$SITE/urls_big.txt" >"$SITE/urls_big_abs.txt"
+    sed "s|^|$BASE|" "$SITE/urls_small.txt" >"$SITE/urls_small_abs.txt"
+    NBIG=$(wc -l <"$SITE/urls_big.txt")
+    NSMALL=$(wc -l <"$SITE/urls_small.txt")
+    sj_psql -c "CREATE EXTENSION scrape_jobs"
+    sj_wait_workers 2
+    P -v base="$BASE" -v mem="$MEM_PAGES" -v huge="$HUGE_PAGES" <<SQL >/dev/null
+CREATE TABLE bench_urls (set text, ord integer, url text, PRIMARY KEY (set, ord));
+CREATE TEMP TABLE u (url text);
+\copy u FROM '$SITE/urls_big_abs.txt'
+INSERT INTO bench_urls SELECT 'big', row_number() OVER (), url FROM u;
+TRUNCATE u;
+\copy u FROM '$SITE/urls_small_abs.txt'
+INSERT INTO bench_urls SELECT 'small', row_number() OVER (), url FROM u;
+INSERT INTO bench_urls
+SELECT 'mem', g, b.url || '?m=' || g
+  FROM generate_series(1, :mem) g
+  JOIN bench_urls b ON b.set = 'big'
+   AND b.ord = 1 + (g - 1) % (SELECT count(*) FROM bench_urls WHERE set = 'big');
+INSERT INTO bench_urls SELECT 'huge', g, :'base' || '/huge/' || g || '.html'
+  FROM generate_series(1, :huge) g;
+INSERT INTO bench_urls SELECT 'warmup', ord, url FROM bench_urls WHERE set = 'big' AND ord <= 100;
+CREATE TABLE bench_copy (url text, body text);
+SQL
+    P <<'SQL' >/dev/null
+CREATE OR REPLACE FUNCTION bench_explain(q text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE j json;
+BEGIN
+    EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ' || q INTO j;
+    RETURN format('%s,%s,%s', j -> 0 ->> 'Execution Time',
+                  coalesce(j -> 0 -> 'Plan' ->> 'Shared Hit Blocks', '0'),
+                  coalesce(j -> 0 -> 'Plan' ->> 'Shared Read Blocks', '0'));
+END $$;
+SQL
+    # Polls (every 5 ms, fresh snapshot each time) until the session's job
+    # has left the scraping stage: its last page result is committed.
+    P <<'SQL' >/dev/null
+-- a procedure that commits between polls, so it holds no snapshot back
+CREATE OR REPLACE PROCEDURE bench_wait_stored(p_session bigint,
+                                              INOUT stored_at timestamptz DEFAULT NULL)
+LANGUAGE plpgsql AS $$
+DECLARE st text; stage text; t0 timestamptz := clock_timestamp();
+BEGIN
+    LOOP
+        SELECT j.status, j.current_stage INTO st, stage
+          FROM scraping_sessions s JOIN background_jobs j ON j.id = s.background_job_id
+         WHERE s.id = p_session;
+        IF st NOT IN ('pending', 'processing') OR stage NOT IN ('initializing', 'scraping')
+           OR clock_timestamp() > t0 + interval '10 min' THEN
+            stored_at := clock_timestamp();
+            RETURN;
+        END IF;
+        COMMIT;
+        PERFORM pg_sleep(0.005);
+    END LOOP;
+END $$;
+SQL
+    log "warm-up session (100 pages)"
+    ext_list warmup warmup 0 ext >/dev/null
+    P -c "SELECT count(*) FROM bench_urls" >/dev/null
+}
+
+# ------------------------------------------------------------- measures --
+
+# ext_list SET SCENARIO ROUND TOOL: one list session of the URLs of SET;
+# records submit_s, stored_s (the last page's result written: the job's
+# move to extracting), wall_s (scrape_wait returned: stages done too).
+ext_list() {
+    local set=$1 scen=$2 round=$3 tool=$4 line
+    P -c CHECKPOINT >/dev/null
+    line=$(P -F, -v set="$set" <<'SQL'
+SELECT clock_timestamp() AS t0 \gset
+SELECT scrape_submit_urls(ARRAY(SELECT url FROM bench_urls WHERE set = :'set' ORDER BY ord)) AS sid \gset
+SELECT clock_timestamp() AS t1 \gset
+CALL bench_wait_stored(:sid, NULL) \gset
+\set ts :stored_at
+SELECT scrape_wait(:sid, '10 min') AS st \gset
+SELECT clock_timestamp() AS t2 \gset
+SELECT :'st', :sid,
+       extract(epoch FROM :'t1'::timestamptz - :'t0'::timestamptz),
+       extract(epoch FROM :'ts'::timestamptz - :'t0'::timestamptz),
+       extract(epoch FROM (SELECT min(h.created_at) FROM job_history h
+                            WHERE h.job_id = s.background_job_id
+                              AND h.event = 'stage_changed'
+                              AND h.detail ->> 'to' = 'extracting')
+                          - :'t0'::timestamptz),
+       extract(epoch FROM :'t2'::timestamptz - :'t0'::timestamptz),
+       s.pages_total, s.pages_done, s.pages_failed
+  FROM scraping_sessions s WHERE s.id = :sid;
+SQL
+)
+    echo "$line"
+    IFS=, read -r st sid sub stored hist wall total done failed <<<"$line"
+    [ "$scen" = warmup ] && return 0
+    rec "$scen" "$tool" "$round" submit_s "$sub" s
+    rec "$scen" "$tool" "$round" stored_s "${stored:-}" s
+    rec "$scen" "$tool" "$round" last_result_tx_start_s "${hist:-}" s
+    rec "$scen" "$tool" "$round" wall_s "$wall" s
+    rec "$scen" "$tool" "$round" pages_done "$done" pages
+    rec "$scen" "$tool" "$round" pages_failed "$failed" pages
+    log "  $tool round $round: $st, $done/$total pages, stored ${stored}s, completed ${wall}s (session $sid)"
+    if [ "$st" != completed ] || [ "$done" != "$total" ]; then
+        log "  WARNING: session $sid ended $st with $done of $total pages done"
+        P -c "SELECT url, attempts, error_class, error FROM scraping_pages WHERE session_id = $sid AND status <> 'done' LIMIT 20" >&2 || true
+    fi
+}
+
+# pgboss MODE URLFILE SCENARIO ROUND TOOL
+pgboss() {
+    local mode=$1 urls=$2 scen=$3 round=$4 tool=$5 json
+    P -c "TRUNCATE bench_pgboss_pages" >/dev/null 2>&1 || true
+    P -c CHECKPOINT >/dev/null
+    json=$(cd "$BENCH" && node pgboss.mjs "$mode" "$urls" "bench_${scen}_${tool//-/_}_${round}_$$" 2>>"$OUT/pgboss.err") || {
+        log "  $tool round $round failed: $json"; tail -5 "$OUT/pgboss.err" >&2; return 0; }
+    echo "$json" >>"$OUT/pgboss.jsonl"
+    python3 - "$json" "$RUN_ID" "$scen" "$tool" "$round" >>"$RES" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1]); run, scen, tool, rnd = sys.argv[2:]
+for k, unit in (("send_s", "s"), ("stored_s", "s"), ("done_s", "s"), ("completed", "jobs"), ("errors", "jobs")):
+    v = d.get(k)
+    print(f"{run},{scen},{tool},{rnd},{'wall_s' if k == 'done_s' else k},{'' if v is None else v},{unit}")
+PY
+    log "  $tool round $round: $json"
+}
+
+curl_bound() {
+    local round=$1 cfg=$SJ_TMP/curl.cfg t0 t1 ok
+    sed 's|.*|url = "&"\noutput = "/dev/null"|' "$SITE/urls_big_abs.txt" >"$cfg"
+    t0=$(now)
+    ok=$(curl -s --no-progress-meter --parallel --parallel-max "$CONC" --config "$cfg" -w "%{http_code}\n" 2>/dev/null | grep -c '^200$' || true)
+    t1=$(now)
+    rec list curl "$round" wall_s "$(calc "$t1 - $t0")" s
+    rec list curl "$round" pages_done "$ok" pages
+    log "  curl round $round: $ok pages in $(calc "$t1 - $t0") s"
+}
+
+copy_bound() {
+    local round=$1 t
+    P -c "TRUNCATE bench_copy" >/dev/null
+    P -c CHECKPOINT >/dev/null
+    t=$(P <<SQL
+SELECT clock_timestamp() AS t0 \gset
+COPY bench_copy (url, body) FROM '$SITE/bodies.tsv';
+SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz);
+SQL
+)
+    rec list copy "$round" wall_s "$t" s
+    rec list copy "$round" pages_done "$(P -c 'SELECT count(*) FROM bench_copy')" pages
+    log "  COPY round $round: $t s"
+}
+
+set_guc() {   # set_guc NAME VALUE|DEFAULT
+    if [ "$2" = DEFAULT ]; then
+        P -c "ALTER SYSTEM RESET $1" >/dev/null
+    else
+        P -c "ALTER SYSTEM SET $1 = '$2'" >/dev/null
+    fi
+    P -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 1.5   # the workers reload at their next loop (SIGHUP sets the latch)
+}
+
+# ------------------------------------------------------------ scenarios --
+
+scenario_list() {
+    local r
+    for r in $(seq 1 "$ROUNDS"); do
+        log "list round $r/$ROUNDS ($NBIG URLs)"
+        ext_list big list "$r" scrape_jobs >/dev/null
+        pgboss fetch "$SITE/urls_big_abs.txt" list "$r" pg-boss
+        curl_bound "$r"
+        copy_bound "$r"
+    done
+}
+
+scenario_batch() {
+    local r
+    for r in $(seq 1 "$ROUNDS"); do
+        log "batch round $r/$ROUNDS"
+        ext_list big batch "$r" batch-100 >/dev/null
+        set_guc scrape_jobs.batch_size 1
+        ext_list big batch "$r" batch-1 >/dev/null
+        set_guc scrape_jobs.batch_size DEFAULT
+    done
+}
+
+scenario_small() {
+    local r
+    for r in $(seq 1 "$ROUNDS"); do
+        log "small round $r/$ROUNDS ($NSMALL tiny pages)"
+        ext_list small small "$r" scrape_jobs >/dev/null
+        pgboss noop "$SITE/urls_small_abs.txt" small "$r" pg-boss-noop
+        pgboss fetch "$SITE/urls_small_abs.txt" small "$r" pg-boss-fetch
+    done
+}
+
+# ext_crawl SCENARIO ROUND TOOL: one crawl session from the index page
+ext_crawl() {
+    local scen=$1 r=$2 tool=$3 line max=$((NBIG + 10))
+    P -c CHECKPOINT >/dev/null
+    line=$(P -F, -v seed="$BASE/site/index.html" -v max="$max" <<'SQL'
+SELECT clock_timestamp() AS t0 \gset
+SELECT scrape_submit(:'seed', 'crawl', total_pages => :max,
+                     options => '{"scope": "host", "max_depth": 5}') AS sid \gset
+CALL bench_wait_stored(:sid, NULL) \gset
+\set ts :stored_at
+SELECT scrape_wait(:sid, '10 min') AS st \gset
+SELECT clock_timestamp() AS t2 \gset
+SELECT :'st', :sid,
+       extract(epoch FROM :'ts'::timestamptz - :'t0'::timestamptz),
+       extract(epoch FROM (SELECT min(h.created_at) FROM job_history h
+                            WHERE h.job_id = s.background_job_id
+                              AND h.event = 'stage_changed'
+                              AND h.detail ->> 'to' = 'extracting')
+                          - :'t0'::timestamptz),
+       extract(epoch FROM :'t2'::timestamptz - :'t0'::timestamptz),
+       s.pages_total, s.pages_done, s.pages_failed
+  FROM scraping_sessions s WHERE s.id = :sid;
+SQL
+)
+    IFS=, read -r st sid stored hist wall total done failed <<<"$line"
+    rec "$scen" "$tool" "$r" stored_s "$stored" s
+    rec "$scen" "$tool" "$r" last_result_tx_start_s "${hist:-}" s
+    rec "$scen" "$tool" "$r" wall_s "$wall" s
+    rec "$scen" "$tool" "$r" pages_done "$done" pages
+    rec "$scen" "$tool" "$r" pages_failed "$failed" pages
+    log "  $tool round $r: $st, $done/$total pages, stored ${stored}s, completed ${wall}s (session $sid)"
+    [ "$failed" = 0 ] || P -c "SELECT url, attempts, error_class, error FROM scraping_pages WHERE session_id = $sid AND status <> 'done' LIMIT 20" >&2
+}
+
+scenario_crawl() {
+    local r
+    for r in $(seq 1 "$ROUNDS"); do
+        log "crawl round $r/$ROUNDS (from the index, total_pages $((NBIG + 10)))"
+        ext_crawl crawl "$r" scrape_jobs
+        crawlee_run "$r" crawlee "$CONC"
+        crawlee_run "$r" crawlee-auto auto
+    done
+}
+
+# Not timed and not in the default set: where the time goes.  For a list,
+# a small-pages and a crawl session: the queue functions' calls and times
+# (track_functions = pl, pg_stat_user_functions), the tables' updates (HOT
+# or not), the claims the workers made, and a flat perf profile of the
+# workers (if perf is installed).
+scenario_profile() {
+    local what pids perf_pid c0 c1 p
+    set_guc track_functions pl
+    for what in list small crawl; do
+        log "profile: $what session"
+        P -c "SELECT pg_stat_reset()" >/dev/null
+        pids=$(P -c "SELECT string_agg(pid::text, ',') FROM scrape_workers()")
+        c0=$(P -c "SELECT sum(claims) FROM scrape_workers()")
+        perf_pid=""
+        if command -v perf >/dev/null; then
+            perf record -q -F 1999 -o "$OUT/perf_$what.data" -p "$pids" >/dev/null 2>&1 &
+            perf_pid=$!; BG_PIDS+=("$perf_pid"); sleep 0.5
+        fi
+        # the claim's index scan over the pending pages, sampled every 0.5 s
+        # (no FOR UPDATE, so it takes no lock from the workers)
+        (
+            while :; do
+                P -F' ' -c 'SELECT clock_timestamp()::time(2), bench_explain($q$
+                      SELECT p.id FROM scraping_pages p
+                       WHERE p.status = $$pending$$
+                         AND (p.not_before IS NULL OR p.not_before <= now())
+                       ORDER BY p.id LIMIT 100$q$)' 2>/dev/null
+                sleep 0.5
+            done >"$OUT/profile_${what}_claimscan.txt"
+        ) &
+        p=$!; BG_PIDS+=("$p")
+        case $what in
+            list) ext_list big profile 1 "profile-$what" >/dev/null ;;
+            small) ext_list small profile 1 "profile-$what" >/dev/null ;;
+            crawl) ext_crawl profile 1 "profile-$what" ;;
+        esac
+        kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true
+        if [ -n "$perf_pid" ]; then
+            kill -TERM "$perf_pid" 2>/dev/null; wait "$perf_pid" 2>/dev/null || true
+            perf report -q --stdio --no-children -i "$OUT/perf_$what.data" --sort dso,symbol \
+                2>/dev/null | grep -v '^$' | head -60 >"$OUT/perf_$what.txt" || true
+            rm -f "$OUT/perf_$what.data"
+        fi
+        c1=$(P -c "SELECT sum(claims) FROM scrape_workers()")
+        # the workers flush their statistics at most once a second: one more
+        # tiny session makes them flush what the last one left pending
+        sleep 1.2
+        P -c "SELECT scrape_wait(scrape_submit('$BASE/small/00001.html?flush=$what'), '1 min')" >/dev/null
+        sleep 1.2
+        {
+            echo "== $what: claims (queue passes that claimed) $((c1 - c0))"
+            P -F' | ' -P footer=off -c "SELECT * FROM scrape_metrics()" -x | \
+                grep -E 'fetch_ms|page_ms|session_ms|pages_fetched'
+            echo "-- queue functions (track_functions = pl), by total time"
+            sj_psql -P footer=off -c "SELECT funcname, calls, round(total_time::numeric, 1) AS total_ms,
+                    round(self_time::numeric, 1) AS self_ms,
+                    round((total_time / nullif(calls, 0))::numeric, 3) AS ms_per_call
+               FROM pg_stat_user_functions WHERE schemaname = 'public'
+                AND funcname NOT LIKE 'bench%'
+              ORDER BY total_time DESC LIMIT 25"
+            echo "-- table writes"
+            sj_psql -P footer=off -c "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, seq_scan, idx_scan
+               FROM pg_stat_user_tables WHERE schemaname = 'public' AND n_tup_ins + n_tup_upd > 0
+              ORDER BY n_tup_upd + n_tup_ins DESC"
+        } >"$OUT/profile_$what.txt" 2>&1
+        log "  $(head -1 "$OUT/profile_$what.txt")"
+    done
+    set_guc track_functions DEFAULT
+}
+
+crawlee_run() {   # crawlee_run ROUND TOOL CONCURRENCY|auto
+    local r=$1 tool=$2 conc=$3 json
+    P -c CHECKPOINT >/dev/null
+    json=$(cd "$SJ_TMP" && CRAWLEE_STORAGE_DIR=$SJ_TMP/crawlee \
+           node "$BENCH/crawlee.mjs" "$BASE/site/index.html" 0 "$conc" 2>>"$OUT/crawlee.err") || {
+        log "  $tool round $r failed"; tail -5 "$OUT/crawlee.err" >&2; return 0; }
+    python3 - "$json" "$RUN_ID" "$r" "$tool" >>"$RES" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1]); run, rnd, tool = sys.argv[2:]
+print(f"{run},crawl,{tool},{rnd},wall_s,{d['wall_s']},s")
+print(f"{run},crawl,{tool},{rnd},pages_done,{d['pages']},pages")
+print(f"{run},crawl,{tool},{rnd},pages_failed,{d['failed']},pages")
+PY
+    log "  $tool round $r: $json"
+}
+
+scenario_latency() {
+    local r i f=$SJ_TMP/latency.sql tag
+    for r in $(seq 1 "$ROUNDS"); do
+        tag="$RUN_ID-$r"
+        log "latency round $r/$ROUNDS ($LAT_SUBMITS single-page submits)"
+        {
+            echo "SELECT pg_sleep(1);"
+            for i in $(seq 1 "$LAT_SUBMITS"); do
+                echo "SELECT extract(epoch FROM clock_timestamp()) AS ts \\gset"
+                echo "SELECT scrape_submit(:'base' || '/small/00001.html?lat=$tag-$i') AS sid \\gset"
+                echo "\\echo lat,$i,:ts,:sid"
+                echo "SELECT scrape_wait(:sid, '1 minute') AS st \\gset"
+                echo "SELECT pg_sleep(0.1 + random() * 0.1);"
+            done
+        } >"$f"
+        P -v base="$BASE" -f "$f" | grep '^lat,' >"$SJ_TMP/latency_submits.txt"
+        sleep 0.5
+        python3 - "$SJ_TMP/latency_submits.txt" "$NGX/access.log" "$tag" "$RUN_ID" "$r" \
+            >>"$RES" 2>>"$OUT/latency.txt" <<'PY'
+import re, statistics, sys
+subs, log, tag, run, rnd = sys.argv[1:]
+sent = {}
+for line in open(subs):
+    _, i, ts, sid = line.strip().split(",")
+    sent[i] = float(ts)
+arrived = {}
+for line in open(log):
+    m = re.match(r'(\S+) (\S+) (\d+) \d+ "[^"]*\?lat=' + re.escape(tag) + r'-(\d+)"', line)
+    if m and m.group(4) not in arrived:
+        arrived[m.group(4)] = float(m.group(1)) - float(m.group(2))
+lat = sorted((arrived[i] - sent[i]) * 1000 for i in sent if i in arrived)
+def pct(p):
+    k = (len(lat) - 1) * p; f = int(k); c = min(f + 1, len(lat) - 1)
+    return lat[f] + (lat[c] - lat[f]) * (k - f)
+print(f"round {rnd}: {len(lat)} of {len(sent)} requests seen; ms: " + " ".join(f"{x:.1f}" for x in lat), file=sys.stderr)
+print(f"{run},latency,scrape_jobs,{rnd},p50_ms,{pct(0.5):.2f},ms")
+print(f"{run},latency,scrape_jobs,{rnd},p95_ms,{pct(0.95):.2f},ms")
+print(f"{run},latency,scrape_jobs,{rnd},max_ms,{lat[-1]:.2f},ms")
+print(f"{run},latency,scrape_jobs,{rnd},seen,{len(lat)},requests")
+PY
+        log "  $(tail -n 1 "$OUT/latency.txt" | cut -c1-160)"
+    done
+}
+
+# One reading of the idle counters, from a connection of its own: its own
+# transactions are flushed to the statistics when it exits, after it read.
+idle_read() {
+    P -F'|' <<'SQL'
+SELECT clock_timestamp(),
+       (SELECT xact_commit + xact_rollback FROM pg_stat_database
+         WHERE datname = current_database()),
+       (SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables
+         WHERE schemaname = 'public' AND relname NOT LIKE 'bench%'),
+       (SELECT coalesce(jsonb_object_agg(funcname, calls), '{}') FROM pg_stat_user_functions
+         WHERE schemaname = 'public')
+SQL
+}
+
+scenario_idle() {
+    local secs=$IDLE_SECONDS a0 b0 a b wq lq av
+    log "idle: $secs s with nothing to do"
+    # the set-up's writes (CREATE EXTENSION, the warm-up session) would
+    # otherwise bring autovacuum round during the window
+    P -c "VACUUM ANALYZE" >/dev/null
+    set_guc track_functions pl
+    sleep 3
+    local i
+    for i in $(seq 1 60); do   # let autovacuum finish what earlier work left it
+        [ "$(P -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" = 0 ] && break
+        sleep 1
+    done
+    # what one reading adds (its connection's own transactions), idle for 2 s
+    a0=$(idle_read); sleep 2; b0=$(idle_read); sleep 1
+    a=$(idle_read); sleep "$secs"; b=$(idle_read)
+    IFS='|' read -r t0 _ <<<"$a"
+    wq=$(P -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'scrape_jobs worker' AND query_start >= '$t0'")
+    lq=$(P -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'scrape_jobs launcher' AND query_start >= '$t0'")
+    av=$(P -c "SELECT count(*) FROM pg_stat_all_tables WHERE greatest(last_autovacuum, last_autoanalyze) >= '$t0'")
+    rec idle scrape_jobs 1 autovacuum_tables "$av" tables
+    python3 - "$a0" "$b0" "$a" "$b" "$secs" "$wq" "$lq" "$RUN_ID" "$OUT" >>"$RES" <<'PY'
+import json, sys
+a0, b0, a, b, secs, wq, lq, run, out = sys.argv[1:]
+def parse(s):
+    t, x, sc, f = s.split("|")
+    return int(x), int(sc), json.loads(f)
+(x0, s0, f0), (x1, s1, f1) = parse(a0), parse(b0)
+(xa, sa, fa), (xb, sb, fb) = parse(a), parse(b)
+probe = x1 - x0
+net = max(0, (xb - xa) - probe)
+secs = float(secs)
+calls = {k: v - fa.get(k, 0) for k, v in fb.items() if v > fa.get(k, 0)}
+with open(f"{out}/idle.txt", "w") as f:
+    print(f"one reading adds {probe} transactions (measured over 2 s idle); "
+          f"over {secs:.0f} s: {xb - xa} transactions, {net} net; scans {sb - sa}; "
+          f"functions {calls}; workers that started a query {wq}; launcher {lq}", file=f)
+with open(f"{out}/idle_functions.txt", "w") as f:
+    f.write(" ".join(f"{k}={v}" for k, v in sorted(calls.items())))
+for m, v, u in (("xacts", net, "transactions"), ("qps", round(net / secs, 4), "per_s"),
+                ("table_scans", sb - sa, "scans"), ("function_calls", sum(calls.values()), "calls"),
+                ("worker_queries", wq, "backends"), ("launcher_queries", lq, "backends"),
+                ("probe_xacts", probe, "transactions"), ("seconds", secs, "s"),
+                ("monitor_passes", calls.get("scrape_detect_stuck", 0), "passes")):
+    print(f"{run},idle,scrape_jobs,1,{m},{v},{u}")
+PY
+    log "  $(cat "$OUT/idle.txt")"
+    set_guc track_functions DEFAULT
+}
+
+# worker memory: VmHWM (peak RSS, reset first through clear_refs) and the
+# peak of RssAnon sampled every 100 ms, of each fetch worker, over a session.
+mem_session() {
+    local set=$1 label=$2 pids p sampler
+    pids=$(P -c "SELECT string_agg(pid::text, ' ') FROM scrape_workers()")
+    for p in $pids; do
+        echo 5 >"/proc/$p/clear_refs" 2>/dev/null || log "  cannot reset VmHWM of $p"
+    done
+    : >"$SJ_TMP/rss.samples"
+    (
+        while :; do
+            for p in $pids; do
+                awk -v p="$p" '/^(RssAnon|VmRSS):/ {printf "%s %s %s\n", p, $1, $2}' \
+                    "/proc/$p/status" 2>/dev/null
+            done >>"$SJ_TMP/rss.samples"
+            sleep 0.1
+        done
+    ) &
+    sampler=$!; BG_PIDS+=("$sampler")
+    ext_list "$set" memory 1 "$label" >/dev/null
+    kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
+    local hwm anon rss
+    hwm=0; for p in $pids; do
+        v=$(awk '/^VmHWM:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+        [ "${v:-0}" -gt "$hwm" ] && hwm=$v
+        echo "$label worker $p: $(grep -E '^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem):' "/proc/$p/status" | tr -s ' \n' ' ')" >>"$OUT/memory.txt"
+    done
+    anon=$(awk '$2 == "RssAnon:" && $3 > m {m = $3} END {print m + 0}' "$SJ_TMP/rss.samples")
+    rss=$(awk '$2 == "VmRSS:" && $3 > m {m = $3} END {print m + 0}' "$SJ_TMP/rss.samples")
+    rec memory "$label" 1 vmhwm_kb "$hwm" kB
+    rec memory "$label" 1 rss_anon_peak_kb "$anon" kB
+    rec memory "$label" 1 rss_peak_kb "$rss" kB
+    # does it grow with the session's length? peak of the second half of the
+    # samples over the peak of the first half, per worker (the largest)
+    rec memory "$label" 1 anon_second_half_ratio "$(python3 - "$SJ_TMP/rss.samples" <<'PY'
+import sys
+by = {}
+for line in open(sys.argv[1]):
+    pid, key, kb = line.split()
+    if key == "RssAnon:":
+        by.setdefault(pid, []).append(int(kb))
+r = 0
+for v in by.values():
+    h = len(v) // 2
+    if h and max(v[:h]):
+        r = max(r, max(v[h:]) / max(v[:h]))
+print(f"{r:.3f}")
+PY
+)" ratio
+    log "  $label: VmHWM ${hwm} kB, peak RssAnon ${anon} kB (sampled), peak VmRSS ${rss} kB"
+}
+
+scenario_memory() {
+    : >"$OUT/memory.txt"
+    log "memory: a $MEM_PAGES-page session of the site's pages"
+    mem_session mem "pages-$MEM_PAGES"
+    log "memory: $HUGE_PAGES pages of 1 MiB with max_body_size = 1MB"
+    set_guc scrape_jobs.max_body_size 1MB
+    mem_session huge "huge-1MB-x$HUGE_PAGES"
+    set_guc scrape_jobs.max_body_size DEFAULT
+}
+
+scenario_growth() {
+    local have=0 level add t0 t1 plans=$OUT/growth_plans.txt
+    : >"$plans"
+    for level in $GROWTH_LEVELS; do
+        add=$((level - have))
+        log "growth: adding $add finished jobs, sessions, pages and history rows (to $level)"
+        t0=$(now)
+        P -v n="$add" <<'SQL' >/dev/null
+WITH j AS (
+    INSERT INTO background_jobs (job_type, status, progress, current_stage, metadata,
+                                 attempts, last_heartbeat, created_at, started_at,
+                                 finished_at, updated_at)
+    SELECT 'web_scraping', 'completed', 100, 'done',
+           jsonb_build_object('bench', 'growth', 'scraping_mode', 'single'),
+           1, t, t - interval '2 s', t - interval '1 s', t, t
+      FROM (SELECT now() - random() * interval '6 days' AS t
+              FROM generate_series(1, :n)) g
+    RETURNING id, started_at, finished_at
+), s AS (
+    INSERT INTO scraping_sessions (background_job_id, source_url, scraping_mode, status,
+                                   progress_percentage, total_pages, pages_total,
+                                   pages_done, created_at, started_at, finished_at,
+                                   updated_at)
+    SELECT j.id, 'http://growth.invalid/page/' || j.id, 'single', 'completed', 100,
+           1, 1, 1, j.started_at, j.started_at, j.finished_at, j.finished_at
+      FROM j
+    RETURNING id, background_job_id, source_url, finished_at
+), p AS (
+    INSERT INTO scraping_pages (session_id, url, status, attempts, http_status,
+                                content_type, final_url, body, body_size, fetch_ms,
+                                title, created_at, fetched_at, updated_at)
+    SELECT s.id, s.source_url, 'done', 1, 200, 'text/html', s.source_url,
+           '<html><head><title>growth</title></head><body>finished</body></html>',
+           66, 1.5, 'growth', s.finished_at, s.finished_at, s.finished_at
+      FROM s
+    RETURNING 1
+)
+INSERT INTO job_history (job_id, session_id, event, detail, created_at)
+SELECT s.background_job_id, s.id, 'completed', '{}', s.finished_at
+  FROM s, (SELECT count(*) FROM p) AS force_p;
+SQL
+        t1=$(now)
+        P -c "VACUUM ANALYZE background_jobs, scraping_sessions, scraping_pages, job_history" >/dev/null
+        rec growth insert "$level" load_s "$(calc "$(now) - $t0")" s
+        log "  loaded in $(calc "$t1 - $t0") s (+ vacuum analyze)"
+        have=$level
+        growth_measure "$level"
+    done
+    # the nested plans of one call of each at the largest level (auto_explain)
+    P <<'SQL' >>"$plans" 2>&1 || true
+LOAD 'auto_explain';
+SET auto_explain.log_min_duration = 0;
+SET auto_explain.log_analyze = on;
+SET auto_explain.log_buffers = on;
+SET auto_explain.log_nested_statements = on;
+SET client_min_messages = log;
+SET auto_explain.log_level = notice;
+BEGIN;
+SELECT * FROM _scrape_claim(4242424242, 100);
+SELECT scrape_submit_urls(ARRAY['http://127.0.0.1:9/growth-probe-plan']) AS gsid \gset
+SELECT * FROM _scrape_claim(4242424242, 100);
+SELECT scrape_detect_stuck();
+SELECT * FROM scrape_metrics();
+ROLLBACK;
+SQL
+}
+
+# growth_measure LEVEL: each query 7 times in a transaction rolled back; the
+# first run (plan caching) dropped, the median of the other 6 recorded.
+growth_measure() {
+    local level=$1 f=$SJ_TMP/growth.sql i
+    {
+        echo "\\set QUIET on"
+        for i in $(seq 1 7); do
+            cat <<SQL
+BEGIN;
+SELECT 'claim_empty', $i, bench_explain('SELECT * FROM _scrape_claim(4242424242, 100)');
+SELECT scrape_submit_urls(ARRAY['http://127.0.0.1:9/growth-probe-$level-$i']) AS gsid \\gset
+SELECT 'claim_one', $i, bench_explain('SELECT * FROM _scrape_claim(4242424242, 100)');
+SELECT j.id AS gjob, j.lease AS glease FROM background_jobs j JOIN scraping_sessions s
+    ON s.background_job_id = j.id WHERE s.id = :gsid \\gset
+SELECT 'heartbeat', $i, bench_explain('SELECT * FROM _scrape_heartbeat(ARRAY[' || :gjob || ']::bigint[], ARRAY[' || :glease || ']::bigint[])');
+SELECT 'next_due', $i, bench_explain('SELECT _scrape_next_due()');
+SELECT 'detect_stuck', $i, bench_explain('SELECT scrape_detect_stuck()');
+SELECT 'monitor', $i, bench_explain('SELECT * FROM scrape_monitor()');
+SELECT 'metrics', $i, bench_explain('SELECT * FROM scrape_metrics()');
+ROLLBACK;
+SQL
+        done
+    } >"$f"
+    P -F, -f "$f" >"$SJ_TMP/growth.out"
+    python3 - "$SJ_TMP/growth.out" "$RUN_ID" "$level" >>"$RES" <<'PY'
+import statistics, sys
+path, run, level = sys.argv[1:]
+runs = {}
+for line in open(path):
+    parts = line.strip().split(",")
+    if len(parts) != 5:
+        continue
+    name, i, ms, hit, read = parts
+    if i == "1":
+        continue
+    runs.setdefault(name, []).append((float(ms), int(hit) + int(read)))
+for name, v in runs.items():
+    print(f"{run},growth,{name},{level},exec_ms,{statistics.median(x[0] for x in v):.3f},ms")
+    print(f"{run},growth,{name},{level},buffers,{statistics.median(x[1] for x in v):.0f},blocks")
+PY
+    log "  $(grep -E ",growth,[a-z_]+,$level,exec_ms," "$RES" | grep "^$RUN_ID," | awk -F, '{printf "%s %s ms; ", $3, $6}')"
+}
+
+# ------------------------------------------------------------------ main --
+
+mkdir -p "$OUT"
+[ -f "$RES" ] && mv "$RES" "$OUT/results.previous.csv"
+echo "run,scenario,tool,round,metric,value,unit" >"$RES"
+: >"$OUT/pgboss.jsonl"; : >"$OUT/pgboss.err"; : >"$OUT/crawlee.err"; : >"$OUT/latency.txt"
+bench_install
+trap bench_cleanup EXIT
+sj_start_cluster "$BENCH/cluster.conf"
+setup_site
+setup_db
+log "scenarios: ${SCENARIOS[*]}; $ROUNDS rounds; run $RUN_ID"
+T_START=$(now)
+for s in "${SCENARIOS[@]}"; do
+    ts=$(now)
+    "scenario_$s"
+    rec "$s" bench 0 scenario_s "$(calc "$(now) - $ts")" s
+done
+rec all bench 0 total_s "$(calc "$(now) - $T_START")" s
+
+# machine and versions, for the report
+{
+    echo "nproc=$(nproc)"
+    echo "cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+    echo "memory=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+    echo "kernel=$(uname -r)"
+    echo "postgres=$(P -c 'SHOW server_version')"
+    echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "nginx=$(/usr/sbin/nginx -v 2>&1 | sed 's/.*nginx\///')"
+    echo "curl=$(curl --version | head -1 | cut -d' ' -f2)"
+    echo "node=$(node --version)"
+    echo "pgboss=$(node -p "require('$BENCH/node_modules/pg-boss/package.json').version")"
+    echo "crawlee=$(node -p "require('$BENCH/node_modules/crawlee/package.json').version")"
+    echo "rounds=$ROUNDS"
+    echo "concurrency=$CONC"
+    echo "scenarios=${SCENARIOS[*]}"
+    echo "run=$RUN_ID"
+    echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- src sql 2>/dev/null || echo ' (with uncommitted changes in src/ or sql/)')"
+    echo "fdatasync=$(cd "$SJ_TMP" && "$PGBIN/pg_test_fsync" -s 1 -f "$SJ_TMP/fsync.test" 2>/dev/null | awk '/fdatasync/ && /ops\/sec/ {print $(NF-3) " ops/s, " $(NF-1) " us each"; exit}')"
+} >"$OUT/machine.txt"
+cp "$BENCH/cluster.conf" "$OUT/cluster.conf"
+
+if [ "$WANT_DOCS" = 1 ]; then
+    python3 "$BENCH/report.py" "$OUT" "$ROOT/docs/benchmarks.md" "$ROOT/docs/benchmarks.png"
+else
+    python3 "$BENCH/report.py" "$OUT" "$OUT/benchmarks.md" "$OUT/benchmarks.png"
+fi
+log "done: results in $RES"
