@@ -154,6 +154,11 @@ AlertCrashes(void)
 	int			n;
 	int			i;
 
+	/*
+	 * At shutdown the postmaster terminates the workers and us together:
+	 * their exits are no crash.  If we are being terminated too, go.
+	 */
+	CHECK_FOR_INTERRUPTS();
 	LWLockAcquire(ScrapeState->lock, LW_EXCLUSIVE);
 	n = ScrapeState->ncrashes;
 	memcpy(crashes, ScrapeState->crashes, sizeof(ScrapeCrash) * n);
