@@ -164,6 +164,19 @@ CREATE INDEX scraping_pages_due_idx
     ON @extschema@.scraping_pages (not_before)
     WHERE status = 'pending' AND not_before IS NOT NULL;
 
+-- Bodies are compressed with lz4 where the server was built with it
+-- (Debian's is): pglz took up to a fifth of a worker's CPU in the
+-- benchmark (docs/benchmarks.md).
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_settings
+                WHERE name = 'default_toast_compression'
+                  AND 'lz4' = ANY (enumvals)) THEN
+        ALTER TABLE @extschema@.scraping_pages ALTER COLUMN body SET COMPRESSION lz4;
+    END IF;
+END;
+$$;
+
 -- robots.txt of each origin (scheme://host:port), shared by every crawl:
 -- 2xx and 4xx answers are kept a day, errors a few minutes (RFC 9309: a
 -- server error disallows everything for now, to be retried later).
