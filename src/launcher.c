@@ -121,11 +121,50 @@ ReleaseOrphans(void)
 						released)));
 }
 
+/*
+ * Whether the monitor has anything to look at.  With no job processing at
+ * the last pass, no work queued since, and every worker idle with nothing
+ * in hand, nothing can get stuck and no count can have changed: the
+ * monitor rests, so that an idle system runs no query at all.  (History
+ * pruning waits for the next activity; pg_cron can still run
+ * scrape_monitor() on its own schedule.)
+ */
+static uint64 monitor_seen_generation = 0;
+static uint64 monitor_seen_counts = 0;
+static bool monitor_saw_jobs = true;
+
+static bool
+MonitorNeeded(void)
+{
+	uint64		gen = pg_atomic_read_u64(&ScrapeState->work_generation);
+	bool		busy = false;
+	int			i;
+
+	if (monitor_saw_jobs || gen != monitor_seen_generation ||
+		MetricsFingerprint() != monitor_seen_counts)
+		return true;
+	LWLockAcquire(ScrapeState->lock, LW_SHARED);
+	for (i = 0; i < ScrapeState->nslots; i++)
+	{
+		ScrapeWorkerSlot *slot = &ScrapeState->slots[i];
+
+		if (slot->pid != 0 &&
+			(slot->inflight > 0 || slot->current_job != 0 ||
+			 slot->state == SCRAPE_WORKER_FETCHING ||
+			 slot->state == SCRAPE_WORKER_WRITING))
+			busy = true;
+	}
+	LWLockRelease(ScrapeState->lock);
+	return busy;
+}
+
 /* The monitor: recover stuck jobs, prune old history (scrape_monitor()). */
 static void
 DetectStuckJobs(void)
 {
 	int			recovered;
+	uint64		gen = pg_atomic_read_u64(&ScrapeState->work_generation);
+	uint64		counts = MetricsFingerprint();
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -135,6 +174,9 @@ DetectStuckJobs(void)
 	MetricsRestore();
 	recovered = QueueDetectStuck();
 	MetricsFlush();
+	monitor_saw_jobs = QueueAnyJobProcessing();
+	monitor_seen_generation = gen;
+	monitor_seen_counts = counts;
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -349,7 +391,8 @@ ScrapeLauncherMain(Datum main_arg)
 			if (TimestampDifferenceExceeds(last_monitor, now,
 										   scrape_monitor_interval_ms))
 			{
-				DetectStuckJobs();
+				if (MonitorNeeded())
+					DetectStuckJobs();
 				last_monitor = now;
 			}
 			monitor_ms = scrape_monitor_interval_ms -

@@ -373,6 +373,27 @@ MetricsQuantile(const uint64 *buckets, uint64 count, double q)
 	return MetricBucketBoundsMs[METRIC_NBUCKETS - 2];
 }
 
+/*
+ * A number that changes whenever a saved counter does (their sum): the
+ * launcher's monitor rests while it stays what it was at the last save.
+ */
+uint64
+MetricsFingerprint(void)
+{
+	uint64		sum = 0;
+	int			i;
+
+	if (M == NULL)
+		return 0;
+	for (i = 0; i < MC_NCOUNTERS; i++)
+		sum += pg_atomic_read_u64(&M->counters[i]);
+	for (i = 0; i < 600; i++)
+		sum += pg_atomic_read_u64(&M->responses[i]);
+	for (i = 0; i < MH_NHISTOGRAMS; i++)
+		sum += pg_atomic_read_u64(&M->hist[i].count);
+	return sum;
+}
+
 /* ---- persistence (the launcher) ---- */
 
 /* "le:<bound>" of bucket i, as metric_counters stores it. */

@@ -86,5 +86,6 @@ extern int	MetricBucketIndex(double ms);
 /* The launcher: restore from metric_counters once, flush to it each pass. */
 extern void MetricsRestore(void);
 extern void MetricsFlush(void);
+extern uint64 MetricsFingerprint(void);
 
 #endif							/* SCRAPE_METRICS_H */

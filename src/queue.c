@@ -436,6 +436,24 @@ QueueDetectStuck(void)
 									   SPI_tuptable->tupdesc, 1, &isnull));
 }
 
+/* Is any job processing?  (The monitor rests when none is.) */
+bool
+QueueAnyJobProcessing(void)
+{
+	Oid			ext = get_extension_oid("scrape_jobs", true);
+	bool		isnull;
+	char	   *sql;
+
+	if (!OidIsValid(ext))
+		return false;
+	sql = psprintf("SELECT EXISTS (SELECT 1 FROM %s.background_jobs"
+				   " WHERE status = 'processing')", QueueExtensionSchema(ext));
+	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not look for processing jobs");
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+									  SPI_tuptable->tupdesc, 1, &isnull));
+}
+
 /* Record a worker_crashed alert. */
 void
 QueueRecordWorkerCrash(int slot, int pid, int exit_code, TimestampTz at)

@@ -28,6 +28,7 @@ extern TimestampTz QueueNextDue(void);
 extern void QueueRecordHostAlert(const char *kind, const char *host,
 								 const char *message, const char *detail_json);
 extern int	QueueDetectStuck(void);
+extern bool QueueAnyJobProcessing(void);
 extern void QueueRecordWorkerCrash(int slot, int pid, int exit_code,
 								   TimestampTz at);
 
