@@ -164,7 +164,7 @@ DetectStuckJobs(void)
 {
 	int			recovered;
 	uint64		gen = pg_atomic_read_u64(&ScrapeState->work_generation);
-	uint64		counts = MetricsFingerprint();
+	uint64		counts;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -172,6 +172,8 @@ DetectStuckJobs(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "scrape_jobs: detecting stuck jobs");
 	MetricsRestore();
+	/* (after the restore, which changes them, and before the save) */
+	counts = MetricsFingerprint();
 	recovered = QueueDetectStuck();
 	MetricsFlush();
 	monitor_saw_jobs = QueueAnyJobProcessing();
