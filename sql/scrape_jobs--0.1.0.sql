@@ -3043,9 +3043,12 @@ AS $$
                coalesce(sum(jobs) FILTER (WHERE status IN ('failed', 'dead')), 0)::bigint AS failed
           FROM @extschema@.scrape_job_counts()
          WHERE job_type = 'web_scraping'
+    ), counters AS MATERIALIZED (
+        -- one snapshot of the counters for every field below
+        SELECT * FROM @extschema@.scrape_counters()
     ), c AS (
         SELECT coalesce(jsonb_object_agg(c.name || ':' || c.label, c.value), '{}') AS v
-          FROM @extschema@.scrape_counters() c
+          FROM counters c
     ), w AS (
         -- live rows only (partial indexes): cheap whatever the history
         SELECT count(*) FILTER (WHERE p.not_before IS NULL OR p.not_before <= now()) AS ready,
@@ -3081,9 +3084,9 @@ AS $$
            @extschema@._scrape_quantile('job_ms', 0.95),
            @extschema@._scrape_quantile('job_ms', 0.99),
            (SELECT coalesce(jsonb_object_agg(x.label, x.value), '{}')
-              FROM @extschema@.scrape_counters() x WHERE x.name = 'responses'),
+              FROM counters x WHERE x.name = 'responses'),
            (SELECT coalesce(jsonb_object_agg(x.label, x.value), '{}')
-              FROM @extschema@.scrape_counters() x WHERE x.name = 'errors'),
+              FROM counters x WHERE x.name = 'errors'),
            w.ready, w.retry, w.circuit
       FROM j, c, w, @extschema@._scrape_rates() r;
 $$;
