@@ -33,7 +33,7 @@ DATA = sql/scrape_jobs--0.1.0.sql
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out.  They run in
 # a database without workers, so job states in their output are stable.
-REGRESS = setup api_errors submit cancel metrics privileges reliability ssrf robots extract products schema
+REGRESS = setup api_errors submit cancel metrics privileges reliability ssrf robots urlparts extract products schema
 
 CURL_CONFIG ?= curl-config
 XML2_CONFIG ?= xml2-config

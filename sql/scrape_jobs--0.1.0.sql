@@ -993,29 +993,20 @@ $$;
 -- The origin of a URL (scheme://host[:port]), the key of robots.txt.
 CREATE FUNCTION @extschema@._scrape_origin(url text)
 RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT substring(url FROM '^[a-z][a-z0-9+.-]*://[^/?#]*');
-$$;
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scrape_url_origin';
 
 -- The path and query of a URL, as robots.txt rules see it.
 CREATE FUNCTION @extschema@._scrape_path(url text)
 RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT coalesce(nullif(substring(url FROM '^[a-z][a-z0-9+.-]*://[^/?#]*([^#]*)'), ''), '/');
-$$;
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scrape_url_path';
 
 -- The host of a URL, lower-case.
 CREATE FUNCTION @extschema@._scrape_host(url text)
 RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT lower(substring(url FROM '^[a-z][a-z0-9+.-]*://(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)'));
-$$;
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scrape_url_host';
 
 -- The gap between two requests to a page's host: the session's option or
 -- the GUC, and for a crawl at least the Crawl-delay of the host's
@@ -1118,6 +1109,16 @@ $$;
 -- Claim up to p_limit due pending pages for worker p_worker.  Starts the jobs
 -- they belong to (pending -> processing, stage scraping) and returns what the
 -- worker needs to fetch each page, with the lease it must write back with.
+--
+-- Locks: the pages first (SKIP LOCKED, so workers claim side by side).  A
+-- claim for jobs already processing takes no session or job row lock: the
+-- result writes of the other workers hold those until they commit, and
+-- waiting for them would stall this worker's transfers.  The lease read is
+-- still current, because everything that changes a processing job's lease
+-- (cancel, stuck-job recovery, dead-lettering) locks the session's pending
+-- and fetching pages before the job: it either holds our pages already (we
+-- skip them) or waits for our commit and then takes back what we claimed.
+-- Starting a pending job does lock its session and job, in id order.
 CREATE FUNCTION @extschema@._scrape_claim(p_worker bigint, p_limit integer)
 RETURNS TABLE (page_id bigint, job_id bigint, session_id bigint,
                lease bigint, url text, attempt integer,
@@ -1129,16 +1130,21 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_pages    bigint[];
+    v_page_sessions bigint[];
     v_sessions bigint[];
     v_skipped  bigint[] := '{}';
     v_rules    text[] := '{}';
     v_started  bigint[];
+    v_robots   boolean;
+    v_pending  boolean;
     v_page_history boolean := current_setting('scrape_jobs.page_history')::boolean;
+    v_obey     boolean := current_setting('scrape_jobs.obey_robots')::boolean;
+    v_beat     interval := current_setting('scrape_jobs.heartbeat_interval')::interval;
 BEGIN
     -- Pages first; SKIP LOCKED lets workers claim side by side.
-    SELECT array_agg(c.id ORDER BY c.id)
-      INTO v_pages
-      FROM (SELECT p.id
+    SELECT array_agg(c.id ORDER BY c.id), array_agg(c.session_id ORDER BY c.id)
+      INTO v_pages, v_page_sessions
+      FROM (SELECT p.id, p.session_id
               FROM @extschema@.scraping_pages p
              WHERE p.status = 'pending'
                AND (p.not_before IS NULL OR p.not_before <= now())
@@ -1150,66 +1156,90 @@ BEGIN
         RETURN;
     END IF;
 
+    -- Their sessions, whether robots.txt has a say, whether a job starts.
+    SELECT array_agg(s.id),
+           bool_or(s.scraping_mode IN ('crawl', 'sitemap')
+                   AND coalesce((s.options ->> 'obey_robots')::boolean, v_obey)),
+           bool_or(j.status = 'pending')
+      INTO v_sessions, v_robots, v_pending
+      FROM @extschema@.scraping_sessions s
+      JOIN @extschema@.background_jobs j ON j.id = s.background_job_id
+     WHERE s.id IN (SELECT DISTINCT x.sid FROM unnest(v_page_sessions) AS x(sid));
+
     -- robots.txt decides for crawl pages: some wait for it, some are skipped
-    SELECT g.to_fetch, g.to_skip, g.rules INTO v_pages, v_skipped, v_rules
-      FROM @extschema@._scrape_robots_gate(v_pages) AS g;
-    SELECT array_agg(DISTINCT p.session_id) INTO v_sessions
-      FROM @extschema@.scraping_pages p
-     WHERE p.id = ANY (v_pages || v_skipped);
-    IF v_sessions IS NULL THEN
-        RETURN;
+    IF v_robots THEN
+        SELECT g.to_fetch, g.to_skip, g.rules INTO v_pages, v_skipped, v_rules
+          FROM @extschema@._scrape_robots_gate(v_pages) AS g;
+        SELECT array_agg(p.id ORDER BY p.id), array_agg(p.session_id ORDER BY p.id)
+          INTO v_pages, v_page_sessions
+          FROM @extschema@.scraping_pages p
+         WHERE p.id = ANY (v_pages);
+        SELECT array_agg(DISTINCT p.session_id) INTO v_sessions
+          FROM @extschema@.scraping_pages p
+         WHERE p.id = ANY (v_pages || v_skipped);
+        IF v_sessions IS NULL THEN
+            RETURN;
+        END IF;
     END IF;
 
-    -- Then sessions and jobs, in id order.  The job row lock serialises us
-    -- with cancel and recovery, so the lease we hand out is current.
-    PERFORM 1 FROM @extschema@.scraping_sessions s
-     WHERE s.id = ANY (v_sessions) ORDER BY s.id FOR UPDATE;
-    PERFORM 1 FROM @extschema@.background_jobs j
-     WHERE j.id IN (SELECT s.background_job_id
-                      FROM @extschema@.scraping_sessions s
-                     WHERE s.id = ANY (v_sessions))
-     ORDER BY j.id FOR UPDATE;
+    IF v_pending OR cardinality(v_skipped) > 0 THEN
+        -- Sessions and jobs, in id order: the job row lock serialises us
+        -- with cancel and recovery while the job starts.
+        PERFORM 1 FROM @extschema@.scraping_sessions s
+         WHERE s.id = ANY (v_sessions) ORDER BY s.id FOR UPDATE;
+        PERFORM 1 FROM @extschema@.background_jobs j
+         WHERE j.id IN (SELECT s.background_job_id
+                          FROM @extschema@.scraping_sessions s
+                         WHERE s.id = ANY (v_sessions))
+         ORDER BY j.id FOR UPDATE;
+    END IF;
+
     -- A job that waited for a free worker gets a fresh heartbeat with its
-    -- new pages in flight, so the monitor does not take it for stuck.
+    -- new pages in flight, so the monitor does not take it for stuck.  A
+    -- job whose heartbeat is recent (the result writes keep it so) is left
+    -- alone: its row is not locked for nothing.
     UPDATE @extschema@.background_jobs j
        SET last_heartbeat = now()
       FROM @extschema@.scraping_sessions s
      WHERE s.id = ANY (v_sessions) AND j.id = s.background_job_id
-       AND j.status = 'processing';
+       AND j.status = 'processing'
+       AND j.last_heartbeat < now() - v_beat;
 
-    WITH started AS (
-        UPDATE @extschema@.background_jobs j
-           SET status = 'processing',
-               current_stage = 'scraping',
-               attempts = j.attempts + 1,
-               started_at = coalesce(j.started_at, now()),
-               last_heartbeat = now(),
-               updated_at = now()
-          FROM @extschema@.scraping_sessions s
-         WHERE s.id = ANY (v_sessions)
-           AND j.id = s.background_job_id
-           AND j.status = 'pending'
-        RETURNING j.id, s.id AS session_id
-    ), running AS (
-        UPDATE @extschema@.scraping_sessions s
-           SET status = 'running', started_at = coalesce(s.started_at, now()),
-               updated_at = now()
-          FROM started
-         WHERE s.id = started.session_id
-    )
-    , history AS (
-        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
-        SELECT started.id, started.session_id, e.event, e.detail
-          FROM started,
-               LATERAL (VALUES
-                   ('claimed', jsonb_build_object('worker', p_worker::text)),
-                   ('stage_changed', jsonb_build_object('from', 'initializing',
-                                                        'to', 'scraping'))
-               ) AS e(event, detail)
-    )
-    SELECT array_agg(started.session_id) INTO v_started FROM started;
-    IF v_started IS NOT NULL THEN
-        PERFORM @extschema@._scrape_notify_progress(v_started, true);
+    IF v_pending THEN
+        WITH started AS (
+            UPDATE @extschema@.background_jobs j
+               SET status = 'processing',
+                   current_stage = 'scraping',
+                   attempts = j.attempts + 1,
+                   started_at = coalesce(j.started_at, now()),
+                   last_heartbeat = now(),
+                   updated_at = now()
+              FROM @extschema@.scraping_sessions s
+             WHERE s.id = ANY (v_sessions)
+               AND j.id = s.background_job_id
+               AND j.status = 'pending'
+            RETURNING j.id, s.id AS session_id
+        ), running AS (
+            UPDATE @extschema@.scraping_sessions s
+               SET status = 'running', started_at = coalesce(s.started_at, now()),
+                   updated_at = now()
+              FROM started
+             WHERE s.id = started.session_id
+        )
+        , history AS (
+            INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+            SELECT started.id, started.session_id, e.event, e.detail
+              FROM started,
+                   LATERAL (VALUES
+                       ('claimed', jsonb_build_object('worker', p_worker::text)),
+                       ('stage_changed', jsonb_build_object('from', 'initializing',
+                                                            'to', 'scraping'))
+                   ) AS e(event, detail)
+        )
+        SELECT array_agg(started.session_id) INTO v_started FROM started;
+        IF v_started IS NOT NULL THEN
+            PERFORM @extschema@._scrape_notify_progress(v_started, true);
+        END IF;
     END IF;
 
     -- pages robots.txt disallows end as skipped, not failed
@@ -1241,29 +1271,36 @@ BEGIN
          WHERE s.id = ps.session_id;
     END IF;
 
+    -- The pages are joined by primary key alone (their sessions come from
+    -- the first query): given a condition on session_id, the planner took
+    -- the session's index and read every page of a session of thousands
+    -- submitted moments before, whose statistics it does not know yet.
     RETURN QUERY
-    WITH claimed AS (
+    WITH live AS MATERIALIZED (
+        SELECT s.id AS sid, j.id AS jid, j.lease, s.scraping_mode, s.options
+          FROM @extschema@.scraping_sessions s
+          JOIN @extschema@.background_jobs j ON j.id = s.background_job_id
+         WHERE s.id = ANY (v_sessions) AND j.status = 'processing'
+    ), claimed AS (
         UPDATE @extschema@.scraping_pages p
            SET status = 'fetching',
                claimed_by = p_worker,
-               claim_lease = j.lease,
+               claim_lease = l.lease,
                claimed_at = now(),
                attempts = p.attempts + 1,
                updated_at = now()
-          FROM @extschema@.scraping_sessions s
-          JOIN @extschema@.background_jobs j ON j.id = s.background_job_id
-         WHERE p.id = ANY (v_pages)
-           AND s.id = p.session_id
-           AND j.status = 'processing'
-        RETURNING p.id AS c_page, j.id AS c_job, s.id AS c_session, j.lease AS c_lease,
+          FROM unnest(v_pages, v_page_sessions) AS x(id, sid)
+          JOIN live l ON l.sid = x.sid
+         WHERE p.id = x.id
+        RETURNING p.id AS c_page, l.jid AS c_job, l.sid AS c_session, l.lease AS c_lease,
                   p.url AS c_url, p.attempts AS c_attempt,
-                  (extract(epoch FROM (s.options ->> 'request_timeout')::interval)
+                  (extract(epoch FROM (l.options ->> 'request_timeout')::interval)
                       * 1000)::integer AS c_request_timeout,
-                  (extract(epoch FROM (s.options ->> 'connect_timeout')::interval)
+                  (extract(epoch FROM (l.options ->> 'connect_timeout')::interval)
                       * 1000)::integer AS c_connect_timeout,
-                  s.options ->> 'user_agent' AS c_user_agent,
-                  (s.options ->> 'per_host_max_connections')::integer AS c_max_connections,
-                  @extschema@._scrape_host_delay_ms(s.scraping_mode, s.options, p.url) AS c_delay,
+                  l.options ->> 'user_agent' AS c_user_agent,
+                  (l.options ->> 'per_host_max_connections')::integer AS c_max_connections,
+                  @extschema@._scrape_host_delay_ms(l.scraping_mode, l.options, p.url) AS c_delay,
                   p.kind AS c_kind
     ), page_events AS (
         INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
@@ -1592,24 +1629,12 @@ $$;
 
 -- Is url within the crawl scope of seed?  host: the same host; domain:
 -- the seed's host (less a leading "www.") or a subdomain of it; prefix:
--- under the seed's directory.
+-- under the seed's directory.  In C (src/url.c): a crawl asks it of every
+-- link it finds.
 CREATE FUNCTION @extschema@._scrape_in_scope(p_seed text, p_url text, p_scope text)
 RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE coalesce(p_scope, 'host')
-        WHEN 'host' THEN
-            @extschema@._scrape_host(p_url) = @extschema@._scrape_host(p_seed)
-        WHEN 'domain' THEN
-            @extschema@._scrape_host(p_url) = regexp_replace(@extschema@._scrape_host(p_seed), '^www\.', '')
-            OR right(@extschema@._scrape_host(p_url),
-                     length(regexp_replace(@extschema@._scrape_host(p_seed), '^www\.', '')) + 1)
-               = '.' || regexp_replace(@extschema@._scrape_host(p_seed), '^www\.', '')
-        ELSE
-            left(p_url, length(substring(p_seed FROM '^(.*/)'))) = substring(p_seed FROM '^(.*/)')
-    END;
-$$;
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scrape_url_in_scope';
 
 -- The patterns of an include / exclude option (a string or an array).
 CREATE FUNCTION @extschema@._scrape_patterns(p_value jsonb)
@@ -1798,7 +1823,10 @@ BEGIN
                                                    v_max) THEN 'retry'
                     ELSE 'failed' END AS outcome
           FROM r
-          JOIN @extschema@.scraping_pages p ON p.id = r.page_id
+          -- by primary key only (OFFSET 0 keeps the subquery apart): offered
+          -- claimed_by, the planner scanned the worker's whole index per row
+          CROSS JOIN LATERAL (SELECT q.* FROM @extschema@.scraping_pages q
+                               WHERE q.id = r.page_id OFFSET 0) AS p
           JOIN @extschema@.scraping_sessions s ON s.id = p.session_id
          WHERE p.status = 'fetching'
            AND p.claimed_by = p_worker
@@ -2507,8 +2535,10 @@ DECLARE
 BEGIN
     SELECT s.id INTO v_session FROM @extschema@.scraping_sessions s
      WHERE s.background_job_id = p_job_id;
+    -- pending pages too: a claim in progress holds them (and takes no job
+    -- lock), so we wait for it and then take back what it claimed
     PERFORM 1 FROM @extschema@.scraping_pages p
-     WHERE p.session_id = v_session AND p.status = 'fetching'
+     WHERE p.session_id = v_session AND p.status IN ('pending', 'fetching')
      ORDER BY p.id FOR UPDATE;
     PERFORM 1 FROM @extschema@.scraping_sessions s WHERE s.id = v_session
        FOR UPDATE;

@@ -6,9 +6,196 @@
  */
 #include "postgres.h"
 
+#include "fmgr.h"
+#include "catalog/pg_collation.h"
+#include "utils/builtins.h"
+#include "utils/formatting.h"
 #include "utils/memutils.h"
 
 #include "url.h"
+
+PG_FUNCTION_INFO_V1(scrape_url_origin);
+PG_FUNCTION_INFO_V1(scrape_url_path);
+PG_FUNCTION_INFO_V1(scrape_url_host);
+PG_FUNCTION_INFO_V1(scrape_url_in_scope);
+
+/*
+ * The parts of a stored URL, as byte offsets: what the SQL helpers
+ * _scrape_origin, _scrape_path and _scrape_host return.  They were regular
+ * expressions in SQL; a crawl calls them for every link it finds (tens of
+ * thousands per second), so they are plain scans here, with the same
+ * results as those expressions (sql/urlparts.sql compares the two):
+ *	 origin  ^[a-z][a-z0-9+.-]*://[^/?#]*
+ *	 path    what follows the origin up to a '#', or "/" if empty
+ *	 host    after the scheme, less a userinfo "[^@/?#]*@", a bracketed
+ *			 "[...]" literal or a run of [^:/?#], lower-cased
+ */
+typedef struct UrlParts
+{
+	size_t		authority;		/* start of the authority (after "://") */
+	size_t		origin_end;		/* end of the authority */
+	size_t		path_end;		/* the first '#', or the end */
+	size_t		host;			/* start and end of the host */
+	size_t		host_end;
+} UrlParts;
+
+static bool
+IsSchemeChar(char c, bool first)
+{
+	if (c >= 'a' && c <= 'z')
+		return true;
+	return !first && ((c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-');
+}
+
+/* Split url (len bytes); false if it has no "scheme://" prefix. */
+static bool
+SplitUrl(const char *url, size_t len, UrlParts *parts)
+{
+	size_t		i = 0;
+	size_t		at;
+	size_t		run;
+
+	if (len == 0 || !IsSchemeChar(url[0], true))
+		return false;
+	while (i < len && IsSchemeChar(url[i], false))
+		i++;
+	if (len - i < 3 || memcmp(url + i, "://", 3) != 0)
+		return false;
+	parts->authority = i + 3;
+
+	for (i = parts->authority; i < len && !strchr("/?#", url[i]); i++)
+		;
+	parts->origin_end = i;
+	for (; i < len && url[i] != '#'; i++)
+		;
+	parts->path_end = i;
+
+	/* userinfo: up to the first '@' met before any of "/?#" */
+	for (at = parts->authority; at < len && !strchr("@/?#", url[at]); at++)
+		;
+	parts->host = (at < len && url[at] == '@') ? at + 1 : parts->authority;
+
+	/* the longer of a bracketed literal and a run without ":/?#" */
+	for (run = parts->host; run < len && !strchr(":/?#", url[run]); run++)
+		;
+	parts->host_end = run;
+	if (parts->host < len && url[parts->host] == '[')
+	{
+		const char *close = memchr(url + parts->host, ']', len - parts->host);
+
+		if (close != NULL && (size_t) (close - url) + 1 > run)
+			parts->host_end = (size_t) (close - url) + 1;
+	}
+	return true;
+}
+
+/* The host of the URL in t, lower-cased (palloc'd); NULL if none. */
+static char *
+HostOf(text *t)
+{
+	UrlParts	parts;
+	const char *url = VARDATA_ANY(t);
+
+	if (!SplitUrl(url, VARSIZE_ANY_EXHDR(t), &parts))
+		return NULL;
+	/* lower() of the database collation, as the SQL expression did */
+	return str_tolower(url + parts.host, parts.host_end - parts.host,
+					   DEFAULT_COLLATION_OID);
+}
+
+Datum
+scrape_url_origin(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	UrlParts	parts;
+
+	if (!SplitUrl(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &parts))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(VARDATA_ANY(t), parts.origin_end));
+}
+
+Datum
+scrape_url_path(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	UrlParts	parts;
+
+	if (!SplitUrl(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &parts) ||
+		parts.path_end == parts.origin_end)
+		PG_RETURN_TEXT_P(cstring_to_text("/"));
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(VARDATA_ANY(t) + parts.origin_end,
+											  parts.path_end - parts.origin_end));
+}
+
+Datum
+scrape_url_host(PG_FUNCTION_ARGS)
+{
+	char	   *host = HostOf(PG_GETARG_TEXT_PP(0));
+
+	if (host == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(host));
+}
+
+/* Does host lie in the domain of seed_host (less a leading "www.")? */
+static bool
+InDomain(const char *host, const char *seed_host)
+{
+	size_t		hl = strlen(host);
+	size_t		dl;
+
+	if (strncmp(seed_host, "www.", 4) == 0)
+		seed_host += 4;
+	dl = strlen(seed_host);
+	if (strcmp(host, seed_host) == 0)
+		return true;
+	return hl > dl && host[hl - dl - 1] == '.' &&
+		strcmp(host + hl - dl, seed_host) == 0;
+}
+
+/*
+ * _scrape_in_scope(seed, url, scope): is url within the crawl scope of
+ * seed?  host (the default): the same host; domain: the seed's host less a
+ * leading "www.", or a subdomain of it; prefix: under the seed's directory
+ * (the seed up to its last '/').  NULL when seed or url is NULL or has no
+ * host (or, for prefix, the seed has no '/').
+ */
+Datum
+scrape_url_in_scope(PG_FUNCTION_ARGS)
+{
+	text	   *seed;
+	text	   *url;
+	char	   *scope = PG_ARGISNULL(2) ? "host" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	seed = PG_GETARG_TEXT_PP(0);
+	url = PG_GETARG_TEXT_PP(1);
+
+	if (strcmp(scope, "host") == 0 || strcmp(scope, "domain") == 0)
+	{
+		char	   *seed_host = HostOf(seed);
+		char	   *host = HostOf(url);
+
+		if (seed_host == NULL || host == NULL)
+			PG_RETURN_NULL();
+		if (scope[0] == 'h')
+			PG_RETURN_BOOL(strcmp(host, seed_host) == 0);
+		PG_RETURN_BOOL(InDomain(host, seed_host));
+	}
+	else
+	{
+		const char *s = VARDATA_ANY(seed);
+		size_t		n = VARSIZE_ANY_EXHDR(seed);
+
+		while (n > 0 && s[n - 1] != '/')
+			n--;
+		if (n == 0)
+			PG_RETURN_NULL();
+		PG_RETURN_BOOL(VARSIZE_ANY_EXHDR(url) >= n &&
+					   memcmp(VARDATA_ANY(url), s, n) == 0);
+	}
+}
 
 /*
  * Validate an absolute http(s) URL and return it normalised (palloc'd).

@@ -7,7 +7,9 @@
  *
  *	 1. a queue pass, one short transaction doing what is due: write the
  *		results of finished transfers (in batches), record alerts, heartbeat
- *		the jobs it holds, claim pages for its free transfer slots;
+ *		the jobs it holds, claim a batch of pages when its backlog runs low
+ *		(it holds up to max_connections_per_worker transfers plus a backlog
+ *		of one batch, so a finished transfer is replaced without a claim);
  *	 2. after COMMIT, drop the transfers whose job was cancelled or taken
  *		away, and dispatch the claimed pages: each host admits them (per-host
  *		connection limit and delay, circuit breaker: see breaker.c), defers
@@ -397,12 +399,24 @@ Heartbeat(int64 **lost)
 	return nlost;
 }
 
-/* Claim pages for the free slots into *claimed; note whether more wait. */
+/*
+ * Pages this worker may still claim: its transfer slots plus a backlog of
+ * up to one batch, so that a finished transfer is replaced from memory at
+ * once rather than after a claim transaction, and a claim takes a whole
+ * batch (a claim per batch_size pages, not per few free slots).
+ */
+static int
+ClaimRoom(void)
+{
+	return scrape_max_connections_per_worker + scrape_batch_size -
+		n_inflight - n_ready;
+}
+
+/* Claim pages into *claimed; note whether more wait. */
 static void
 Claim(dlist_head *claimed)
 {
-	int			limit = Min(scrape_max_connections_per_worker - n_inflight - n_ready,
-							scrape_batch_size);
+	int			limit = Min(ClaimRoom(), scrape_batch_size);
 	dlist_iter	it;
 
 	if (QueueClaim(MyToken, limit, TransferContext, claimed) < limit)
@@ -525,6 +539,9 @@ DispatchReady(void)
 		TimestampTz until = 0;
 		bool		probe = false;
 
+		/* the rest is backlog until a transfer slot frees */
+		if (n_inflight >= scrape_max_connections_per_worker)
+			break;
 		if (t->host != NULL)
 			d = HostAdmit(t->host, max_conn, delay, MySlotNo, &until, &probe);
 
@@ -597,7 +614,7 @@ TakeFinished(void)
 
 /* How long the wait may last before something is due. */
 static long
-NextTimeout(TimestampTz now, int free_slots)
+NextTimeout(TimestampTz now, int room)
 {
 	long		timeout = -1;
 
@@ -612,7 +629,7 @@ NextTimeout(TimestampTz now, int free_slots)
 		timeout = MinTimeout(timeout, MsUntil(ready_recheck_at, 0, now));
 	if (next_due_at != 0)
 		timeout = MinTimeout(timeout, MsUntil(next_due_at, 0, now));
-	if (more_work && free_slots > 0 && n_inflight == 0 && n_ready == 0)
+	if (more_work && room > 0 && n_inflight == 0 && n_ready == 0)
 		timeout = MinTimeout(timeout, MsUntil(last_claim_at,
 											  scrape_batch_delay_ms, now));
 	if (n_pending_alerts > 0 || stage_work)
@@ -631,7 +648,7 @@ WorkerLoop(void)
 		bool		flush;
 		bool		claim;
 		bool		beat;
-		int			free_slots;
+		int			room;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -643,18 +660,23 @@ WorkerLoop(void)
 		now = GetCurrentTimestamp();
 		NoteWakeups(now);
 		holding = n_inflight > 0 || n_ready > 0 || n_unwritten > 0;
-		free_slots = scrape_max_connections_per_worker - n_inflight - n_ready;
+		room = ClaimRoom();
 
 		flush = n_unwritten > 0 &&
 			(n_unwritten >= scrape_batch_size ||
 			 unwritten_bytes >= MAX_UNWRITTEN_BYTES ||
 			 n_inflight == 0 ||
 			 MsUntil(first_unwritten_at, FLUSH_DELAY_MS, now) == 0);
-		/* refill in bulk rather than one page per transaction */
-		claim = more_work && free_slots > 0 &&
+		/*
+		 * Refill in bulk rather than one page per transaction: when the
+		 * backlog no longer covers the transfer slots, or along with a
+		 * result write that happens anyway.
+		 */
+		claim = more_work && room > 0 &&
 			MsUntil(last_claim_at, scrape_batch_delay_ms, now) == 0 &&
-			(n_inflight + n_ready == 0 || flush ||
-			 free_slots >= Max(1, scrape_max_connections_per_worker / 4));
+			(n_inflight + n_ready == 0 ||
+			 n_ready < scrape_max_connections_per_worker / 2 ||
+			 (flush && room >= Max(1, scrape_batch_size / 2)));
 		beat = holding &&
 			(check_jobs ||
 			 MsUntil(last_heartbeat_at, scrape_heartbeat_interval_ms, now) == 0);
@@ -673,10 +695,12 @@ WorkerLoop(void)
 		}
 
 		now = GetCurrentTimestamp();
-		free_slots = scrape_max_connections_per_worker - n_inflight - n_ready;
 		UpdateSlot(n_inflight > 0 ? SCRAPE_WORKER_FETCHING : SCRAPE_WORKER_IDLE);
-		FetcherWait(NextTimeout(now, free_slots));
+		FetcherWait(NextTimeout(now, ClaimRoom()));
 		TakeFinished();
+		/* a finished transfer's slot goes to the backlog at once */
+		if (n_ready > 0 && n_inflight < scrape_max_connections_per_worker)
+			DispatchReady();
 	}
 }
 
