@@ -318,13 +318,14 @@ md.append("""- **list**: `scrape_submit_urls(ARRAY[...])` of every page of the s
 - **latency**: 50 single-page `scrape_submit()` per round, one at a time (each waited for,
   then 100–200 ms idle); from the `clock_timestamp()` before the submit to the request's
   arrival at nginx (`$msec - $request_time` of the access log, millisecond resolution).
-- **idle**: after a `VACUUM ANALYZE` and with no autovacuum worker running, over 30 s with
-  nothing to do: the fetch workers' and the launcher's `pg_stat_activity.query_start`, the
+- **idle**: after a `VACUUM ANALYZE`, with no autovacuum worker running, and after the
+  launcher's last monitor pass following the warm-up session (the pass that saves the final
+  counts; waited for, at most `monitor_interval`), over 30 s with nothing to do: the fetch workers' and the launcher's `pg_stat_activity.query_start`, the
   extension's functions called (`track_functions = pl` during the window), scans of its
   tables, and `xact_commit + xact_rollback` of the database in `pg_stat_database` less what a
   reading itself adds (measured with no wait). The extension's own queries/s counts the
   workers' queries and the launcher's monitor passes (`scrape_monitor()`, every
-  `monitor_interval` = 30 s). The cluster's transaction count also has autovacuum's (it
+  `monitor_interval` = 30 s while anything can need it; none while idle). The cluster's transaction count also has autovacuum's (it
   analyzes `pg_statistic` after the `VACUUM ANALYZE`, for one).
 - **growth**: finished rows bulk-inserted with `generate_series` (one job, session, page and
   `job_history` row each, finished within the last 6 days), then `VACUUM ANALYZE`; the

@@ -586,6 +586,18 @@ scenario_idle() {
         [ "$(P -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" = 0 ] && break
         sleep 1
     done
+    # After the last job ends the launcher's monitor makes one more pass (it
+    # saves the final counts and sees that nothing is left processing), then
+    # rests until work comes.  Wait for that pass (at most monitor_interval
+    # and a bit), so the window measures the idle steady state.
+    local mi last
+    mi=$(P -c "SELECT ceil(extract(epoch FROM current_setting('scrape_jobs.monitor_interval')::interval))::int")
+    last=$(P -c "SELECT coalesce(max(finished_at), now()) FROM background_jobs")
+    for i in $(seq 1 $((mi + 3))); do
+        [ "$(P -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'scrape_jobs launcher' AND query_start > '$last'")" = 0 ] || break
+        sleep 1
+    done
+    sleep 1
     # what one reading adds (its connection's own transactions), idle for 2 s
     a0=$(idle_read); sleep 2; b0=$(idle_read); sleep 1
     a=$(idle_read); sleep "$secs"; b=$(idle_read)
@@ -796,6 +808,10 @@ PY
 }
 
 # ------------------------------------------------------------------ main --
+
+# Sourced (BENCH_SOURCED=1), the file only defines its functions: a tuning
+# session can keep one cluster and nginx up and time single sessions.
+[ "${BENCH_SOURCED:-0}" = 1 ] && return 0
 
 mkdir -p "$OUT"
 [ -f "$RES" ] && mv "$RES" "$OUT/results.previous.csv"
