@@ -10,13 +10,26 @@
 #ifndef SCRAPE_QUEUE_H
 #define SCRAPE_QUEUE_H
 
+#include "executor/spi.h"
+
 #include "fetcher.h"
+
+/* The kept statements of the stages after scraping (stages.c). */
+typedef enum QueueStageStatement
+{
+	STAGE_CLAIM,				/* _scrape_claim_stage() */
+	STAGE_PAGES,				/* ($1 session, $2 after id, $3 limit): done
+								 * pages, for a cursor */
+	STAGE_RECORD_EXTRACTION,	/* _scrape_record_extraction($1 .. $6) */
+	STAGE_CREATE_PRODUCTS,		/* _scrape_create_products($1, $2, $3) */
+	NUM_STAGE_STATEMENTS
+} QueueStageStatement;
 
 extern bool QueueAttach(void);
 extern void QueueRecoverFromError(void);
-extern const char *QueueSchema(void);
 extern char *QueueExtensionSchema(Oid ext);
 extern Datum QueueArray(Datum *elems, bool *nulls, int n, Oid elemtype);
+extern SPIPlanPtr QueueStagePlan(QueueStageStatement which);
 extern int	QueueClaim(uint64 worker_token, int limit, MemoryContext parent,
 					   dlist_head *claimed);
 extern int	QueueRecordResults(uint64 worker_token, ScrapeTransfer **done,

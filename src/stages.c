@@ -81,13 +81,13 @@ TextArray(HeapTuple tuple, TupleDesc desc, int col, char ***out)
 static bool
 ClaimStage(StageWork *w)
 {
-	char	   *sql = psprintf("SELECT * FROM %s._scrape_claim_stage()", QueueSchema());
 	HeapTuple	tuple;
 	TupleDesc	desc;
 	bool		isnull;
 	int			n;
 
-	if (SPI_execute(sql, false, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(QueueStagePlan(STAGE_CLAIM), NULL, NULL, false, 1)
+		!= SPI_OK_SELECT)
 		elog(ERROR, "could not claim stage work");
 	if (SPI_processed == 0)
 		return false;
@@ -138,15 +138,7 @@ PageDocument(HeapTuple tuple, TupleDesc desc, const StageWork *w,
 static void
 ExtractBatch(const StageWork *w)
 {
-	char	   *sql = psprintf("SELECT p.id, coalesce(p.final_url, p.url), p.content_type, p.body"
-							   "  FROM %s.scraping_pages p"
-							   " WHERE p.session_id = $1 AND p.status = 'done'"
-							   "   AND p.kind = 'page' AND p.id > $2"
-							   " ORDER BY p.id LIMIT $3", QueueSchema());
-	Oid			types[3] = {INT8OID, INT8OID, INT4OID};
 	Datum		args[3];
-	Oid			record_types[6] = {INT8OID, INT8OID, INT8ARRAYOID, TEXTARRAYOID,
-	INT8OID, BOOLOID};
 	Datum		record_args[6];
 	Datum	   *ids = palloc(sizeof(Datum) * scrape_batch_size);
 	Datum	   *docs = palloc(sizeof(Datum) * scrape_batch_size);
@@ -162,7 +154,7 @@ ExtractBatch(const StageWork *w)
 	args[0] = Int64GetDatum(w->session_id);
 	args[1] = Int64GetDatum(w->cursor);
 	args[2] = Int32GetDatum(scrape_batch_size);
-	portal = SPI_cursor_open_with_args(NULL, sql, 3, types, args, NULL, true, 0);
+	portal = SPI_cursor_open(NULL, QueueStagePlan(STAGE_PAGES), args, NULL, true);
 	for (;;)
 	{
 		bool		isnull;
@@ -191,10 +183,8 @@ ExtractBatch(const StageWork *w)
 	record_args[3] = QueueArray(docs, doc_nulls, n, TEXTOID);
 	record_args[4] = Int64GetDatum(last);
 	record_args[5] = BoolGetDatum(n < scrape_batch_size);
-	sql = psprintf("SELECT %s._scrape_record_extraction($1, $2, $3, $4, $5, $6)",
-				   QueueSchema());
-	if (SPI_execute_with_args(sql, 6, record_types, record_args, NULL, false, 1)
-		!= SPI_OK_SELECT)
+	if (SPI_execute_plan(QueueStagePlan(STAGE_RECORD_EXTRACTION), record_args,
+						 NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not record the extraction of session " INT64_FORMAT,
 			 w->session_id);
 }
@@ -203,15 +193,13 @@ ExtractBatch(const StageWork *w)
 static void
 ProductsBatch(const StageWork *w)
 {
-	char	   *sql = psprintf("SELECT %s._scrape_create_products($1, $2, $3)",
-							   QueueSchema());
-	Oid			types[3] = {INT8OID, INT8OID, INT4OID};
 	Datum		args[3];
 
 	args[0] = Int64GetDatum(w->session_id);
 	args[1] = Int64GetDatum(w->job_id);
 	args[2] = Int32GetDatum(scrape_batch_size);
-	if (SPI_execute_with_args(sql, 3, types, args, NULL, false, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(QueueStagePlan(STAGE_CREATE_PRODUCTS), args, NULL,
+						 false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not create the products of session " INT64_FORMAT,
 			 w->session_id);
 }
