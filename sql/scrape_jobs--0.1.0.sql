@@ -1300,7 +1300,11 @@ BEGIN
                       * 1000)::integer AS c_connect_timeout,
                   l.options ->> 'user_agent' AS c_user_agent,
                   (l.options ->> 'per_host_max_connections')::integer AS c_max_connections,
-                  @extschema@._scrape_host_delay_ms(l.scraping_mode, l.options, p.url) AS c_delay,
+                  CASE WHEN l.scraping_mode IN ('crawl', 'sitemap')
+                       THEN @extschema@._scrape_host_delay_ms(l.scraping_mode, l.options, p.url)
+                       -- what that function returns for a list, without a call per page
+                       ELSE (extract(epoch FROM (l.options ->> 'per_host_delay')::interval)
+                             * 1000)::integer END AS c_delay,
                   p.kind AS c_kind
     ), page_events AS (
         INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
@@ -1795,6 +1799,7 @@ DECLARE
     v_sessions bigint[];
     v_retries  bigint;
     v_deferrals bigint;
+    v_discover boolean;
     v_page_history boolean := current_setting('scrape_jobs.page_history')::boolean;
 BEGIN
     -- Pages (ascending), then sessions, then jobs: the global lock order.
@@ -1816,6 +1821,7 @@ BEGIN
         -- the accepted results and what each becomes
         SELECT r.*, p.session_id, s.background_job_id AS job_id,
                p.attempts AS attempt, p.kind, p.depth, p.url AS page_url,
+               s.scraping_mode,
                CASE WHEN r.defer_ms IS NOT NULL THEN 'deferred'
                     WHEN r.ok THEN 'done'
                     WHEN r.retryable
@@ -1943,8 +1949,10 @@ BEGIN
     SELECT (SELECT count(*) FROM bd),
            (SELECT array_agg(c.id ORDER BY c.id) FROM counted c),
            (SELECT count(*) FROM bd WHERE bd.outcome = 'retry'),
-           (SELECT count(*) FROM bd WHERE bd.outcome = 'deferred')
-      INTO v_accepted, v_sessions, v_retries, v_deferrals;
+           (SELECT count(*) FROM bd WHERE bd.outcome = 'deferred'),
+           (SELECT coalesce(bool_or(bd.scraping_mode IN ('crawl', 'sitemap')), false)
+              FROM bd WHERE bd.outcome = 'done')
+      INTO v_accepted, v_sessions, v_retries, v_deferrals, v_discover;
     IF v_retries > 0 THEN
         PERFORM @extschema@._scrape_count('retries', v_retries);
     END IF;
@@ -1954,7 +1962,9 @@ BEGIN
 
     IF v_sessions IS NOT NULL THEN
         -- A crawl grows by the links of the pages just stored.
-        PERFORM @extschema@._scrape_discover(p_page_ids);
+        IF v_discover THEN
+            PERFORM @extschema@._scrape_discover(p_page_ids);
+        END IF;
 
         -- Mirror progress on the jobs (ascending ids) and keep them alive.
         PERFORM 1 FROM @extschema@.background_jobs j
