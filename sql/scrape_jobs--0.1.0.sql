@@ -1197,13 +1197,20 @@ BEGIN
     -- A job that waited for a free worker gets a fresh heartbeat with its
     -- new pages in flight, so the monitor does not take it for stuck.  A
     -- job whose heartbeat is recent (the result writes keep it so) is left
-    -- alone: its row is not locked for nothing.
+    -- alone, and so is one whose row another transaction holds (a result
+    -- write or a heartbeat, which renews it anyway): waiting for that row
+    -- here, after this pass's result write locked its own sessions and
+    -- jobs, could deadlock with a writer that locks in the global order.
     UPDATE @extschema@.background_jobs j
        SET last_heartbeat = now()
-      FROM @extschema@.scraping_sessions s
-     WHERE s.id = ANY (v_sessions) AND j.id = s.background_job_id
-       AND j.status = 'processing'
-       AND j.last_heartbeat < now() - v_beat;
+     WHERE j.id IN (SELECT k.id
+                      FROM @extschema@.background_jobs k
+                      JOIN @extschema@.scraping_sessions s ON s.background_job_id = k.id
+                     WHERE s.id = ANY (v_sessions)
+                       AND k.status = 'processing'
+                       AND k.last_heartbeat < now() - v_beat
+                     ORDER BY k.id
+                       FOR UPDATE OF k SKIP LOCKED);
 
     IF v_pending THEN
         WITH started AS (
