@@ -297,7 +297,9 @@ md.append("""- **list**: `scrape_submit_urls(ARRAY[...])` of every page of the s
   (polled every 5 ms once the handler has stored them all). curl: `curl --parallel
   --parallel-max 64 --config` of every URL to /dev/null. COPY: server-side `COPY bench_copy
   (url, body) FROM` a file of every body (a table without indexes; TOAST compression as for
-  the pages). A `CHECKPOINT` runs before each timed run.
+  the pages). Before each timed run, of every tool, the bench waits until no autovacuum
+  worker is busy (at most 60 s: the clean-up of the run before, mostly the dead page
+  versions of a batch-1 session) and runs a `CHECKPOINT`.
 - **batch**: the list scenario with `scrape_jobs.batch_size` 100 and then 1 (`ALTER SYSTEM`
   + `pg_reload_conf()`): pages claimed and results written per transaction (and page rows
   per INSERT at submit).

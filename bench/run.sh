@@ -117,6 +117,18 @@ calc() { awk "BEGIN { printf \"%.6f\", $* }"; }
 rec() { echo "$RUN_ID,$1,$2,$3,$4,$5,$6" >>"$RES"; }
 P() { sj_psql -At "$@"; }
 
+# Before every timed run, of every tool: a CHECKPOINT, and no autovacuum
+# worker busy with what the previous run left (waited for, at most 60 s),
+# so that a run does not pay for the clean-up of the one before it.
+quiesce() {
+    local i
+    for i in $(seq 1 60); do
+        [ "$(P -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" = 0 ] && break
+        sleep 1
+    done
+    P -c CHECKPOINT >/dev/null
+}
+
 # ---------------------------------------------------------------- set-up --
 
 bench_install() {
@@ -259,7 +271,7 @@ SQL
 # move to extracting), wall_s (scrape_wait returned: stages done too).
 ext_list() {
     local set=$1 scen=$2 round=$3 tool=$4 line
-    P -c CHECKPOINT >/dev/null
+    quiesce
     line=$(P -F, -v set="$set" <<'SQL'
 SELECT clock_timestamp() AS t0 \gset
 SELECT scrape_submit_urls(ARRAY(SELECT url FROM bench_urls WHERE set = :'set' ORDER BY ord)) AS sid \gset
@@ -301,7 +313,7 @@ SQL
 pgboss() {
     local mode=$1 urls=$2 scen=$3 round=$4 tool=$5 json
     P -c "TRUNCATE bench_pgboss_pages" >/dev/null 2>&1 || true
-    P -c CHECKPOINT >/dev/null
+    quiesce
     json=$(cd "$BENCH" && node pgboss.mjs "$mode" "$urls" "bench_${scen}_${tool//-/_}_${round}_$$" 2>>"$OUT/pgboss.err") || {
         log "  $tool round $round failed: $json"; tail -5 "$OUT/pgboss.err" >&2; return 0; }
     echo "$json" >>"$OUT/pgboss.jsonl"
@@ -329,7 +341,7 @@ curl_bound() {
 copy_bound() {
     local round=$1 t
     P -c "TRUNCATE bench_copy" >/dev/null
-    P -c CHECKPOINT >/dev/null
+    quiesce
     t=$(P <<SQL
 SELECT clock_timestamp() AS t0 \gset
 COPY bench_copy (url, body) FROM '$SITE/bodies.tsv';
@@ -388,7 +400,7 @@ scenario_small() {
 # ext_crawl SCENARIO ROUND TOOL: one crawl session from the index page
 ext_crawl() {
     local scen=$1 r=$2 tool=$3 line max=$((NBIG + 10))
-    P -c CHECKPOINT >/dev/null
+    quiesce
     line=$(P -F, -v seed="$BASE/site/index.html" -v max="$max" <<'SQL'
 SELECT clock_timestamp() AS t0 \gset
 SELECT scrape_submit(:'seed', 'crawl', total_pages => :max,
@@ -501,7 +513,7 @@ scenario_profile() {
 
 crawlee_run() {   # crawlee_run ROUND TOOL CONCURRENCY|auto
     local r=$1 tool=$2 conc=$3 json
-    P -c CHECKPOINT >/dev/null
+    quiesce
     json=$(cd "$SJ_TMP" && CRAWLEE_STORAGE_DIR=$SJ_TMP/crawlee \
            node "$BENCH/crawlee.mjs" "$BASE/site/index.html" 0 "$conc" 2>>"$OUT/crawlee.err") || {
         log "  $tool round $r failed"; tail -5 "$OUT/crawlee.err" >&2; return 0; }
