@@ -267,7 +267,7 @@ md.append("")
 if growth_rows:
     md.append("### Growth: query times with finished rows in the tables")
     md.append("")
-    md.append("Execution time (ms, `EXPLAIN (ANALYZE, BUFFERS)`, median of 6 runs after a "
+    md.append("Execution time (ms, `EXPLAIN (ANALYZE, BUFFERS)`, median of 20 runs after a "
               "warm-up, each in a transaction rolled back) and shared buffers touched, with N "
               "finished jobs, sessions, pages and history rows loaded. `claim_empty`: "
               "`_scrape_claim` with nothing pending; `claim_one`: with one pending page (a "

@@ -776,13 +776,16 @@ ROLLBACK;
 SQL
 }
 
-# growth_measure LEVEL: each query 7 times in a transaction rolled back; the
-# first run (plan caching) dropped, the median of the other 6 recorded.
+# growth_measure LEVEL: each query 21 times in a transaction rolled back; the
+# first run (plan caching) dropped, the median of the other 20 recorded (some
+# of these queries take 0.05 ms: with 6 runs, one scheduling hiccup moved a
+# median by 2x).  Autovacuum, busy after the load, is waited for first.
 growth_measure() {
     local level=$1 f=$SJ_TMP/growth.sql i
+    quiesce
     {
         echo "\\set QUIET on"
-        for i in $(seq 1 7); do
+        for i in $(seq 1 21); do
             cat <<SQL
 BEGIN;
 SELECT 'claim_empty', $i, bench_explain('SELECT * FROM _scrape_claim(4242424242, 100)');
