@@ -192,3 +192,46 @@ SELECT scrape_requeue_dead(:jid3);
 SELECT s.status, j.status AS job_status, j.current_stage
   FROM scraping_sessions s JOIN background_jobs j ON j.id = s.background_job_id
  WHERE s.id = :sid3;
+
+-- Page metadata and links: a crawl's pages are parsed as they are fetched
+-- (their claim says follow_links: the crawl queues their links), every other
+-- page once, in the extracting stage, which stores its title, description,
+-- canonical URL, language and links with its structured data.
+CREATE TEMP TABLE claims AS SELECT * FROM _scrape_claim(8, 0) LIMIT 0;
+CREATE FUNCTION pg_temp.fetch_all(p_links text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN SELECT * FROM _scrape_claim(8, 100) LOOP
+        INSERT INTO claims VALUES (c.page_id, c.job_id, c.session_id, c.lease, c.url,
+            c.attempt, c.request_timeout_ms, c.connect_timeout_ms, c.user_agent,
+            c.per_host_max_connections, c.per_host_delay_ms, c.kind, c.follow_links);
+        PERFORM _scrape_record_results(8, ARRAY[c.page_id], ARRAY[c.lease], ARRAY[true],
+            ARRAY[200], ARRAY['text/html'], ARRAY[NULL::text], ARRAY['<html></html>'],
+            ARRAY[13::bigint], ARRAY[1.0::float8], ARRAY[NULL::text], ARRAY[NULL::text],
+            ARRAY[false], ARRAY[NULL::integer], ARRAY[NULL::integer],
+            ARRAY[CASE WHEN c.follow_links THEN 'Fetched title' END],
+            ARRAY[NULL::text], ARRAY[NULL::text], ARRAY[NULL::text],
+            ARRAY[CASE WHEN c.follow_links THEN p_links END]);
+    END LOOP;
+END;
+$$;
+SELECT scrape_submit_urls(ARRAY['https://shop.example/m1', 'https://shop.example/m2']) AS sid5 \gset
+SELECT scrape_submit('https://crawl.example/', 'crawl',
+                     options => '{"obey_robots": false, "max_depth": 0}') AS sid6 \gset
+SELECT pg_temp.fetch_all('[]');
+SELECT session_id = :sid6 AS crawl, url, follow_links FROM claims ORDER BY page_id;
+-- before the stage: only the crawl's page has its metadata
+SELECT url, title, links FROM scraping_pages WHERE session_id IN (:sid5, :sid6) ORDER BY id;
+SELECT _scrape_record_extraction(:sid5, (SELECT background_job_id FROM scraping_sessions WHERE id = :sid5),
+        array_agg(p.id ORDER BY p.id), array_agg(NULL::text), max(p.id), true,
+        array_agg('Title of ' || p.url ORDER BY p.id), array_agg(NULL::text),
+        array_agg(p.url ORDER BY p.id), array_agg('en'::text), array_agg('[]'::text))
+  FROM scraping_pages p WHERE p.session_id = :sid5;
+-- a page already parsed (links given NULL) keeps what it has
+SELECT _scrape_record_extraction(:sid6, (SELECT background_job_id FROM scraping_sessions WHERE id = :sid6),
+        array_agg(p.id), array_agg(NULL::text), max(p.id), true,
+        array_agg('Never stored'::text), NULL, NULL, NULL, array_agg(NULL::text))
+  FROM scraping_pages p WHERE p.session_id = :sid6;
+SELECT url, title, canonical_url, lang, links FROM scraping_pages
+ WHERE session_id IN (:sid5, :sid6) ORDER BY id;

@@ -1124,7 +1124,7 @@ RETURNS TABLE (page_id bigint, job_id bigint, session_id bigint,
                lease bigint, url text, attempt integer,
                request_timeout_ms integer, connect_timeout_ms integer,
                user_agent text, per_host_max_connections integer,
-               per_host_delay_ms integer, kind text)
+               per_host_delay_ms integer, kind text, follow_links boolean)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1312,7 +1312,10 @@ BEGIN
                        -- what that function returns for a list, without a call per page
                        ELSE (extract(epoch FROM (l.options ->> 'per_host_delay')::interval)
                              * 1000)::integer END AS c_delay,
-                  p.kind AS c_kind
+                  p.kind AS c_kind,
+                  -- a crawl's pages are parsed as they are fetched, for their
+                  -- links; the others once, in the extracting stage
+                  (l.scraping_mode = 'crawl' AND p.kind = 'page') AS c_follow
     ), page_events AS (
         INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
         SELECT c.c_job, c.c_session, 'page_claimed',
@@ -1323,7 +1326,7 @@ BEGIN
     )
     SELECT c.c_page, c.c_job, c.c_session, c.c_lease, c.c_url, c.c_attempt,
            c.c_request_timeout, c.c_connect_timeout, c.c_user_agent,
-           c.c_max_connections, c.c_delay, c.c_kind
+           c.c_max_connections, c.c_delay, c.c_kind, c.c_follow
       FROM claimed c;
 
     -- a session whose last pages were skipped is finished here
@@ -2053,9 +2056,16 @@ $$;
 -- Store the documents of an extracting batch (p_docs[i] for page p_ids[i],
 -- NULL: nothing found), move the checkpoint to p_last and, when p_finished,
 -- go on to creating_products.
+-- Store a batch of the extracting stage: each page's structured document
+-- and, for the pages not parsed when they were fetched (all but a crawl's:
+-- p_links not NULL), their title, description, canonical URL, language and
+-- links, from the same parse.
 CREATE FUNCTION @extschema@._scrape_record_extraction(
     p_session_id bigint, p_job_id bigint, p_ids bigint[], p_docs text[],
-    p_last bigint, p_finished boolean)
+    p_last bigint, p_finished boolean,
+    p_titles text[] DEFAULT NULL, p_descriptions text[] DEFAULT NULL,
+    p_canonicals text[] DEFAULT NULL, p_langs text[] DEFAULT NULL,
+    p_links text[] DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -2064,10 +2074,20 @@ DECLARE
     v_progress smallint;
 BEGIN
     UPDATE @extschema@.scraping_pages p
-       SET structured = d.doc::jsonb, updated_at = now()
-      FROM unnest(p_ids, p_docs) AS d(id, doc)
+       SET structured = d.doc::jsonb,
+           title = CASE WHEN d.links IS NULL THEN p.title ELSE d.title END,
+           description = CASE WHEN d.links IS NULL THEN p.description
+                              ELSE d.description END,
+           canonical_url = CASE WHEN d.links IS NULL THEN p.canonical_url
+                                ELSE d.canonical END,
+           lang = CASE WHEN d.links IS NULL THEN p.lang ELSE d.lang END,
+           links = coalesce(d.links::jsonb, p.links),
+           updated_at = now()
+      FROM unnest(p_ids, p_docs, p_titles, p_descriptions, p_canonicals,
+                  p_langs, p_links)
+           AS d(id, doc, title, description, canonical, lang, links)
      WHERE p.id = d.id AND p.session_id = p_session_id
-       AND (d.doc IS NOT NULL OR p.structured IS NOT NULL);
+       AND (d.doc IS NOT NULL OR p.structured IS NOT NULL OR d.links IS NOT NULL);
 
     UPDATE @extschema@.scraping_sessions s
        SET stage_cursor = greatest(s.stage_cursor, p_last),

@@ -301,25 +301,39 @@ LinksJson(const LinkSet *links, bool page_nofollow)
 
 /*
  * What an HTML page fetched from page_url says about itself and where it
- * links to: what the scraping stage needs (the crawl follows the links).
- * Its structured data waits for the extracting stage (structured.c).
+ * links to, from its parsed document (NULL: nothing).  The crawl follows
+ * the links; the stages store the rest.
  */
 ScrapeHtmlInfo *
-ScrapeParseHtml(const char *html, size_t len, const char *page_url)
+ScrapeHtmlInfoOfDoc(struct _xmlDoc *doc, const char *page_url)
 {
 	ScrapeHtmlInfo *info = palloc0(sizeof(ScrapeHtmlInfo));
 	LinkSet		links;
-	xmlDocPtr	doc = NULL;
 
 	links.urls = palloc(sizeof(char *) * SCRAPE_MAX_LINKS_PER_PAGE);
 	links.nofollow = palloc(sizeof(bool) * SCRAPE_MAX_LINKS_PER_PAGE);
 	links.n = links.dropped = 0;
 
+	if (doc != NULL)
+		Walk(doc, page_url, info, &links);
+
+	info->nlinks = links.n;
+	info->links_dropped = links.dropped;
+	info->links_json = LinksJson(&links, info->nofollow);
+	return info;
+}
+
+/* The same, parsing the page first. */
+ScrapeHtmlInfo *
+ScrapeParseHtml(const char *html, size_t len, const char *page_url)
+{
+	ScrapeHtmlInfo *volatile info = NULL;
+	xmlDocPtr	doc = NULL;
+
 	PG_TRY();
 	{
 		doc = ScrapeReadHtml(html, len, page_url);
-		if (doc != NULL)
-			Walk(doc, page_url, info, &links);
+		info = ScrapeHtmlInfoOfDoc(doc, page_url);
 	}
 	PG_FINALLY();
 	{
@@ -327,9 +341,5 @@ ScrapeParseHtml(const char *html, size_t len, const char *page_url)
 			xmlFreeDoc(doc);
 	}
 	PG_END_TRY();
-
-	info->nlinks = links.n;
-	info->links_dropped = links.dropped;
-	info->links_json = LinksJson(&links, info->nofollow);
 	return info;
 }

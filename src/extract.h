@@ -31,6 +31,8 @@ extern struct _xmlDoc *ScrapeReadHtml(const char *html, size_t len,
 									  const char *page_url);
 extern ScrapeHtmlInfo *ScrapeParseHtml(const char *html, size_t len,
 									   const char *page_url);
+extern ScrapeHtmlInfo *ScrapeHtmlInfoOfDoc(struct _xmlDoc *doc,
+										   const char *page_url);
 
 /* Helpers shared with structured.c */
 extern bool ScrapeNodeIs(struct _xmlNode *node, const char *name);

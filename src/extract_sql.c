@@ -95,9 +95,9 @@ scrape_parse_html(PG_FUNCTION_ARGS)
 	url = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	nrules = RulesOf(PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), &names, &xpaths);
 
-	info = ScrapeParseHtml(VARDATA_ANY(html), VARSIZE_ANY_EXHDR(html), url);
+	/* one parse for both, as the extracting stage does */
 	data = ScrapeExtractData(VARDATA_ANY(html), VARSIZE_ANY_EXHDR(html), url,
-							 names, xpaths, nrules);
+							 names, xpaths, nrules, &info);
 
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"title\": ");

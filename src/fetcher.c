@@ -499,7 +499,12 @@ ExtractSitemap(ScrapeTransfer *t, ScrapeResult *r)
 	r->links_json = sm->locs_json;
 }
 
-/* Parse an HTML page's own description of itself into its result. */
+/*
+ * Parse an HTML page's own description of itself and its links into its
+ * result.  Only for a crawl's pages (follow_links), whose links are queued
+ * with the result; the others are parsed in the extracting stage
+ * (stages.c), out of the path from fetch to stored result.
+ */
 static void
 ExtractPageInfo(ScrapeResult *r, const char *page_url)
 {
@@ -554,7 +559,8 @@ FetcherBuildResult(ScrapeTransfer *t)
 		r->ok = code >= 200 && code < 300;
 		if (r->ok && t->page.is_sitemap)
 			ExtractSitemap(t, r);
-		else if (r->ok && r->body != NULL && ScrapeIsHtml(r->content_type))
+		else if (r->ok && r->body != NULL && t->page.follow_links &&
+				 ScrapeIsHtml(r->content_type))
 			ExtractPageInfo(r, t->page.url);
 		if (!r->ok && r->error_class == NULL)
 		{

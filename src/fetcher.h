@@ -28,6 +28,7 @@ typedef struct ScrapePage
 	int			per_host_max_connections;	/* 0: use the GUC */
 	int			per_host_delay_ms;	/* -1: use the GUC */
 	bool		is_sitemap;		/* kind 'sitemap': parse the URLs it lists */
+	bool		follow_links;	/* a crawl's page: its links are needed now */
 } ScrapePage;
 
 /* What became of one fetch, as written back to scraping_pages. */

@@ -86,8 +86,9 @@ static void
 PrepareStagePlans(const char *schema)
 {
 	Oid			pages_types[3] = {INT8OID, INT8OID, INT4OID};
-	Oid			extraction_types[6] = {INT8OID, INT8OID, INT8ARRAYOID,
-	TEXTARRAYOID, INT8OID, BOOLOID};
+	Oid			extraction_types[11] = {INT8OID, INT8OID, INT8ARRAYOID,
+		TEXTARRAYOID, INT8OID, BOOLOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 	Oid			products_types[3] = {INT8OID, INT8OID, INT4OID};
 
 	stage_plans[STAGE_CLAIM] =
@@ -95,7 +96,7 @@ PrepareStagePlans(const char *schema)
 					0, NULL);
 	stage_plans[STAGE_PAGES] =
 		PrepareKept(psprintf("SELECT p.id, coalesce(p.final_url, p.url),"
-							 "       p.content_type, p.body"
+							 "       p.content_type, p.body, p.links IS NULL"
 							 "  FROM %s.scraping_pages p"
 							 " WHERE p.session_id = $1 AND p.status = 'done'"
 							 "   AND p.kind = 'page' AND p.id > $2"
@@ -103,8 +104,8 @@ PrepareStagePlans(const char *schema)
 					3, pages_types);
 	stage_plans[STAGE_RECORD_EXTRACTION] =
 		PrepareKept(psprintf("SELECT %s._scrape_record_extraction($1, $2, $3,"
-							 " $4, $5, $6)", schema),
-					6, extraction_types);
+							 " $4, $5, $6, $7, $8, $9, $10, $11)", schema),
+					11, extraction_types);
 	stage_plans[STAGE_CREATE_PRODUCTS] =
 		PrepareKept(psprintf("SELECT %s._scrape_create_products($1, $2, $3)",
 							 schema),
@@ -256,6 +257,15 @@ Int64Column(HeapTuple tup, TupleDesc desc, int col)
 }
 
 static bool
+BoolColumn(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return !isnull && DatumGetBool(d);
+}
+
+static bool
 IsNullColumn(HeapTuple tup, TupleDesc desc, int col)
 {
 	bool		isnull;
@@ -317,6 +327,7 @@ QueueClaim(uint64 worker_token, int limit, MemoryContext parent,
 
 			t->page.is_sitemap = kind != NULL && strcmp(kind, "sitemap") == 0;
 		}
+		t->page.follow_links = BoolColumn(tup, desc, 13);
 		dlist_push_tail(claimed, &t->worker_node);
 	}
 	return (int) SPI_processed;

@@ -19,8 +19,9 @@ typedef enum QueueStageStatement
 {
 	STAGE_CLAIM,				/* _scrape_claim_stage() */
 	STAGE_PAGES,				/* ($1 session, $2 after id, $3 limit): done
-								 * pages, for a cursor */
-	STAGE_RECORD_EXTRACTION,	/* _scrape_record_extraction($1 .. $6) */
+								 * pages, for a cursor: id, URL, content
+								 * type, body, not parsed yet */
+	STAGE_RECORD_EXTRACTION,	/* _scrape_record_extraction($1 .. $11) */
 	STAGE_CREATE_PRODUCTS,		/* _scrape_create_products($1, $2, $3) */
 	NUM_STAGE_STATEMENTS
 } QueueStageStatement;

@@ -740,7 +740,8 @@ WalkPage(PageData *pd)
 
 char *
 ScrapeExtractData(const char *html, size_t len, const char *page_url,
-				  char **rule_names, char **rule_xpaths, int nrules)
+				  char **rule_names, char **rule_xpaths, int nrules,
+				  ScrapeHtmlInfo **info)
 {
 	PageData	pd;
 	RuleState	rs = {NULL, NULL, NULL};
@@ -760,6 +761,9 @@ ScrapeExtractData(const char *html, size_t len, const char *page_url,
 	PG_TRY();
 	{
 		pd.doc = ScrapeReadHtml(html, len, page_url);
+		/* the page's own metadata and links, from the same parse */
+		if (info != NULL)
+			*info = ScrapeHtmlInfoOfDoc(pd.doc, page_url);
 		if (pd.doc != NULL && xmlDocGetRootElement(pd.doc) != NULL)
 		{
 			pd.base = ScrapeBaseUrl(pd.doc, page_url);

@@ -7,6 +7,8 @@
 #ifndef SCRAPE_STRUCTURED_H
 #define SCRAPE_STRUCTURED_H
 
+#include "extract.h"
+
 /* JSON-LD blocks kept from one page, and the nesting they may have. */
 #define SCRAPE_MAX_JSONLD_BLOCKS 20
 #define SCRAPE_MAX_JSON_DEPTH 64
@@ -32,10 +34,13 @@
  *	 {"json_ld": [...], "microdata": [...], "opengraph": {...}, "rules": {...}}
  * or NULL when the page carries none of them and no rule was given.
  * rule_names/rule_xpaths are the session's options.extract (nrules pairs).
+ * With info not NULL, *info gets the page's metadata and links too, from
+ * the same parse (extract.c).
  */
 extern char *ScrapeExtractData(const char *html, size_t len,
 							   const char *page_url, char **rule_names,
-							   char **rule_xpaths, int nrules);
+							   char **rule_xpaths, int nrules,
+							   ScrapeHtmlInfo **info);
 
 /* NULL if xpath compiles, else libxml2's reason (palloc'd). */
 extern char *ScrapeXPathError(const char *xpath);

@@ -117,10 +117,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(info->links_dropped >= 0);
 
 	/* without rules, and with them */
-	structured = ScrapeExtractData(html, size, PAGE_URL, NULL, NULL, 0);
+	structured = ScrapeExtractData(html, size, PAGE_URL, NULL, NULL, 0, NULL);
 	assert(structured == NULL || (IsUtf8(structured) && IsJson(structured)));
 	structured = ScrapeExtractData(html, size, PAGE_URL, rule_names,
-								   rule_xpaths, nrules);
+								   rule_xpaths, nrules, &info);
+	assert(info != NULL && info->links_json != NULL && IsJson(info->links_json));
 	assert(structured == NULL || (IsUtf8(structured) && IsJson(structured)));
 
 	PgStubMemoryReset();
