@@ -3217,8 +3217,17 @@ DECLARE
     h     text;
     v_cum bigint;
     m     record;
+    v_counters jsonb;
+    v_hosts    jsonb;
 BEGIN
     SELECT * INTO m FROM @extschema@.scrape_metrics();
+    -- One reading of the counters and one of the host table serve the whole
+    -- text (they were read 8 and 5 times): cheaper, and a histogram's
+    -- buckets, sum and count come from the same moment.
+    SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') INTO v_counters
+      FROM @extschema@.scrape_counters() c;
+    SELECT coalesce(jsonb_agg(to_jsonb(hs)), '[]') INTO v_hosts
+      FROM @extschema@.scrape_host_stats() hs;
 
     o := o || E'# HELP scrape_jobs_jobs Jobs by type and status.\n# TYPE scrape_jobs_jobs gauge\n';
     FOR r IN SELECT * FROM @extschema@.scrape_job_counts() ORDER BY 1, 2 LOOP
@@ -3226,7 +3235,7 @@ BEGIN
                          @extschema@._scrape_prom_label(r.job_type), r.status, r.jobs);
     END LOOP;
 
-    FOR r IN SELECT c.name, c.value FROM @extschema@.scrape_counters() c
+    FOR r IN SELECT c.name, c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
               WHERE c.label = '' ORDER BY c.name LOOP
         o := o || format(E'# HELP scrape_jobs_%1$s_total Running count of %2$s since the counters began.\n'
                          '# TYPE scrape_jobs_%1$s_total counter\n'
@@ -3236,13 +3245,13 @@ BEGIN
 
     o := o || E'# HELP scrape_jobs_responses_total Finished transfers by HTTP status code (none: no response).\n'
               '# TYPE scrape_jobs_responses_total counter\n';
-    FOR r IN SELECT c.label, c.value FROM @extschema@.scrape_counters() c
+    FOR r IN SELECT c.label, c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
               WHERE c.name = 'responses' ORDER BY c.label LOOP
         o := o || format(E'scrape_jobs_responses_total{code="%s"} %s\n', r.label, r.value);
     END LOOP;
     o := o || E'# HELP scrape_jobs_errors_total Failed transfers by error class.\n'
               '# TYPE scrape_jobs_errors_total counter\n';
-    FOR r IN SELECT c.label, c.value FROM @extschema@.scrape_counters() c
+    FOR r IN SELECT c.label, c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
               WHERE c.name = 'errors' ORDER BY c.label LOOP
         o := o || format(E'scrape_jobs_errors_total{class="%s"} %s\n', r.label, r.value);
     END LOOP;
@@ -3254,7 +3263,7 @@ BEGIN
                                 WHEN 'page' THEN 'Time of a page, claimed to result written.'
                                 ELSE 'Time of a job, started to finished.' END);
         v_cum := 0;
-        FOR r IN SELECT c.label, c.value FROM @extschema@.scrape_counters() c
+        FOR r IN SELECT c.label, c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
                   WHERE c.name = h || '_ms' AND c.label LIKE 'le:%'
                   ORDER BY CASE WHEN c.label = 'le:+Inf' THEN 'Infinity'::float8
                                 ELSE substr(c.label, 4)::float8 END
@@ -3267,9 +3276,9 @@ BEGIN
         END LOOP;
         o := o || format(E'scrape_jobs_%1$s_duration_seconds_sum %2$s\n'
                          'scrape_jobs_%1$s_duration_seconds_count %3$s\n', h,
-                         (SELECT c.value FROM @extschema@.scrape_counters() c
+                         (SELECT c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
                            WHERE c.name = h || '_ms' AND c.label = 'sum_us')::numeric / 1000000,
-                         (SELECT c.value FROM @extschema@.scrape_counters() c
+                         (SELECT c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
                            WHERE c.name = h || '_ms' AND c.label = 'count'));
     END LOOP;
 
@@ -3296,20 +3305,32 @@ BEGIN
 
     o := o || E'# HELP scrape_jobs_host_requests_total Finished requests per host.\n'
               '# TYPE scrape_jobs_host_requests_total counter\n';
-    FOR r IN SELECT * FROM @extschema@.scrape_host_stats() ORDER BY host LOOP
+    FOR r IN SELECT * FROM jsonb_to_recordset(v_hosts)
+                 AS hs(host text, requests bigint, errors bigint, errors_by_class jsonb,
+                      latency_mean_ms double precision, latency_p95_ms double precision,
+                      circuit_state text, consecutive_failures integer,
+                      active_connections integer, delay_ms integer) ORDER BY host LOOP
         o := o || format(E'scrape_jobs_host_requests_total{host="%s"} %s\n',
                          @extschema@._scrape_prom_label(r.host), r.requests);
     END LOOP;
     o := o || E'# HELP scrape_jobs_host_errors_total Failed requests per host and error class.\n'
               '# TYPE scrape_jobs_host_errors_total counter\n';
-    FOR r IN SELECT s.host, e.key, e.value FROM @extschema@.scrape_host_stats() s,
-                    jsonb_each_text(s.errors_by_class) e ORDER BY 1, 2 LOOP
+    FOR r IN SELECT hs.host, e.key, e.value FROM jsonb_to_recordset(v_hosts)
+                 AS hs(host text, requests bigint, errors bigint, errors_by_class jsonb,
+                      latency_mean_ms double precision, latency_p95_ms double precision,
+                      circuit_state text, consecutive_failures integer,
+                      active_connections integer, delay_ms integer),
+                    jsonb_each_text(hs.errors_by_class) e ORDER BY 1, 2 LOOP
         o := o || format(E'scrape_jobs_host_errors_total{host="%s",class="%s"} %s\n',
                          @extschema@._scrape_prom_label(r.host), r.key, r.value);
     END LOOP;
     o := o || E'# HELP scrape_jobs_host_latency_seconds Mean and 95th percentile fetch time per host.\n'
               '# TYPE scrape_jobs_host_latency_seconds gauge\n';
-    FOR r IN SELECT * FROM @extschema@.scrape_host_stats() WHERE requests > 0 ORDER BY host LOOP
+    FOR r IN SELECT * FROM jsonb_to_recordset(v_hosts)
+                 AS hs(host text, requests bigint, errors bigint, errors_by_class jsonb,
+                      latency_mean_ms double precision, latency_p95_ms double precision,
+                      circuit_state text, consecutive_failures integer,
+                      active_connections integer, delay_ms integer) WHERE requests > 0 ORDER BY host LOOP
         o := o || format(E'scrape_jobs_host_latency_seconds{host="%1$s",stat="mean"} %2$s\n'
                          'scrape_jobs_host_latency_seconds{host="%1$s",stat="p95"} %3$s\n',
                          @extschema@._scrape_prom_label(r.host),
@@ -3318,14 +3339,22 @@ BEGIN
     END LOOP;
     o := o || E'# HELP scrape_jobs_host_circuit_open Whether a host\'s circuit is open (1) or not (0; half-open counts as open).\n'
               '# TYPE scrape_jobs_host_circuit_open gauge\n';
-    FOR r IN SELECT * FROM @extschema@.scrape_host_stats() ORDER BY host LOOP
+    FOR r IN SELECT * FROM jsonb_to_recordset(v_hosts)
+                 AS hs(host text, requests bigint, errors bigint, errors_by_class jsonb,
+                      latency_mean_ms double precision, latency_p95_ms double precision,
+                      circuit_state text, consecutive_failures integer,
+                      active_connections integer, delay_ms integer) ORDER BY host LOOP
         o := o || format(E'scrape_jobs_host_circuit_open{host="%s"} %s\n',
                          @extschema@._scrape_prom_label(r.host),
                          CASE WHEN r.circuit_state = 'closed' THEN 0 ELSE 1 END);
     END LOOP;
     o := o || E'# HELP scrape_jobs_host_delay_seconds The gap between two requests to a host.\n'
               '# TYPE scrape_jobs_host_delay_seconds gauge\n';
-    FOR r IN SELECT * FROM @extschema@.scrape_host_stats() ORDER BY host LOOP
+    FOR r IN SELECT * FROM jsonb_to_recordset(v_hosts)
+                 AS hs(host text, requests bigint, errors bigint, errors_by_class jsonb,
+                      latency_mean_ms double precision, latency_p95_ms double precision,
+                      circuit_state text, consecutive_failures integer,
+                      active_connections integer, delay_ms integer) ORDER BY host LOOP
         o := o || format(E'scrape_jobs_host_delay_seconds{host="%s"} %s\n',
                          @extschema@._scrape_prom_label(r.host), r.delay_ms / 1000.0);
     END LOOP;
