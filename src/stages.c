@@ -170,7 +170,10 @@ ExtractPage(HeapTuple tuple, TupleDesc desc, const StageWork *w,
 	char	   *url;
 	char	   *ctype;
 
-	b->ids[b->n] = SPI_getbinval(tuple, desc, 1, &isnull);
+	/* a copy: the tuple goes with its SPI table (int8 is by reference on
+	 * some platforms) */
+	b->ids[b->n] = Int64GetDatum(DatumGetInt64(SPI_getbinval(tuple, desc, 1,
+															 &isnull)));
 	if (DatumGetPointer(body) != NULL)
 	{
 		MemoryContextSwitchTo(page_cxt);
