@@ -3218,16 +3218,18 @@ DECLARE
     v_cum bigint;
     m     record;
     v_counters jsonb;
-    v_hosts    jsonb;
+    v_requests text;
+    v_errors   text;
+    v_latency  text;
+    v_circuit  text;
+    v_delay    text;
 BEGIN
     SELECT * INTO m FROM @extschema@.scrape_metrics();
-    -- One reading of the counters and one of the host table serve the whole
-    -- text (they were read 8 and 5 times): cheaper, and a histogram's
-    -- buckets, sum and count come from the same moment.
+    -- One reading of the counters serves the whole text (they were read 8
+    -- times): cheaper, and a histogram's buckets, sum and count come from
+    -- the same moment.
     SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') INTO v_counters
       FROM @extschema@.scrape_counters() c;
-    SELECT coalesce(jsonb_agg(to_jsonb(hs)), '[]') INTO v_hosts
-      FROM @extschema@.scrape_host_stats() hs;
 
     o := o || E'# HELP scrape_jobs_jobs Jobs by type and status.\n# TYPE scrape_jobs_jobs gauge\n';
     FOR r IN SELECT * FROM @extschema@.scrape_job_counts() ORDER BY 1, 2 LOOP
@@ -3303,61 +3305,42 @@ BEGIN
                      m.pages_per_minute, m.throughput_per_minute, m.error_rate,
                      (SELECT count(*) FROM @extschema@.scrape_workers()));
 
+    -- The host families, from one reading of the host table: a family's
+    -- lines must stand together, so each is aggregated in its own column.
+    SELECT coalesce(string_agg(format(E'scrape_jobs_host_requests_total{host="%s"} %s\n',
+                                      @extschema@._scrape_prom_label(hs.host), hs.requests),
+                               '' ORDER BY hs.host), ''),
+           coalesce(string_agg((SELECT string_agg(
+                                    format(E'scrape_jobs_host_errors_total{host="%s",class="%s"} %s\n',
+                                           @extschema@._scrape_prom_label(hs.host), e.key, e.value),
+                                    '' ORDER BY e.key)
+                                  FROM jsonb_each_text(hs.errors_by_class) e),
+                               '' ORDER BY hs.host), ''),
+           coalesce(string_agg(format(E'scrape_jobs_host_latency_seconds{host="%1$s",stat="mean"} %2$s\n'
+                                      'scrape_jobs_host_latency_seconds{host="%1$s",stat="p95"} %3$s\n',
+                                      @extschema@._scrape_prom_label(hs.host),
+                                      round((hs.latency_mean_ms / 1000)::numeric, 6),
+                                      round((hs.latency_p95_ms / 1000)::numeric, 6)),
+                               '' ORDER BY hs.host) FILTER (WHERE hs.requests > 0), ''),
+           coalesce(string_agg(format(E'scrape_jobs_host_circuit_open{host="%s"} %s\n',
+                                      @extschema@._scrape_prom_label(hs.host),
+                                      CASE WHEN hs.circuit_state = 'closed' THEN 0 ELSE 1 END),
+                               '' ORDER BY hs.host), ''),
+           coalesce(string_agg(format(E'scrape_jobs_host_delay_seconds{host="%s"} %s\n',
+                                      @extschema@._scrape_prom_label(hs.host), hs.delay_ms / 1000.0),
+                               '' ORDER BY hs.host), '')
+      INTO v_requests, v_errors, v_latency, v_circuit, v_delay
+      FROM @extschema@.scrape_host_stats() hs;
     o := o || E'# HELP scrape_jobs_host_requests_total Finished requests per host.\n'
-              '# TYPE scrape_jobs_host_requests_total counter\n';
-    FOR r IN SELECT * FROM jsonb_to_recordset(v_hosts)
-                 AS hs(host text, requests bigint, errors bigint, errors_by_class jsonb,
-                      latency_mean_ms double precision, latency_p95_ms double precision,
-                      circuit_state text, consecutive_failures integer,
-                      active_connections integer, delay_ms integer) ORDER BY host LOOP
-        o := o || format(E'scrape_jobs_host_requests_total{host="%s"} %s\n',
-                         @extschema@._scrape_prom_label(r.host), r.requests);
-    END LOOP;
-    o := o || E'# HELP scrape_jobs_host_errors_total Failed requests per host and error class.\n'
-              '# TYPE scrape_jobs_host_errors_total counter\n';
-    FOR r IN SELECT hs.host, e.key, e.value FROM jsonb_to_recordset(v_hosts)
-                 AS hs(host text, requests bigint, errors bigint, errors_by_class jsonb,
-                      latency_mean_ms double precision, latency_p95_ms double precision,
-                      circuit_state text, consecutive_failures integer,
-                      active_connections integer, delay_ms integer),
-                    jsonb_each_text(hs.errors_by_class) e ORDER BY 1, 2 LOOP
-        o := o || format(E'scrape_jobs_host_errors_total{host="%s",class="%s"} %s\n',
-                         @extschema@._scrape_prom_label(r.host), r.key, r.value);
-    END LOOP;
-    o := o || E'# HELP scrape_jobs_host_latency_seconds Mean and 95th percentile fetch time per host.\n'
-              '# TYPE scrape_jobs_host_latency_seconds gauge\n';
-    FOR r IN SELECT * FROM jsonb_to_recordset(v_hosts)
-                 AS hs(host text, requests bigint, errors bigint, errors_by_class jsonb,
-                      latency_mean_ms double precision, latency_p95_ms double precision,
-                      circuit_state text, consecutive_failures integer,
-                      active_connections integer, delay_ms integer) WHERE requests > 0 ORDER BY host LOOP
-        o := o || format(E'scrape_jobs_host_latency_seconds{host="%1$s",stat="mean"} %2$s\n'
-                         'scrape_jobs_host_latency_seconds{host="%1$s",stat="p95"} %3$s\n',
-                         @extschema@._scrape_prom_label(r.host),
-                         round((r.latency_mean_ms / 1000)::numeric, 6),
-                         round((r.latency_p95_ms / 1000)::numeric, 6));
-    END LOOP;
-    o := o || E'# HELP scrape_jobs_host_circuit_open Whether a host\'s circuit is open (1) or not (0; half-open counts as open).\n'
-              '# TYPE scrape_jobs_host_circuit_open gauge\n';
-    FOR r IN SELECT * FROM jsonb_to_recordset(v_hosts)
-                 AS hs(host text, requests bigint, errors bigint, errors_by_class jsonb,
-                      latency_mean_ms double precision, latency_p95_ms double precision,
-                      circuit_state text, consecutive_failures integer,
-                      active_connections integer, delay_ms integer) ORDER BY host LOOP
-        o := o || format(E'scrape_jobs_host_circuit_open{host="%s"} %s\n',
-                         @extschema@._scrape_prom_label(r.host),
-                         CASE WHEN r.circuit_state = 'closed' THEN 0 ELSE 1 END);
-    END LOOP;
-    o := o || E'# HELP scrape_jobs_host_delay_seconds The gap between two requests to a host.\n'
-              '# TYPE scrape_jobs_host_delay_seconds gauge\n';
-    FOR r IN SELECT * FROM jsonb_to_recordset(v_hosts)
-                 AS hs(host text, requests bigint, errors bigint, errors_by_class jsonb,
-                      latency_mean_ms double precision, latency_p95_ms double precision,
-                      circuit_state text, consecutive_failures integer,
-                      active_connections integer, delay_ms integer) ORDER BY host LOOP
-        o := o || format(E'scrape_jobs_host_delay_seconds{host="%s"} %s\n',
-                         @extschema@._scrape_prom_label(r.host), r.delay_ms / 1000.0);
-    END LOOP;
+              '# TYPE scrape_jobs_host_requests_total counter\n' || v_requests
+           || E'# HELP scrape_jobs_host_errors_total Failed requests per host and error class.\n'
+              '# TYPE scrape_jobs_host_errors_total counter\n' || v_errors
+           || E'# HELP scrape_jobs_host_latency_seconds Mean and 95th percentile fetch time per host.\n'
+              '# TYPE scrape_jobs_host_latency_seconds gauge\n' || v_latency
+           || E'# HELP scrape_jobs_host_circuit_open Whether a host\'s circuit is open (1) or not (0; half-open counts as open).\n'
+              '# TYPE scrape_jobs_host_circuit_open gauge\n' || v_circuit
+           || E'# HELP scrape_jobs_host_delay_seconds The gap between two requests to a host.\n'
+              '# TYPE scrape_jobs_host_delay_seconds gauge\n' || v_delay;
     RETURN o;
 END;
 $$;
