@@ -266,15 +266,19 @@ SQL
 
 # ------------------------------------------------------------- measures --
 
-# ext_list SET SCENARIO ROUND TOOL: one list session of the URLs of SET;
-# records submit_s, stored_s (the last page's result written: the job's
-# move to extracting), wall_s (scrape_wait returned: stages done too).
-ext_list() {
-    local set=$1 scen=$2 round=$3 tool=$4 line
+# ext_session SCENARIO ROUND TOOL SUBMIT [psql -v NAME=VALUE ...]: one
+# session, started by the statement SUBMIT (which \gsets sid; the -v
+# variables are its inputs), timed from the clock reading before it.
+# Prints the result line; records (but for the warm-up) submit_s, stored_s
+# (the last page's result written: the job's move to extracting),
+# last_result_tx_start_s, wall_s (scrape_wait returned: stages done too),
+# pages_done and pages_failed, and lists the pages of a session that did not
+# end with every page done.
+ext_session() {
+    local scen=$1 round=$2 tool=$3 submit=$4 line
+    shift 4
     quiesce
-    line=$(P -F, -v set="$set" <<'SQL'
-SELECT clock_timestamp() AS t0 \gset
-SELECT scrape_submit_urls(ARRAY(SELECT url FROM bench_urls WHERE set = :'set' ORDER BY ord)) AS sid \gset
+    line=$( { echo 'SELECT clock_timestamp() AS t0 \gset'; echo "$submit"; cat <<'SQL'; } | P -F, "$@"
 SELECT clock_timestamp() AS t1 \gset
 CALL bench_wait_stored(:sid, NULL) \gset
 \set ts :stored_at
@@ -307,6 +311,13 @@ SQL
         log "  WARNING: session $sid ended $st with $done of $total pages done"
         P -c "SELECT url, attempts, error_class, error FROM scraping_pages WHERE session_id = $sid AND status <> 'done' LIMIT 20" >&2 || true
     fi
+}
+
+# ext_list SET SCENARIO ROUND TOOL: one list session of the URLs of SET.
+ext_list() {
+    ext_session "$2" "$3" "$4" \
+        "SELECT scrape_submit_urls(ARRAY(SELECT url FROM bench_urls WHERE set = :'set' ORDER BY ord)) AS sid \gset" \
+        -v set="$1"
 }
 
 # pgboss MODE URLFILE SCENARIO ROUND TOOL
@@ -397,45 +408,18 @@ scenario_small() {
     done
 }
 
-# ext_crawl SCENARIO ROUND TOOL: one crawl session from the index page
+# ext_crawl SCENARIO ROUND TOOL: one crawl session from the index page.
 ext_crawl() {
-    local scen=$1 r=$2 tool=$3 line max=$((NBIG + 10))
-    quiesce
-    line=$(P -F, -v seed="$BASE/site/index.html" -v max="$max" <<'SQL'
-SELECT clock_timestamp() AS t0 \gset
-SELECT scrape_submit(:'seed', 'crawl', total_pages => :max,
-                     options => '{"scope": "host", "max_depth": 5}') AS sid \gset
-CALL bench_wait_stored(:sid, NULL) \gset
-\set ts :stored_at
-SELECT scrape_wait(:sid, '10 min') AS st \gset
-SELECT clock_timestamp() AS t2 \gset
-SELECT :'st', :sid,
-       extract(epoch FROM :'ts'::timestamptz - :'t0'::timestamptz),
-       extract(epoch FROM (SELECT min(h.created_at) FROM job_history h
-                            WHERE h.job_id = s.background_job_id
-                              AND h.event = 'stage_changed'
-                              AND h.detail ->> 'to' = 'extracting')
-                          - :'t0'::timestamptz),
-       extract(epoch FROM :'t2'::timestamptz - :'t0'::timestamptz),
-       s.pages_total, s.pages_done, s.pages_failed
-  FROM scraping_sessions s WHERE s.id = :sid;
-SQL
-)
-    IFS=, read -r st sid stored hist wall total done failed <<<"$line"
-    rec "$scen" "$tool" "$r" stored_s "$stored" s
-    rec "$scen" "$tool" "$r" last_result_tx_start_s "${hist:-}" s
-    rec "$scen" "$tool" "$r" wall_s "$wall" s
-    rec "$scen" "$tool" "$r" pages_done "$done" pages
-    rec "$scen" "$tool" "$r" pages_failed "$failed" pages
-    log "  $tool round $r: $st, $done/$total pages, stored ${stored}s, completed ${wall}s (session $sid)"
-    [ "$failed" = 0 ] || P -c "SELECT url, attempts, error_class, error FROM scraping_pages WHERE session_id = $sid AND status <> 'done' LIMIT 20" >&2
+    ext_session "$1" "$2" "$3" \
+        "SELECT scrape_submit(:'seed', 'crawl', total_pages => :max, options => '{\"scope\": \"host\", \"max_depth\": 5}') AS sid \gset" \
+        -v seed="$BASE/site/index.html" -v max="$((NBIG + 10))"
 }
 
 scenario_crawl() {
     local r
     for r in $(seq 1 "$ROUNDS"); do
         log "crawl round $r/$ROUNDS (from the index, total_pages $((NBIG + 10)))"
-        ext_crawl crawl "$r" scrape_jobs
+        ext_crawl crawl "$r" scrape_jobs >/dev/null
         crawlee_run "$r" crawlee "$CONC"
         crawlee_run "$r" crawlee-auto auto
     done
@@ -475,7 +459,7 @@ scenario_profile() {
         case $what in
             list) ext_list big profile 1 "profile-$what" >/dev/null ;;
             small) ext_list small profile 1 "profile-$what" >/dev/null ;;
-            crawl) ext_crawl profile 1 "profile-$what" ;;
+            crawl) ext_crawl profile 1 "profile-$what" >/dev/null ;;
         esac
         kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true
         if [ -n "$perf_pid" ]; then
