@@ -54,6 +54,15 @@ SELECT * FROM pg_temp.counter_moves() WHERE name NOT LIKE 'job_ms';
 SELECT _scrape_count('no_such_counter', 1);
 SELECT _scrape_quantile('fetch_ms', 2);
 SELECT _scrape_quantile('no_such_histogram', 0.5);
+SELECT * FROM _scrape_quantiles(ARRAY[0.5, 2]);
+-- every histogram's quantiles at once (what scrape_metrics() reads) are
+-- those asked one at a time
+SELECT q.histogram,
+       q.quantiles IS NOT DISTINCT FROM ARRAY[_scrape_quantile(q.histogram, 0.5),
+                                              _scrape_quantile(q.histogram, 0.95),
+                                              _scrape_quantile(q.histogram, 0.99)] AS same,
+       q.quantiles[2] IS NOT NULL AS has_values
+  FROM _scrape_quantiles(ARRAY[0.5, 0.95, 0.99]) q ORDER BY 1;
 
 -- the seed's fields and the new ones, one row; the queue depth counts
 -- pending pages (the live rows only)

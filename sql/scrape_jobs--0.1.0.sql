@@ -897,6 +897,11 @@ RETURNS double precision
 AS 'MODULE_PATHNAME', 'scrape_quantile'
 LANGUAGE C STRICT VOLATILE;
 
+CREATE FUNCTION @extschema@._scrape_quantiles(qs double precision[])
+RETURNS TABLE (histogram text, quantiles double precision[])
+AS 'MODULE_PATHNAME', 'scrape_quantiles'
+LANGUAGE C STRICT VOLATILE;
+
 CREATE FUNCTION @extschema@._scrape_rates(OUT pages_last_minute bigint,
                                           OUT jobs_finished_last_5min bigint,
                                           OUT restored boolean)
@@ -3116,6 +3121,9 @@ AS $$
     ), c AS (
         SELECT coalesce(jsonb_object_agg(c.name || ':' || c.label, c.value), '{}') AS v
           FROM counters c
+    ), q AS MATERIALIZED (
+        -- p50, p95, p99 of every histogram, from one snapshot
+        SELECT * FROM @extschema@._scrape_quantiles(ARRAY[0.5, 0.95, 0.99])
     ), w AS (
         -- live rows only (partial indexes): cheap whatever the history
         SELECT count(*) FILTER (WHERE p.not_before IS NULL OR p.not_before <= now()) AS ready,
@@ -3137,25 +3145,22 @@ AS $$
            (c.v ->> 'retries:')::bigint, (c.v ->> 'robots_skips:')::bigint,
            (c.v ->> 'fetch_ms:sum_us')::double precision / 1000
                / nullif((c.v ->> 'fetch_ms:count')::bigint, 0),
-           @extschema@._scrape_quantile('fetch_ms', 0.5),
-           @extschema@._scrape_quantile('fetch_ms', 0.95),
-           @extschema@._scrape_quantile('fetch_ms', 0.99),
+           qf.quantiles[1], qf.quantiles[2], qf.quantiles[3],
            (c.v ->> 'page_ms:sum_us')::double precision / 1000
                / nullif((c.v ->> 'page_ms:count')::bigint, 0),
-           @extschema@._scrape_quantile('page_ms', 0.5),
-           @extschema@._scrape_quantile('page_ms', 0.95),
-           @extschema@._scrape_quantile('page_ms', 0.99),
+           qp.quantiles[1], qp.quantiles[2], qp.quantiles[3],
            (c.v ->> 'job_ms:sum_us')::double precision / 1000
                / nullif((c.v ->> 'job_ms:count')::bigint, 0),
-           @extschema@._scrape_quantile('job_ms', 0.5),
-           @extschema@._scrape_quantile('job_ms', 0.95),
-           @extschema@._scrape_quantile('job_ms', 0.99),
+           qj.quantiles[1], qj.quantiles[2], qj.quantiles[3],
            (SELECT coalesce(jsonb_object_agg(x.label, x.value), '{}')
               FROM counters x WHERE x.name = 'responses'),
            (SELECT coalesce(jsonb_object_agg(x.label, x.value), '{}')
               FROM counters x WHERE x.name = 'errors'),
            w.ready, w.retry, w.circuit
-      FROM j, c, w, @extschema@._scrape_rates() r;
+      FROM j, c, w, @extschema@._scrape_rates() r,
+           q qf, q qp, q qj
+     WHERE qf.histogram = 'fetch_ms' AND qp.histogram = 'page_ms'
+       AND qj.histogram = 'job_ms';
 $$;
 
 CREATE FUNCTION @extschema@.scrape_workers()

@@ -39,6 +39,7 @@
 #include "port/atomics.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -524,6 +525,7 @@ PG_FUNCTION_INFO_V1(scrape_job_transition);
 PG_FUNCTION_INFO_V1(scrape_counters);
 PG_FUNCTION_INFO_V1(scrape_job_counts);
 PG_FUNCTION_INFO_V1(scrape_quantile);
+PG_FUNCTION_INFO_V1(scrape_quantiles);
 PG_FUNCTION_INFO_V1(scrape_rates);
 
 /* Make sure the transaction callback (shmem.c) will run for us. */
@@ -654,6 +656,15 @@ scrape_job_counts(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+static void
+CheckQuantile(double q)
+{
+	if (q < 0 || q > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("quantile must be between 0 and 1")));
+}
+
 /* _scrape_quantile(histogram, q): milliseconds, NULL when empty. */
 Datum
 scrape_quantile(PG_FUNCTION_ARGS)
@@ -663,10 +674,7 @@ scrape_quantile(PG_FUNCTION_ARGS)
 	MetricsSnapshot *s = palloc(sizeof(MetricsSnapshot));
 	int			i;
 
-	if (q < 0 || q > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("quantile must be between 0 and 1")));
+	CheckQuantile(q);
 	MetricsTakeSnapshot(s);
 	for (i = 0; i < MH_NHISTOGRAMS; i++)
 		if (strcmp(name, MetricHistogramNames[i]) == 0)
@@ -681,6 +689,57 @@ scrape_quantile(PG_FUNCTION_ARGS)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown histogram \"%s\"", name)));
 	PG_RETURN_NULL();
+}
+
+/*
+ * _scrape_quantiles(qs float8[]): each histogram's quantiles qs, in
+ * milliseconds (NULL elements when it is empty), from one snapshot:
+ * scrape_metrics() reads nine quantiles, which took nine snapshots.
+ */
+Datum
+scrape_quantiles(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ArrayType  *qs = PG_GETARG_ARRAYTYPE_P(0);
+	MetricsSnapshot *s = palloc(sizeof(MetricsSnapshot));
+	Datum	   *qv;
+	bool	   *qnulls;
+	int			nq;
+	int			i;
+	int			k;
+
+	deconstruct_array(qs, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &qv, &qnulls, &nq);
+	for (k = 0; k < nq; k++)
+		if (!qnulls[k])
+			CheckQuantile(DatumGetFloat8(qv[k]));
+	InitMaterializedSRF(fcinfo, 0);
+	MetricsTakeSnapshot(s);
+	for (i = 0; i < MH_NHISTOGRAMS; i++)
+	{
+		Datum	   *out = palloc(sizeof(Datum) * Max(nq, 1));
+		bool	   *out_nulls = palloc(sizeof(bool) * Max(nq, 1));
+		int			dims[1] = {nq};
+		int			lbs[1] = {1};
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		for (k = 0; k < nq; k++)
+		{
+			double		v = qnulls[k] ? -1 :
+				MetricsQuantile(s->buckets[i], s->count[i], DatumGetFloat8(qv[k]));
+
+			out_nulls[k] = v < 0;
+			out[k] = Float8GetDatum(v < 0 ? 0 : v);
+		}
+		values[0] = CStringGetTextDatum(MetricHistogramNames[i]);
+		values[1] = PointerGetDatum(construct_md_array(out, out_nulls, 1, dims, lbs,
+													   FLOAT8OID, sizeof(float8),
+													   FLOAT8PASSBYVAL,
+													   TYPALIGN_DOUBLE));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 /* _scrape_rates(OUT pages_last_minute, OUT jobs_finished_last_5min, OUT restored) */
