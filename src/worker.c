@@ -322,10 +322,16 @@ AddUnwritten(ScrapeTransfer *t)
 		unwritten_bytes += VARSIZE_ANY(t->result.body);
 }
 
-/* Write (in batches) the results waiting. */
-static void
+/*
+ * Write (in batches) the results waiting.  Returns whether any of them may
+ * have put its page back to wait (a retry or a deferral), which moves the
+ * next due time.
+ */
+static bool
 WriteResults(void)
 {
+	bool		requeued = false;
+
 	ScrapeTransfer **batch = palloc(sizeof(ScrapeTransfer *) * scrape_batch_size);
 	TimestampTz now;
 
@@ -346,6 +352,8 @@ WriteResults(void)
 		now = GetCurrentTimestamp();
 		for (i = 0; i < n; i++)
 		{
+			if (!batch[i]->result.ok)
+				requeued = true;
 			if (batch[i]->result.defer_ms < 0)
 				MetricsObservePage((now - batch[i]->claimed_at) / 1000.0);
 			FreeTransfer(batch[i]);
@@ -353,6 +361,7 @@ WriteResults(void)
 	}
 	unwritten_bytes = 0;
 	first_unwritten_at = 0;
+	return requeued;
 }
 
 /* Record the circuits our transfers opened since the last pass. */
@@ -412,14 +421,19 @@ ClaimRoom(void)
 		n_inflight - n_ready;
 }
 
-/* Claim pages into *claimed; note whether more wait. */
-static void
+/*
+ * Claim pages into *claimed; note whether more wait.  Returns whether the
+ * queue ran short of due pages.
+ */
+static bool
 Claim(dlist_head *claimed)
 {
 	int			limit = Min(ClaimRoom(), scrape_batch_size);
+	bool		short_claim;
 	dlist_iter	it;
 
-	if (QueueClaim(MyToken, limit, TransferContext, claimed) < limit)
+	short_claim = QueueClaim(MyToken, limit, TransferContext, claimed) < limit;
+	if (short_claim)
 		more_work = false;
 	last_claim_at = GetCurrentTimestamp();
 	stat_claims++;
@@ -431,12 +445,35 @@ Claim(dlist_head *claimed)
 		t->host = ScrapeUrlHost(t->page.url, t->cxt);
 		t->claimed_at = last_claim_at;
 	}
+	return short_claim;
+}
+
+/* Start one of a pass's transactions, with SPI and a snapshot. */
+static void
+PassBegin(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+/* Commit it. */
+static void
+PassCommit(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
 }
 
 /*
- * One short transaction doing whatever is due.  Transfers claimed in it are
- * started only after COMMIT, so no page is fetched for a claim that could
- * still roll back.
+ * Short transactions doing whatever is due.  Transfers claimed are started
+ * only after COMMIT, so no page is fetched for a claim that could still roll
+ * back.  A result write commits before the claim that follows it: it holds
+ * its sessions' and jobs' rows, which the other workers' result writes wait
+ * for, and a claim in the same transaction kept them waiting through it
+ * (a third of a result write's time, with two workers on one session).
  */
 static void
 QueuePass(bool flush, bool claim, bool beat)
@@ -444,23 +481,19 @@ QueuePass(bool flush, bool claim, bool beat)
 	dlist_head	claimed = DLIST_STATIC_INIT(claimed);
 	int64	   *lost = NULL;
 	int			nlost = 0;
+	bool		look_due = false;
 	dlist_mutable_iter it;
 
 	UpdateSlot(SCRAPE_WORKER_WRITING);
 	MemoryContextSwitchTo(PassContext);
 	dlist_init(&claimed);
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	PassBegin();
 	pgstat_report_activity(STATE_RUNNING, "scrape_jobs: queue pass");
 
 	if (!QueueAttach())
 	{
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		PassCommit();
 		ereport(LOG,
 				(errmsg("scrape_jobs worker exiting because the extension is not installed in database \"%s\"",
 						scrape_database)));
@@ -468,19 +501,29 @@ QueuePass(bool flush, bool claim, bool beat)
 	}
 
 	if (flush)
-		WriteResults();
+		look_due = WriteResults();
 	if (n_pending_alerts > 0)
 		WriteAlerts();
 	if (beat)
 		nlost = Heartbeat(&lost);
+	if (flush && claim)
+	{
+		PassCommit();
+		PassBegin();
+	}
 	if (claim)
-		Claim(&claimed);
-	if (flush || claim)
+		look_due |= Claim(&claimed);
+
+	/*
+	 * When the next waiting page comes due matters once the due ones run
+	 * out, or when our results put pages back to wait.  Not after a full
+	 * claim: we come back for more anyway, and the query reads the pending
+	 * pages' index, which is long while a big session is being claimed.
+	 */
+	if (look_due)
 		next_due_at = QueueNextDue();
 
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	PassCommit();
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
