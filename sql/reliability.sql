@@ -120,6 +120,41 @@ SELECT j.status, j.attempts, p.status AS page_status, p.attempts AS page_attempt
   FROM background_jobs j JOIN scraping_sessions s ON s.background_job_id = j.id
   JOIN scraping_pages p ON p.session_id = s.id WHERE s.id = :sid4;
 
+-- scrape_jobs.page_history: batch (the default) writes one row per claim
+-- and one per result batch of a session, counting its pages, and a row per
+-- failed page; page a row per page and event ('on' is read as page); off
+-- none
+SHOW scrape_jobs.page_history;
+SELECT scrape_cancel(:sid4) AS cancelled;
+CREATE TEMP TABLE hp (mode text, sid bigint, page_id bigint, lease bigint);
+CREATE FUNCTION pg_temp.history_run(mode text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE v_sid bigint;
+BEGIN
+    PERFORM set_config('scrape_jobs.page_history', mode, true);
+    v_sid := scrape_submit_urls(ARRAY['http://r.example/h1-' || mode,
+                                      'http://r.example/h2-' || mode]);
+    INSERT INTO hp SELECT mode, v_sid, c.page_id, c.lease FROM _scrape_claim(404, 2) c;
+    -- the first page is stored, the second fails (an exception: itemised)
+    PERFORM pg_temp.result(404, hp.page_id, hp.lease, n = 1,
+                           CASE n WHEN 1 THEN 200 ELSE 404 END,
+                           CASE n WHEN 2 THEN 'http_4xx' END, false)
+       FROM (SELECT x.*, row_number() OVER (ORDER BY x.page_id) AS n
+               FROM hp x WHERE x.mode = history_run.mode) hp
+      ORDER BY hp.page_id;
+END $$;
+SELECT pg_temp.history_run('batch'), pg_temp.history_run('on'), pg_temp.history_run('off');
+-- the pages as their places in the session (1, 2)
+SELECT hp.mode, h.event, h.detail ->> 'pages' AS pages,
+       array_position(p.ids, (h.detail ->> 'first_page_id')::bigint) AS first,
+       array_position(p.ids, (h.detail ->> 'last_page_id')::bigint) AS last,
+       array_position(p.ids, (h.detail ->> 'page_id')::bigint) AS page,
+       h.detail ->> 'worker' AS worker
+  FROM (SELECT DISTINCT mode, sid FROM hp) hp
+  CROSS JOIN LATERAL (SELECT array_agg(x.page_id ORDER BY x.page_id) AS ids
+                        FROM hp x WHERE x.sid = hp.sid) p
+  JOIN job_history h ON h.session_id = hp.sid AND h.event LIKE 'page%'
+ ORDER BY hp.sid, h.id;
+
 -- requeueing what is not dead
 \set SHOW_CONTEXT never
 \set VERBOSITY terse

@@ -256,7 +256,9 @@ CREATE TABLE @extschema@.job_history (
                                  'dead_lettered', 'requeued',
                                  -- a page's own (scrape_jobs.page_history)
                                  'page_claimed', 'page_done', 'page_failed',
-                                 'page_skipped', 'page_deferred')),
+                                 'page_skipped', 'page_deferred',
+                                 -- a batch's (page_history = batch)
+                                 'pages_claimed', 'pages_done')),
     detail      jsonb NOT NULL DEFAULT '{}',
     created_at  timestamptz NOT NULL DEFAULT now()
 );
@@ -1142,7 +1144,7 @@ DECLARE
     v_started  bigint[];
     v_robots   boolean;
     v_pending  boolean;
-    v_page_history boolean := current_setting('scrape_jobs.page_history')::boolean;
+    v_history  text := current_setting('scrape_jobs.page_history');
     v_obey     boolean := current_setting('scrape_jobs.obey_robots')::boolean;
     v_beat     interval := current_setting('scrape_jobs.heartbeat_interval')::interval;
 BEGIN
@@ -1270,7 +1272,7 @@ BEGIN
             SELECT s.background_job_id, sk.session_id, 'page_skipped',
                    jsonb_build_object('page_id', sk.id, 'reason', 'robots', 'rule', sk.rule)
               FROM skipped sk JOIN @extschema@.scraping_sessions s ON s.id = sk.session_id
-             WHERE v_page_history
+             WHERE v_history <> 'off'
         ), per_session AS (
             SELECT skipped.session_id, count(*) AS n FROM skipped GROUP BY 1
         )
@@ -1289,7 +1291,17 @@ BEGIN
     -- submitted moments before, whose statistics it does not know yet.
     RETURN QUERY
     WITH live AS MATERIALIZED (
-        SELECT s.id AS sid, j.id AS jid, j.lease, s.scraping_mode, s.options
+        -- a session's settings are read once here, not once per page
+        SELECT s.id AS sid, j.id AS jid, j.lease, s.scraping_mode, s.options,
+               (extract(epoch FROM (s.options ->> 'request_timeout')::interval)
+                   * 1000)::integer AS request_timeout,
+               (extract(epoch FROM (s.options ->> 'connect_timeout')::interval)
+                   * 1000)::integer AS connect_timeout,
+               s.options ->> 'user_agent' AS user_agent,
+               (s.options ->> 'per_host_max_connections')::integer AS max_connections,
+               -- what _scrape_host_delay_ms returns for a list's pages
+               (extract(epoch FROM (s.options ->> 'per_host_delay')::interval)
+                   * 1000)::integer AS list_delay
           FROM @extschema@.scraping_sessions s
           JOIN @extschema@.background_jobs j ON j.id = s.background_job_id
          WHERE s.id = ANY (v_sessions) AND j.status = 'processing'
@@ -1306,17 +1318,13 @@ BEGIN
          WHERE p.id = x.id
         RETURNING p.id AS c_page, l.jid AS c_job, l.sid AS c_session, l.lease AS c_lease,
                   p.url AS c_url, p.attempts AS c_attempt,
-                  (extract(epoch FROM (l.options ->> 'request_timeout')::interval)
-                      * 1000)::integer AS c_request_timeout,
-                  (extract(epoch FROM (l.options ->> 'connect_timeout')::interval)
-                      * 1000)::integer AS c_connect_timeout,
-                  l.options ->> 'user_agent' AS c_user_agent,
-                  (l.options ->> 'per_host_max_connections')::integer AS c_max_connections,
+                  l.request_timeout AS c_request_timeout,
+                  l.connect_timeout AS c_connect_timeout,
+                  l.user_agent AS c_user_agent,
+                  l.max_connections AS c_max_connections,
                   CASE WHEN l.scraping_mode IN ('crawl', 'sitemap')
                        THEN @extschema@._scrape_host_delay_ms(l.scraping_mode, l.options, p.url)
-                       -- what that function returns for a list, without a call per page
-                       ELSE (extract(epoch FROM (l.options ->> 'per_host_delay')::interval)
-                             * 1000)::integer END AS c_delay,
+                       ELSE l.list_delay END AS c_delay,
                   p.kind AS c_kind,
                   -- a crawl's pages are parsed as they are fetched, for their
                   -- links; the others once, in the extracting stage
@@ -1327,7 +1335,18 @@ BEGIN
                jsonb_build_object('page_id', c.c_page, 'attempt', c.c_attempt,
                                   'worker', p_worker::text)
           FROM claimed c
-         WHERE v_page_history
+         WHERE v_history = 'page'
+    ), batch_events AS (
+        -- a row per session and claim rather than per page (page_history
+        -- = batch): the pages themselves keep claimed_at and attempts
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT c.c_job, c.c_session, 'pages_claimed',
+               jsonb_build_object('pages', count(*), 'first_page_id', min(c.c_page),
+                                  'last_page_id', max(c.c_page),
+                                  'worker', p_worker::text)
+          FROM claimed c
+         WHERE v_history = 'batch'
+         GROUP BY c.c_job, c.c_session
     )
     SELECT c.c_page, c.c_job, c.c_session, c.c_lease, c.c_url, c.c_attempt,
            c.c_request_timeout, c.c_connect_timeout, c.c_user_agent,
@@ -1815,7 +1834,7 @@ DECLARE
     v_retries  bigint;
     v_deferrals bigint;
     v_discover boolean;
-    v_page_history boolean := current_setting('scrape_jobs.page_history')::boolean;
+    v_history  text := current_setting('scrape_jobs.page_history');
 BEGIN
     -- Pages (ascending), then sessions, then jobs: the global lock order.
     PERFORM 1 FROM @extschema@.scraping_pages p
@@ -1915,7 +1934,20 @@ BEGIN
                    'http_status', bd.http_status, 'error_class', bd.error_class,
                    'fetch_ms', round(bd.fetch_ms::numeric, 1)))
           FROM bd
-         WHERE bd.outcome IN ('done', 'failed', 'deferred') AND v_page_history
+         WHERE CASE v_history
+                   WHEN 'page' THEN bd.outcome IN ('done', 'failed', 'deferred')
+                   -- the exceptions stay itemised; the pages done are counted
+                   WHEN 'batch' THEN bd.outcome IN ('failed', 'deferred')
+                   ELSE false END
+    ), batch_events AS (
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT bd.job_id, bd.session_id, 'pages_done',
+               jsonb_build_object('pages', count(*), 'first_page_id', min(bd.page_id),
+                                  'last_page_id', max(bd.page_id),
+                                  'fetch_ms_avg', round(avg(bd.fetch_ms)::numeric, 1))
+          FROM bd
+         WHERE bd.outcome = 'done' AND v_history = 'batch'
+         GROUP BY bd.job_id, bd.session_id
     ), retries AS (
         INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
         SELECT bd.job_id, bd.session_id, 'retry_scheduled',
@@ -2552,8 +2584,10 @@ RETURNS timestamptz
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT min(p.not_before) FROM @extschema@.scraping_pages p
-     WHERE p.status = 'pending' AND p.not_before IS NOT NULL;
+    -- in the order of scraping_pages_due_idx, so that one entry is read
+    SELECT p.not_before FROM @extschema@.scraping_pages p
+     WHERE p.status = 'pending' AND p.not_before IS NOT NULL
+     ORDER BY p.not_before LIMIT 1;
 $$;
 
 -- Recover one stuck job (caller: scrape_detect_stuck).  Takes the locks in

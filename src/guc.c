@@ -22,7 +22,7 @@ char	   *scrape_database = NULL;
 int			scrape_num_workers = 2;
 int			scrape_max_connections_per_worker = 32;
 int			scrape_heartbeat_interval_ms = 30 * 1000;
-bool		scrape_page_history = true;
+int			scrape_page_history = SCRAPE_HISTORY_BATCH;
 int			scrape_history_retention_s = 7 * 24 * 3600;
 char	   *scrape_sentry_dsn = NULL;
 char	   *scrape_sentry_environment = NULL;
@@ -52,6 +52,24 @@ int			scrape_crawl_max_pages = 1000;
 int			scrape_max_crawl_delay_ms = 30 * 1000;
 char	   *scrape_allowed_hosts = NULL;
 char	   *scrape_denied_hosts = NULL;
+
+/*
+ * How much of a page's life job_history keeps.  "on"/"off" and their
+ * spellings are accepted, hidden, as they were when this was a boolean.
+ */
+static const struct config_enum_entry page_history_options[] = {
+	{"page", SCRAPE_HISTORY_PAGE, false},
+	{"batch", SCRAPE_HISTORY_BATCH, false},
+	{"off", SCRAPE_HISTORY_OFF, false},
+	{"on", SCRAPE_HISTORY_PAGE, true},
+	{"true", SCRAPE_HISTORY_PAGE, true},
+	{"yes", SCRAPE_HISTORY_PAGE, true},
+	{"1", SCRAPE_HISTORY_PAGE, true},
+	{"false", SCRAPE_HISTORY_OFF, true},
+	{"no", SCRAPE_HISTORY_OFF, true},
+	{"0", SCRAPE_HISTORY_OFF, true},
+	{NULL, 0, false}
+};
 
 #define SCRAPE_DEFAULT_USER_AGENT "scrape_jobs/0.1.0 (PostgreSQL extension)"
 
@@ -109,12 +127,15 @@ ScrapeDefineGucs(void)
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
-	DefineCustomBoolVariable("scrape_jobs.page_history",
-							 "Record each page's own state changes in job_history.",
-							 "page_claimed, page_done, page_failed, page_skipped and "
-							 "page_deferred rows; off saves their writes.",
+	DefineCustomEnumVariable("scrape_jobs.page_history",
+							 "How job_history records the pages' own state changes.",
+							 "page: a row per page claimed, done, failed, skipped or "
+							 "deferred; batch: one pages_claimed and one pages_done row "
+							 "per batch and session, failed, skipped and deferred pages "
+							 "still one row each; off: none of them.",
 							 &scrape_page_history,
-							 true,
+							 SCRAPE_HISTORY_BATCH,
+							 page_history_options,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 

@@ -38,10 +38,18 @@ extern int	scrape_max_crawl_delay_ms;
 extern char *scrape_allowed_hosts;
 extern char *scrape_denied_hosts;
 extern int	scrape_history_retention_s;
-extern bool scrape_page_history;
+extern int	scrape_page_history;
 extern char *scrape_sentry_dsn;
 extern char *scrape_sentry_environment;
 extern char *scrape_sentry_release;
+
+/* scrape_jobs.page_history */
+typedef enum ScrapeHistoryLevel
+{
+	SCRAPE_HISTORY_OFF,
+	SCRAPE_HISTORY_BATCH,
+	SCRAPE_HISTORY_PAGE
+} ScrapeHistoryLevel;
 
 extern void ScrapeDefineGucs(void);
 

@@ -1,7 +1,7 @@
 -- A single-page session, end to end: the rows in all three tables, the job
 -- fields, and the history of its stages.
 \ir helpers.psql
-SELECT plan(36);
+SELECT plan(38);
 
 -- a query string of our own, so the server's hit counter is ours alone
 SELECT '/site/shop/index.html?run=' || md5(random()::text) AS page_path \gset
@@ -61,17 +61,19 @@ SELECT scrape_wait(:ld, '30 s') AS ld_status \gset
 SELECT is((pg_temp.page(:ld)).structured #>> '{json_ld,0,@type}', 'Product',
           'JSON-LD stored on the page row');
 
--- the history: created, claimed, the page's own events, stages,
--- completed, in that order
+-- the history: created, claimed, the batch events of its page (the
+-- default scrape_jobs.page_history = batch), stages, completed, in order
 SELECT is(array_agg(event ORDER BY id),
-          ARRAY['created', 'claimed', 'stage_changed', 'page_claimed', 'page_done',
+          ARRAY['created', 'claimed', 'stage_changed', 'pages_claimed', 'pages_done',
                 'stage_changed', 'stage_changed', 'stage_changed', 'completed'],
           'history events in order')
   FROM job_history WHERE job_id = :jid;
-SELECT is(array_agg(DISTINCT detail ->> 'page_id'),
-          ARRAY[(SELECT id::text FROM scraping_pages WHERE session_id = :sid)],
-          'the page events name the page')
-  FROM job_history WHERE job_id = :jid AND event LIKE 'page_%';
+SELECT is(array_agg(jsonb_build_array(detail -> 'pages', detail -> 'first_page_id',
+                                      detail -> 'last_page_id') ORDER BY id),
+          (SELECT array_fill(jsonb_build_array(1, id, id), ARRAY[2])
+             FROM scraping_pages WHERE session_id = :sid),
+          'the batch events count the page and name it')
+  FROM job_history WHERE job_id = :jid AND event LIKE 'pages_%';
 SELECT is(array_agg(detail ORDER BY id),
           ARRAY['{"from": "initializing", "to": "scraping"}'::jsonb,
                 '{"from": "scraping", "to": "extracting"}'::jsonb,
@@ -102,5 +104,20 @@ SELECT matches((pg_temp.page(:e1)).body,
                'default User-Agent and Accept-Encoding sent');
 SELECT matches((pg_temp.page(:e2)).body, 'user-agent: custom-agent/2\n',
                'the user_agent option overrides it');
+
+-- page_history = page: a row per page and event, naming it
+ALTER SYSTEM SET scrape_jobs.page_history = page;
+SELECT pg_reload_conf() \gset
+SELECT pg_sleep(1) \gset
+SELECT scrape_submit(pg_temp.url('/site/shop/about.html?history=' || md5(random()::text)))
+       AS hp \gset
+SELECT is(scrape_wait(:hp, '30 s'), 'completed', 'page-history session completes');
+SELECT is(array_agg(h.event || ':' || (h.detail ->> 'page_id') ORDER BY h.id),
+          (SELECT ARRAY['page_claimed:' || p.id, 'page_done:' || p.id]
+             FROM scraping_pages p WHERE p.session_id = :hp),
+          'page_history = page: page_claimed and page_done name the page')
+  FROM job_history h WHERE h.session_id = :hp AND h.event LIKE 'page%';
+ALTER SYSTEM RESET scrape_jobs.page_history;
+SELECT pg_reload_conf() \gset
 
 SELECT * FROM finish();
