@@ -116,6 +116,11 @@ pn, pf = med("small", "pg-boss-noop", "wall_s"), med("small", "pg-boss-fetch", "
 if s_st is not None or pn is not None:
     row("small", "scrape_jobs", f"{NS} tiny pages fetched and stored (s)", fmt(s_st),
         f"{fmt(ratio(NS, s_st), nd=0)} pages/s; completed {fmt(med('small', 'scrape_jobs', 'wall_s'))} s")
+    s_sub, s_curl = med("small", "scrape_jobs", "submit_s"), med("small", "curl", "wall_s")
+    row("small", "scrape_jobs", "of which scrape_submit_urls (s)", fmt(s_sub),
+        "the pages are claimable once it commits")
+    row("small", "curl --parallel 64", f"{NS} tiny pages, fetch only (s)", fmt(s_curl),
+        "the fetch bound: no queue, nothing stored")
     row("small", "pg-boss, no-op handler", f"{NS} jobs acknowledged (s)", fmt(pn),
         f"{fmt(ratio(NS, pn), nd=0)} jobs/s (handler only returns: no fetch, no insert)")
     row("small", "pg-boss, fetch + INSERT", f"{NS} pages stored (s)", fmt(pf),
@@ -305,7 +310,8 @@ md.append("""- **list**: `scrape_submit_urls(ARRAY[...])` of every page of the s
   per INSERT at submit).
 - **small**: the same with 10,000 pages of 200 bytes; pg-boss with a handler that does
   nothing but return (the jobs are acknowledged: the queue's own overhead), and with fetch +
-  INSERT as in the list scenario.
+  INSERT as in the list scenario; curl as in the list scenario, over the 10,000 small URLs
+  (what fetching them costs with no queue at all).
 - **crawl**: `scrape_submit(index, 'crawl', total_pages => N + 10, options =>
   '{"scope": "host", "max_depth": 5}')`, timed as the list scenario; Crawlee:
   `CheerioCrawler` (no browser), `enqueueLinks({strategy: 'same-hostname'})` in the request

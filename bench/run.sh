@@ -14,7 +14,7 @@
 #            curl --parallel (fetch bound) and COPY of the bodies (write bound)
 #   batch    the list scenario with scrape_jobs.batch_size 100 vs 1
 #   small    10,000 tiny pages: scrape_submit_urls vs pg-boss (no-op handler,
-#            and fetch + INSERT)
+#            and fetch + INSERT) and curl --parallel (fetch bound)
 #   crawl    crawl mode from the index page vs Crawlee's CheerioCrawler
 #   memory   peak RSS of the workers over a 10,000-page session and over 1 MB
 #            pages at max_body_size = 1MB
@@ -338,14 +338,15 @@ PY
     log "  $tool round $round: $json"
 }
 
+# curl_bound SET SCENARIO ROUND: the fetch bound, curl alone on the URLs of SET
 curl_bound() {
-    local round=$1 cfg=$SJ_TMP/curl.cfg t0 t1 ok
-    sed 's|.*|url = "&"\noutput = "/dev/null"|' "$SITE/urls_big_abs.txt" >"$cfg"
+    local set=$1 scen=$2 round=$3 cfg=$SJ_TMP/curl.cfg t0 t1 ok
+    sed 's|.*|url = "&"\noutput = "/dev/null"|' "$SITE/urls_${set}_abs.txt" >"$cfg"
     t0=$(now)
     ok=$(curl -s --no-progress-meter --parallel --parallel-max "$CONC" --config "$cfg" -w "%{http_code}\n" 2>/dev/null | grep -c '^200$' || true)
     t1=$(now)
-    rec list curl "$round" wall_s "$(calc "$t1 - $t0")" s
-    rec list curl "$round" pages_done "$ok" pages
+    rec "$scen" curl "$round" wall_s "$(calc "$t1 - $t0")" s
+    rec "$scen" curl "$round" pages_done "$ok" pages
     log "  curl round $round: $ok pages in $(calc "$t1 - $t0") s"
 }
 
@@ -382,7 +383,7 @@ scenario_list() {
         log "list round $r/$ROUNDS ($NBIG URLs)"
         ext_list big list "$r" scrape_jobs >/dev/null
         pgboss fetch "$SITE/urls_big_abs.txt" list "$r" pg-boss
-        curl_bound "$r"
+        curl_bound big list "$r"
         copy_bound "$r"
     done
 }
@@ -405,6 +406,7 @@ scenario_small() {
         ext_list small small "$r" scrape_jobs >/dev/null
         pgboss noop "$SITE/urls_small_abs.txt" small "$r" pg-boss-noop
         pgboss fetch "$SITE/urls_small_abs.txt" small "$r" pg-boss-fetch
+        curl_bound small small "$r"
     done
 }
 

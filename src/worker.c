@@ -330,9 +330,8 @@ AddUnwritten(ScrapeTransfer *t)
 static bool
 WriteResults(void)
 {
-	bool		requeued = false;
-
 	ScrapeTransfer **batch = palloc(sizeof(ScrapeTransfer *) * scrape_batch_size);
+	bool		requeued = false;
 	TimestampTz now;
 
 	while (n_unwritten > 0)
