@@ -51,6 +51,42 @@ BEGIN;
 SELECT _scrape_count('retries', 100);
 ROLLBACK;
 SELECT * FROM pg_temp.counter_moves() WHERE name NOT LIKE 'job_ms';
+
+-- a savepoint rolled back takes its reports with it, and those of the
+-- savepoints released inside it; a released one hands them to its parent;
+-- so does a PL/pgSQL exception block that catches an error
+CREATE TEMP TABLE moves_before AS SELECT * FROM pg_temp.counter_moves();
+CREATE TEMP TABLE job_moves_before AS SELECT * FROM pg_temp.job_moves();
+BEGIN;
+SAVEPOINT a;
+INSERT INTO background_jobs (job_type, status) VALUES ('report', 'pending');
+SELECT _scrape_count('retries', 10);
+SAVEPOINT b;
+SELECT _scrape_count('retries', 20);
+RELEASE b;
+ROLLBACK TO a;
+SAVEPOINT c;
+INSERT INTO background_jobs (job_type, status) VALUES ('report', 'processing');
+SELECT _scrape_count('retries', 1);
+SELECT _scrape_count('retries', 1);
+RELEASE c;
+DO $$
+BEGIN
+    PERFORM _scrape_count('retries', 1000);
+    INSERT INTO background_jobs (job_type, status) VALUES ('report', 'failed');
+    RAISE EXCEPTION 'undo';
+EXCEPTION WHEN raise_exception THEN
+    PERFORM _scrape_count('deferrals', 4);
+END $$;
+COMMIT;
+SELECT m.name, m.label, m.moved - coalesce(b.moved, 0) AS moved
+  FROM pg_temp.counter_moves() m LEFT JOIN moves_before b USING (name, label)
+ WHERE m.moved <> coalesce(b.moved, 0) AND m.name NOT LIKE 'job_ms';
+SELECT m.job_type, m.status, m.moved - coalesce(b.moved, 0) AS moved
+  FROM pg_temp.job_moves() m LEFT JOIN job_moves_before b USING (job_type, status)
+ WHERE m.moved <> coalesce(b.moved, 0);
+DELETE FROM background_jobs WHERE job_type = 'report';
+
 SELECT _scrape_count('no_such_counter', 1);
 SELECT _scrape_quantile('fetch_ms', 2);
 SELECT _scrape_quantile('no_such_histogram', 0.5);

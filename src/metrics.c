@@ -104,19 +104,27 @@ typedef struct ScrapeMetrics
 
 static ScrapeMetrics *M = NULL;
 
-/* a job's status change, waiting for its transaction to commit */
-typedef struct PendingTransition
+/*
+ * What the current transaction reported, waiting for it to commit: counter
+ * increments and job status changes, each with the subtransaction that made
+ * it, so that a savepoint rolled back (or a PL/pgSQL exception block) takes
+ * its reports with it.  A handful per transaction: plain arrays.
+ */
+typedef struct PendingReport
 {
+	SubTransactionId subid;
+	int			counter;		/* MetricCounter, or -1 for a status change */
+	int64		n;
+	/* a job's status change */
 	char		job_type[METRIC_JOB_TYPE_LEN];
 	int			from;			/* status index, or -1 */
 	int			to;
 	double		duration_ms;	/* a job that finished, or -1 */
-} PendingTransition;
+} PendingReport;
 
-static int64 pending_counters[MC_NCOUNTERS];
-static PendingTransition *pending_transitions = NULL;
-static int	npending_transitions = 0;
-static int	max_pending_transitions = 0;
+static PendingReport *pending = NULL;
+static int	npending = 0;
+static int	max_pending = 0;
 
 Size
 MetricsShmemSize(void)
@@ -269,7 +277,7 @@ JobTypeSlot(const char *job_type)
 }
 
 static void
-ApplyTransition(const PendingTransition *t)
+ApplyTransition(const PendingReport *t)
 {
 	int			slot;
 
@@ -298,14 +306,65 @@ MetricsAtCommit(bool commit)
 
 	if (commit && M != NULL)
 	{
-		for (i = 0; i < MC_NCOUNTERS; i++)
-			if (pending_counters[i] != 0)
-				pg_atomic_fetch_add_u64(&M->counters[i], (uint64) pending_counters[i]);
-		for (i = 0; i < npending_transitions; i++)
-			ApplyTransition(&pending_transitions[i]);
+		for (i = 0; i < npending; i++)
+		{
+			if (pending[i].counter >= 0)
+				pg_atomic_fetch_add_u64(&M->counters[pending[i].counter],
+										(uint64) pending[i].n);
+			else
+				ApplyTransition(&pending[i]);
+		}
 	}
-	memset(pending_counters, 0, sizeof(pending_counters));
-	npending_transitions = 0;
+	npending = 0;
+}
+
+/*
+ * Called by shmem.c's subtransaction callback.  Subtransaction ids grow
+ * within a transaction, and every subtransaction started after an open one
+ * is its descendant: what a subtransaction and its descendants reported has
+ * an id at least its own.  An abort drops those reports; a commit hands
+ * them to the parent.
+ */
+void
+MetricsAtSubXactEnd(bool commit, SubTransactionId subid, SubTransactionId parent)
+{
+	int			i;
+	int			kept = 0;
+
+	for (i = 0; i < npending; i++)
+	{
+		if (pending[i].subid >= subid)
+		{
+			if (!commit)
+				continue;
+			pending[i].subid = parent;
+		}
+		pending[kept++] = pending[i];
+	}
+	npending = kept;
+}
+
+/* Room for one more report, in TopMemoryContext (it outlives transactions). */
+static PendingReport *
+NewReport(int counter)
+{
+	PendingReport *r;
+
+	if (npending == max_pending)
+	{
+		int			max = Max(16, max_pending * 2);
+
+		pending = pending == NULL ?
+			MemoryContextAlloc(TopMemoryContext, sizeof(PendingReport) * max) :
+			repalloc(pending, sizeof(PendingReport) * max);
+		max_pending = max;
+	}
+	r = &pending[npending++];
+	memset(r, 0, sizeof(*r));
+	r->subid = GetCurrentSubTransactionId();
+	r->counter = counter;
+	ScrapeWakeOnCommit(false, false, false);	/* the commit callback runs */
+	return r;
 }
 
 /* ---- snapshots ---- */
@@ -528,13 +587,6 @@ PG_FUNCTION_INFO_V1(scrape_quantile);
 PG_FUNCTION_INFO_V1(scrape_quantiles);
 PG_FUNCTION_INFO_V1(scrape_rates);
 
-/* Make sure the transaction callback (shmem.c) will run for us. */
-static void
-AtCommitPlease(void)
-{
-	ScrapeWakeOnCommit(false, false, false);
-}
-
 /* _scrape_count(name, n): add n to a counter when the transaction commits. */
 Datum
 scrape_count(PG_FUNCTION_ARGS)
@@ -546,8 +598,15 @@ scrape_count(PG_FUNCTION_ARGS)
 	for (i = 0; i < MC_NCOUNTERS; i++)
 		if (strcmp(name, MetricCounterNames[i]) == 0)
 		{
-			pending_counters[i] += n;
-			AtCommitPlease();
+			PendingReport *r;
+
+			/* the same counter again in the same subtransaction: add up */
+			if (npending > 0 && pending[npending - 1].counter == i &&
+				pending[npending - 1].subid == GetCurrentSubTransactionId())
+				r = &pending[npending - 1];
+			else
+				r = NewReport(i);
+			r->n += n;
 			PG_RETURN_VOID();
 		}
 	ereport(ERROR,
@@ -563,25 +622,15 @@ scrape_count(PG_FUNCTION_ARGS)
 Datum
 scrape_job_transition(PG_FUNCTION_ARGS)
 {
-	PendingTransition *t;
+	PendingReport *t;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_VOID();
-	if (npending_transitions == max_pending_transitions)
-	{
-		int			max = Max(16, max_pending_transitions * 2);
-
-		pending_transitions = pending_transitions == NULL ?
-			MemoryContextAlloc(TopMemoryContext, sizeof(PendingTransition) * max) :
-			repalloc(pending_transitions, sizeof(PendingTransition) * max);
-		max_pending_transitions = max;
-	}
-	t = &pending_transitions[npending_transitions++];
+	t = NewReport(-1);
 	text_to_cstring_buffer(PG_GETARG_TEXT_PP(0), t->job_type, sizeof(t->job_type));
 	t->from = PG_ARGISNULL(1) ? -1 : StatusIndex(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	t->to = PG_ARGISNULL(2) ? -1 : StatusIndex(text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	t->duration_ms = PG_ARGISNULL(3) ? -1 : PG_GETARG_FLOAT8(3);
-	AtCommitPlease();
 	PG_RETURN_VOID();
 }
 

@@ -60,6 +60,8 @@ extern void MetricsObservePage(double page_ms);
 
 /* From SQL, inside a transaction: applied when it commits. */
 extern void MetricsAtCommit(bool commit);
+extern void MetricsAtSubXactEnd(bool commit, SubTransactionId subid,
+								SubTransactionId parent);
 
 /* A snapshot, for SQL. */
 typedef struct MetricsSnapshot

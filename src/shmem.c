@@ -153,6 +153,12 @@ ScrapeXactCallback(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			/*
+			 * A prepared transaction's wake-ups and metrics are dropped too:
+			 * COMMIT PREPARED may run in another backend, which never saw
+			 * them (the workers' safety sweep claims its pages).
+			 */
 			wake_new_work = wake_cancelled = wake_session_done = false;
 			wake_alerter = false;
 			MetricsAtCommit(false);
@@ -160,6 +166,20 @@ ScrapeXactCallback(XactEvent event, void *arg)
 		default:
 			break;
 	}
+}
+
+/*
+ * A subtransaction rolled back takes the metrics it reported with it.  Its
+ * wake-ups stay asked for: a needless wake-up costs one look at the queue.
+ */
+static void
+ScrapeSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
+					  SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_COMMIT_SUB)
+		MetricsAtSubXactEnd(true, mySubid, parentSubid);
+	else if (event == SUBXACT_EVENT_ABORT_SUB)
+		MetricsAtSubXactEnd(false, mySubid, parentSubid);
 }
 
 /* Set the alerter's latch (alerts.c). */
@@ -186,6 +206,7 @@ ScrapeWakeOnCommit(bool new_work, bool cancelled, bool session_done)
 	if (!xact_callback_registered)
 	{
 		RegisterXactCallback(ScrapeXactCallback, NULL);
+		RegisterSubXactCallback(ScrapeSubXactCallback, NULL);
 		xact_callback_registered = true;
 	}
 	wake_new_work |= new_work;
