@@ -110,6 +110,8 @@ class State:
     max_inflight = {}   # ... and the most seen at once
     last_arrival = {}   # ... when the last one arrived (monotonic seconds)
     min_gap = {}    # ... and the shortest gap between two arrivals
+    first_arrival = {}  # ... when the first one arrived
+    arrivals = {}   # ... and how many have
     healthy = set()  # /flaky?key=K answers 200 once K is in here
 
     @classmethod
@@ -234,6 +236,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     gap = now - State.last_arrival[key]
                     State.min_gap[key] = min(State.min_gap.get(key, gap), gap)
                 State.last_arrival[key] = now
+                State.first_arrival.setdefault(key, now)
+                State.arrivals[key] = State.arrivals.get(key, 0) + 1
         try:
             time.sleep(ms / 1000.0)
         finally:
@@ -243,14 +247,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_body(200, page("slow", "slow response after %d ms" % ms))
 
     def route_concurrency(self):
-        # the most /slow?track=K requests served at once, and the shortest
-        # gap between two of their arrivals (ms; -1 with fewer than two)
+        # the most /slow?track=K requests served at once, the shortest gap
+        # between two of their arrivals and the mean gap, first to last
+        # (ms; -1 with fewer than two)
         key = self.query.get("key", [""])[0]
         with State.lock:
             count = State.max_inflight.get(key, 0)
             gap = State.min_gap.get(key)
-        self.send_text(200, "max %d\nmin_gap_ms %d\n"
-                       % (count, -1 if gap is None else int(gap * 1000)))
+            n = State.arrivals.get(key, 0)
+            mean = None if n < 2 else \
+                (State.last_arrival[key] - State.first_arrival[key]) / (n - 1)
+        self.send_text(200, "max %d\nmin_gap_ms %d\nmean_gap_ms %d\n"
+                       % (count, -1 if gap is None else int(gap * 1000),
+                          -1 if mean is None else int(mean * 1000)))
 
     def route_flaky(self):
         # 503 until /flaky-set?key=K&ok=1, then 200
