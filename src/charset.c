@@ -250,6 +250,7 @@ ScrapeBodyToText(const char *content_type, const char *data, size_t len,
 				 const char **charset_used)
 {
 	char	   *charset;
+	int			valid_utf8 = -1;	/* not checked yet */
 	StringInfoData out;
 	text	   *result;
 
@@ -261,8 +262,10 @@ ScrapeBodyToText(const char *content_type, const char *data, size_t len,
 	if (charset == NULL)
 		charset = CharsetFromDocument(content_type, data, len);
 	if (charset == NULL)
-		charset = pg_verify_mbstr(PG_UTF8, data, (int) len, true) ?
-			"UTF-8" : "WINDOWS-1252";
+	{
+		valid_utf8 = pg_verify_mbstr(PG_UTF8, data, (int) len, true);
+		charset = valid_utf8 ? "UTF-8" : "WINDOWS-1252";
+	}
 
 	/*
 	 * Most pages are UTF-8 and so are most databases: a body that is valid
@@ -272,7 +275,7 @@ ScrapeBodyToText(const char *content_type, const char *data, size_t len,
 	 */
 	if (GetDatabaseEncoding() == PG_UTF8 &&
 		(pg_strcasecmp(charset, "UTF-8") == 0 || pg_strcasecmp(charset, "UTF8") == 0) &&
-		pg_verify_mbstr(PG_UTF8, data, (int) len, true))
+		(valid_utf8 >= 0 ? valid_utf8 : pg_verify_mbstr(PG_UTF8, data, (int) len, true)))
 	{
 		*charset_used = charset;
 		return cstring_to_text_with_len(data, (int) len);

@@ -5,11 +5,12 @@
  * The worker is a dynamic background worker started by the launcher, one per
  * slot of the shared worker table.  Its loop:
  *
- *	 1. a queue pass, one short transaction doing what is due: write the
+ *	 1. a queue pass, short transactions doing what is due: write the
  *		results of finished transfers (in batches), record alerts, heartbeat
- *		the jobs it holds, claim a batch of pages when its backlog runs low
- *		(it holds up to max_connections_per_worker transfers plus a backlog
- *		of one batch, so a finished transfer is replaced without a claim);
+ *		the jobs it holds, and, in a transaction of its own after a result
+ *		write, claim a batch of pages when its backlog runs low (it holds up
+ *		to max_connections_per_worker transfers plus a backlog of one batch,
+ *		so a finished transfer is replaced without a claim);
  *	 2. after COMMIT, drop the transfers whose job was cancelled or taken
  *		away, and dispatch the claimed pages: each host admits them (per-host
  *		connection limit and delay, circuit breaker: see breaker.c), defers
