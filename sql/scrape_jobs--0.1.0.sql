@@ -1177,11 +1177,12 @@ BEGIN
     IF v_robots THEN
         SELECT g.to_fetch, g.to_skip, g.rules INTO v_pages, v_skipped, v_rules
           FROM @extschema@._scrape_robots_gate(v_pages) AS g;
-        SELECT array_agg(p.id ORDER BY p.id), array_agg(p.session_id ORDER BY p.id)
-          INTO v_pages, v_page_sessions
-          FROM @extschema@.scraping_pages p
-         WHERE p.id = ANY (v_pages);
-        SELECT array_agg(DISTINCT p.session_id) INTO v_sessions
+        -- the pages to fetch with their sessions, and the sessions of those
+        -- and of the skipped ones, in one reading
+        SELECT array_agg(p.id ORDER BY p.id) FILTER (WHERE p.id = ANY (v_pages)),
+               array_agg(p.session_id ORDER BY p.id) FILTER (WHERE p.id = ANY (v_pages)),
+               array_agg(DISTINCT p.session_id)
+          INTO v_pages, v_page_sessions, v_sessions
           FROM @extschema@.scraping_pages p
          WHERE p.id = ANY (v_pages || v_skipped);
         IF v_sessions IS NULL THEN
@@ -2090,13 +2091,12 @@ BEGIN
 END;
 $$;
 
--- Store the documents of an extracting batch (p_docs[i] for page p_ids[i],
--- NULL: nothing found), move the checkpoint to p_last and, when p_finished,
--- go on to creating_products.
 -- Store a batch of the extracting stage: each page's structured document
--- and, for the pages not parsed when they were fetched (all but a crawl's:
--- p_links not NULL), their title, description, canonical URL, language and
--- links, from the same parse.
+-- (p_docs[i] for page p_ids[i], NULL: nothing found) and, for the pages not
+-- parsed when they were fetched (all but a crawl's: p_links not NULL), their
+-- title, description, canonical URL, language and links, from the same
+-- parse; move the checkpoint to p_last and, when p_finished, go on to
+-- creating_products.
 CREATE FUNCTION @extschema@._scrape_record_extraction(
     p_session_id bigint, p_job_id bigint, p_ids bigint[], p_docs text[],
     p_last bigint, p_finished boolean,
