@@ -26,23 +26,36 @@ OBJS = \
 	src/url.o \
 	src/urlcore.o \
 	src/pricecore.o \
-	src/api.o
+	src/api.o \
+	src/version.o
 
 EXTENSION = scrape_jobs
-DATA = sql/scrape_jobs--0.1.0.sql
+# The SQL scripts (install/README.md): the current version's install script
+# and its upgrade from the previous release are built from the parts in
+# install/; every released version's scripts are kept, frozen, in
+# install/releases/ (so CREATE EXTENSION ... VERSION and every upgrade path
+# keep working).  `make check-sql` refuses a change to SQL objects that is
+# not a new version.
+EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" scrape_jobs.control)
+SQL_PARTS = $(wildcard install/*.sql install/updates/*.sql) install/build.sh
+SQL_UPDATE_INTO = $(notdir $(wildcard install/updates/*--$(EXTVERSION).sql))
+DATA_built = build/scrape_jobs--$(EXTVERSION).sql \
+	$(addprefix build/scrape_jobs--,$(SQL_UPDATE_INTO))
+DATA = $(filter-out $(addprefix install/releases/,$(notdir $(DATA_built))), \
+	$(wildcard install/releases/*.sql))
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out.  They run in
 # a database without workers, so job states in their output are stable.
-REGRESS = setup api_errors submit cancel metrics privileges reliability ssrf robots urlparts extract products schema
+REGRESS = setup api_errors submit cancel metrics privileges reliability retention ssrf robots urlparts extract products schema
 
 CURL_CONFIG ?= curl-config
 XML2_CONFIG ?= xml2-config
 
-PG_CPPFLAGS = -I$(srcdir)/src $(shell $(CURL_CONFIG) --cflags) $(shell $(XML2_CONFIG) --cflags)
+PG_CPPFLAGS = -I$(srcdir)/src -DSCRAPE_JOBS_VERSION='"$(EXTVERSION)"' $(shell $(CURL_CONFIG) --cflags) $(shell $(XML2_CONFIG) --cflags)
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 SHLIB_LINK = $(shell $(CURL_CONFIG) --libs) $(shell $(XML2_CONFIG) --libs) -lz
 
-EXTRA_CLEAN = results regression.diffs regression.out $(FUZZERS) $(UNIT_TESTS)
+EXTRA_CLEAN = build results regression.diffs regression.out $(FUZZERS) $(UNIT_TESTS)
 
 # JIT bitcode is not needed (and would require clang on the build machine)
 override with_llvm = no
@@ -51,14 +64,43 @@ PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/l
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+build/scrape_jobs--$(EXTVERSION).sql: $(SQL_PARTS)
+	@mkdir -p build
+	sh install/build.sh install $(EXTVERSION) >$@
+
+build/scrape_jobs--%--$(EXTVERSION).sql: $(SQL_PARTS)
+	@mkdir -p build
+	sh install/build.sh update $* $(EXTVERSION) >$@
+
+.PHONY: check-sql release
+# Fails when an SQL object changed without a new version (install/check.sh).
+check-sql:
+	sh install/check.sh
+
+# Freeze the current version: copy its built scripts into install/releases/
+# and record their checksums.  Once per version, when it is done.
+release: $(DATA_built)
+	@for f in $(DATA_built); do \
+		name=$$(basename $$f); \
+		if grep -q "  $$name\$$" install/releases/SHA256SUMS 2>/dev/null; then \
+			echo "$$name is already released: a release is frozen" >&2; exit 1; \
+		fi; \
+	done
+	mkdir -p install/releases
+	for f in $(DATA_built); do \
+		cp $$f install/releases/; \
+		(cd install/releases && sha256sum $$(basename $$f) >>SHA256SUMS); \
+	done
+
 HEADERS = $(wildcard src/*.h)
-$(OBJS): $(HEADERS)
+$(OBJS): $(HEADERS) scrape_jobs.control
 
 .PHONY: cppcheck
 # Static analysis of our sources; findings inside PostgreSQL's headers are
 # not ours to fix.
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --max-configs=1 --enable=warning,performance,portability \
+		-DSCRAPE_JOBS_VERSION='"$(EXTVERSION)"' \
 		--inline-suppr --suppress=missingIncludeSystem --suppress=toomanyconfigs \
 		--suppress='*:$(shell $(PG_CONFIG) --includedir-server)/*' \
 		-I src -I $(shell $(PG_CONFIG) --includedir-server) src/*.c

@@ -1,25 +1,20 @@
-/*
- * scrape_jobs 0.1.0: tables, queue functions and the SQL API.
- *
- * Every object goes into the schema CREATE EXTENSION picked (@extschema@);
- * every function pins its search_path and qualifies what it uses, so a
- * caller's search_path cannot change what it runs.  The API functions
- * (scrape_*) are SECURITY DEFINER, so an application role needs only
- * EXECUTE on them; the internal ones (_scrape_*) are for the workers.
- * Nothing is granted to PUBLIC (see README.md, "Privileges").
- *
- * Lock order, followed by every function that changes job state, so that
- * workers, cancels and recoveries never deadlock:
- *     scraping_pages (ascending id) -> scraping_sessions (ascending id)
- *     -> background_jobs (ascending id).
- * Claims take page locks with SKIP LOCKED and so never wait on them.
- */
-
+-- scrape_jobs 0.1.0: built by install/build.sh from install/*.sql; do not edit.
 \echo Use "CREATE EXTENSION scrape_jobs" to load this file. \quit
 
-/* ------------------------------------------------------------------------
- * Tables
- * ------------------------------------------------------------------------ */
+-- ======== install/tables.sql ========
+
+/*
+ * install/tables.sql
+ *
+ * Tables, indexes and storage settings: the data of scrape_jobs.
+ *
+ * PRE-INSTALL PART: it runs only in a fresh install (scrape_jobs--X.sql),
+ * never in an upgrade.  A released table changes only through an update
+ * script (install/updates/A--B.sql) that brings an existing database to what
+ * this file says; a new column goes at the end of its table here too, so a
+ * fresh install and an upgraded one stay identical (the upgrade test compares
+ * them).  Rows that are users' data are marked for pg_dump at the end.
+ */
 
 -- The unified job table: one row per job of any type.  Web-scraping jobs
 -- have a scraping_sessions row pointing back at them.
@@ -58,11 +53,14 @@ COMMENT ON TABLE @extschema@.background_jobs IS
 -- last_heartbeat is deliberately not indexed, so heartbeats are HOT updates.
 CREATE INDEX background_jobs_processing_idx
     ON @extschema@.background_jobs (id) WHERE status = 'processing';
+
 CREATE INDEX background_jobs_pending_idx
     ON @extschema@.background_jobs (created_at) WHERE status = 'pending';
+
 CREATE INDEX background_jobs_finished_idx
     ON @extschema@.background_jobs (finished_at)
     WHERE status IN ('completed', 'failed');
+
 -- Jobs past scraping, whose sessions a worker extracts and turns into
 -- products (_scrape_claim_stage).
 CREATE INDEX background_jobs_stage_idx
@@ -86,7 +84,7 @@ CREATE TABLE @extschema@.scraping_sessions (
     progress_percentage smallint NOT NULL DEFAULT 0
                         CHECK (progress_percentage BETWEEN 0 AND 100),
     total_pages         integer NOT NULL CHECK (total_pages > 0),  -- the cap
-    pages_total         integer NOT NULL DEFAULT 0,    -- pages known so far
+    pages_known         integer NOT NULL DEFAULT 0,    -- pages known so far
     pages_done          integer NOT NULL DEFAULT 0,
     pages_failed        integer NOT NULL DEFAULT 0,
     pages_skipped       integer NOT NULL DEFAULT 0,    -- robots.txt said no
@@ -98,13 +96,23 @@ CREATE TABLE @extschema@.scraping_sessions (
     created_at          timestamptz NOT NULL DEFAULT now(),
     started_at          timestamptz,
     finished_at         timestamptz,
-    updated_at          timestamptz NOT NULL DEFAULT now()
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    -- when scrape_prune_bodies() had emptied every body of its pages
+    bodies_pruned_at    timestamptz
 ) WITH (fillfactor = 80);
 
 CREATE INDEX scraping_sessions_workspace_idx
     ON @extschema@.scraping_sessions (workspace_id, created_at);
+
 CREATE INDEX scraping_sessions_live_idx
     ON @extschema@.scraping_sessions (id) WHERE status IN ('pending', 'running');
+
+-- Finished sessions whose bodies the retention has not emptied yet, oldest
+-- first (scrape_prune_bodies).
+CREATE INDEX scraping_sessions_bodies_idx
+    ON @extschema@.scraping_sessions (finished_at)
+    WHERE bodies_pruned_at IS NULL
+      AND status IN ('completed', 'failed', 'cancelled');
 
 CREATE TABLE @extschema@.scraping_pages (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -146,6 +154,8 @@ CREATE TABLE @extschema@.scraping_pages (
     created_at      timestamptz NOT NULL DEFAULT now(),
     fetched_at      timestamptz,
     updated_at      timestamptz NOT NULL DEFAULT now(),
+    -- when the retention of bodies (scrape_jobs.body_retention) emptied body
+    body_pruned_at  timestamptz,
     UNIQUE (session_id, url)
 );
 
@@ -153,12 +163,15 @@ CREATE TABLE @extschema@.scraping_pages (
 -- in id order from a checkpoint)
 CREATE INDEX scraping_pages_session_status_idx
     ON @extschema@.scraping_pages (session_id, status, id);
+
 -- The claim queue: only pending pages, in FIFO order.
 CREATE INDEX scraping_pages_pending_idx
     ON @extschema@.scraping_pages (id) WHERE status = 'pending';
+
 -- In-flight pages by owner, to hand back the work of a dead worker.
 CREATE INDEX scraping_pages_fetching_idx
     ON @extschema@.scraping_pages (claimed_by) WHERE status = 'fetching';
+
 -- Pages waiting for a retry (or a closed circuit): when is the next due?
 CREATE INDEX scraping_pages_due_idx
     ON @extschema@.scraping_pages (not_before)
@@ -222,6 +235,7 @@ CREATE TABLE @extschema@.products (
 );
 
 CREATE INDEX products_session_idx ON @extschema@.products (session_id);
+
 CREATE INDEX products_page_idx ON @extschema@.products (page_id);
 
 -- Every failed fetch attempt, so a user can see why a page failed.
@@ -238,8 +252,10 @@ CREATE TABLE @extschema@.scraping_page_attempts (
     outcome     text NOT NULL CHECK (outcome IN ('retry', 'failed', 'released')),
     created_at  timestamptz NOT NULL DEFAULT now()
 );
+
 CREATE INDEX scraping_page_attempts_page_idx
     ON @extschema@.scraping_page_attempts (page_id, attempt);
+
 CREATE INDEX scraping_page_attempts_session_idx
     ON @extschema@.scraping_page_attempts (session_id);
 
@@ -264,6 +280,7 @@ CREATE TABLE @extschema@.job_history (
 );
 
 CREATE INDEX job_history_job_idx ON @extschema@.job_history (job_id, id);
+
 CREATE INDEX job_history_created_idx ON @extschema@.job_history (created_at);
 
 -- The alert outbox: written in the transaction of the event that caused the
@@ -288,6 +305,7 @@ CREATE TABLE @extschema@.alerts (
     next_delivery_at    timestamptz,        -- backoff after a failed delivery
     last_delivery_error text
 );
+
 CREATE INDEX alerts_undelivered_idx
     ON @extschema@.alerts (id) WHERE delivered_at IS NULL;
 
@@ -317,21 +335,11 @@ CREATE TABLE @extschema@.dead_letter_jobs (
     dead_at         timestamptz NOT NULL DEFAULT now(),
     requeued_at     timestamptz
 );
+
 CREATE INDEX dead_letter_jobs_job_idx ON @extschema@.dead_letter_jobs (job_id);
+
 CREATE INDEX dead_letter_jobs_waiting_idx
     ON @extschema@.dead_letter_jobs (dead_at) WHERE requeued_at IS NULL;
-
-CREATE VIEW @extschema@.scrape_dead_letters
-    WITH (security_invoker = true) AS
-SELECT d.id, d.job_id, d.session_id, s.source_url, d.reason, d.attempts,
-       d.first_attempt_at, d.dead_at,
-       jsonb_array_length(d.errors) AS errors,
-       d.errors -> -1 AS last_error,
-       j.status AS job_status
-  FROM @extschema@.dead_letter_jobs d
-  JOIN @extschema@.background_jobs j ON j.id = d.job_id
-  LEFT JOIN @extschema@.scraping_sessions s ON s.id = d.session_id
- WHERE d.requeued_at IS NULL;
 
 -- Tenancy: which roles may use which workspace.  Managed by an
 -- administrator; a role is a member of a workspace if it is (or inherits
@@ -342,37 +350,49 @@ CREATE TABLE @extschema@.workspace_members (
     PRIMARY KEY (workspace_id, role_name)
 );
 
-/* ------------------------------------------------------------------------
- * C helpers
- * ------------------------------------------------------------------------ */
+-- pg_dump keeps the rows of an extension's tables only where they are
+-- marked (README, "Backups"): every table of users' data and the sequences
+-- of their ids, so that ids go on after a restore.  Left out on purpose:
+-- robots_cache (a cache, fetched again when needed) and metric_counters
+-- (the server's running counters, like pg_stat_*: a restored database
+-- starts them again, and its job gauges are recounted from the tables).
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.background_jobs', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.scraping_sessions', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.scraping_pages', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.products', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.scraping_page_attempts', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.job_history', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.alerts', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.dead_letter_jobs', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.workspace_members', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.background_jobs_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.scraping_sessions_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.scraping_pages_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.products_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.scraping_page_attempts_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.job_history_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.alerts_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.dead_letter_jobs_id_seq', '');
+
+-- ======== install/tenancy.sql ========
+
+/*
+ * install/tenancy.sql
+ *
+ * Tenancy: workspaces, who is a member, and the row-level security that
+ * confines every role to its workspaces' rows (README, "Workspaces").
+ * Called by every API function (src/api.c implements _scrape_caller).
+ */
 
 -- The role calling the API (the outer user, even inside SECURITY DEFINER).
-CREATE FUNCTION @extschema@._scrape_caller()
+CREATE OR REPLACE FUNCTION @extschema@._scrape_caller()
 RETURNS oid
 AS 'MODULE_PATHNAME', 'scrape_caller'
 LANGUAGE C STABLE;
 
--- Validate and normalise a URL with libcurl's URL parser; raises on bad input.
-CREATE FUNCTION @extschema@._scrape_check_url(url text)
-RETURNS text
-AS 'MODULE_PATHNAME', 'scrape_check_url'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
-
--- Ask for the workers (and scrape_wait callers) to be woken at COMMIT.
-CREATE FUNCTION @extschema@._scrape_wake(new_work boolean, cancelled boolean,
-                                         session_done boolean,
-                                         alert boolean DEFAULT false)
-RETURNS void
-AS 'MODULE_PATHNAME', 'scrape_wake'
-LANGUAGE C STRICT VOLATILE;
-
-/* ------------------------------------------------------------------------
- * Tenancy
- * ------------------------------------------------------------------------ */
-
 -- May p_role see every workspace?  Superusers and members of the
 -- extension's owner may (they administer it).
-CREATE FUNCTION @extschema@._scrape_is_admin(p_role oid)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_is_admin(p_role oid)
 RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -384,7 +404,7 @@ AS $$
 $$;
 
 -- Is p_role a member of workspace p_workspace?
-CREATE FUNCTION @extschema@._scrape_is_member(p_role oid, p_workspace uuid)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_is_member(p_role oid, p_workspace uuid)
 RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -397,7 +417,7 @@ AS $$
 $$;
 
 -- May the API's caller see this workspace (NULL: the sessions without one)?
-CREATE FUNCTION @extschema@._scrape_caller_sees(p_workspace uuid)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_caller_sees(p_workspace uuid)
 RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -408,7 +428,7 @@ AS $$
 $$;
 
 -- May the API's caller see this session?  Unknown sessions: false.
-CREATE FUNCTION @extschema@._scrape_caller_sees_session(p_session_id bigint)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_caller_sees_session(p_session_id bigint)
 RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -420,7 +440,7 @@ $$;
 
 -- Refuse a submit to a workspace the caller is not a member of, and keep
 -- the number of live sessions per workspace under its limit.
-CREATE FUNCTION @extschema@._scrape_check_workspace(p_workspace uuid)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_check_workspace(p_workspace uuid)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -460,12 +480,666 @@ BEGIN
 END;
 $$;
 
-/* ------------------------------------------------------------------------
- * Submission
- * ------------------------------------------------------------------------ */
+ALTER TABLE @extschema@.workspace_members ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS own_memberships ON @extschema@.workspace_members;
+CREATE POLICY own_memberships ON @extschema@.workspace_members
+    USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname = workspace_members.role_name
+                      AND pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER')));
+
+ALTER TABLE @extschema@.scraping_sessions ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS workspace_sessions ON @extschema@.scraping_sessions;
+CREATE POLICY workspace_sessions ON @extschema@.scraping_sessions
+    USING (workspace_id IN (SELECT m.workspace_id FROM @extschema@.workspace_members m))
+    WITH CHECK (workspace_id IN (SELECT m.workspace_id FROM @extschema@.workspace_members m));
+
+ALTER TABLE @extschema@.scraping_pages ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS workspace_pages ON @extschema@.scraping_pages;
+CREATE POLICY workspace_pages ON @extschema@.scraping_pages
+    USING (EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
+                    WHERE s.id = scraping_pages.session_id));
+
+ALTER TABLE @extschema@.background_jobs ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS workspace_jobs ON @extschema@.background_jobs;
+CREATE POLICY workspace_jobs ON @extschema@.background_jobs
+    USING (job_type <> 'web_scraping'
+           OR EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
+                       WHERE s.background_job_id = background_jobs.id));
+
+ALTER TABLE @extschema@.job_history ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS workspace_history ON @extschema@.job_history;
+CREATE POLICY workspace_history ON @extschema@.job_history
+    USING (EXISTS (SELECT 1 FROM @extschema@.background_jobs j
+                    WHERE j.id = job_history.job_id));
+
+ALTER TABLE @extschema@.scraping_page_attempts ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS workspace_attempts ON @extschema@.scraping_page_attempts;
+CREATE POLICY workspace_attempts ON @extschema@.scraping_page_attempts
+    USING (EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
+                    WHERE s.id = scraping_page_attempts.session_id));
+
+ALTER TABLE @extschema@.dead_letter_jobs ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS workspace_dead_letters ON @extschema@.dead_letter_jobs;
+CREATE POLICY workspace_dead_letters ON @extschema@.dead_letter_jobs
+    USING (EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
+                    WHERE s.id = dead_letter_jobs.session_id));
+
+ALTER TABLE @extschema@.products ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS workspace_products ON @extschema@.products;
+CREATE POLICY workspace_products ON @extschema@.products
+    USING (workspace_id IN (SELECT m.workspace_id FROM @extschema@.workspace_members m))
+    WITH CHECK (workspace_id IN (SELECT m.workspace_id FROM @extschema@.workspace_members m));
+
+ALTER TABLE @extschema@.alerts ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS workspace_alerts ON @extschema@.alerts;
+CREATE POLICY workspace_alerts ON @extschema@.alerts
+    USING (EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
+                    WHERE s.id = alerts.session_id));
+
+-- ======== install/metrics.sql ========
+
+/*
+ * install/metrics.sql
+ *
+ * Metrics: the running counters and histograms in shared memory
+ * (src/metrics.c), the trigger that moves the job gauges, scrape_metrics(),
+ * scrape_host_stats() and the Prometheus text (README, "Metrics").
+ */
+
+-- Metrics in shared memory (src/metrics.c).  _scrape_count adds to a
+-- counter, _scrape_job_transition reports a job's status change; both are
+-- applied when the transaction commits.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_count(name text, n bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'scrape_count'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE OR REPLACE FUNCTION @extschema@._scrape_job_transition(job_type text, old_status text,
+                                                   new_status text,
+                                                   duration_ms double precision)
+RETURNS void
+AS 'MODULE_PATHNAME', 'scrape_job_transition'
+LANGUAGE C VOLATILE;
+
+-- Every counter and histogram bucket (histograms in ms: "le:<bound>"
+-- buckets, not cumulative, "count" and "sum_us").
+CREATE OR REPLACE FUNCTION @extschema@.scrape_counters()
+RETURNS TABLE (name text, label text, value bigint)
+AS 'MODULE_PATHNAME', 'scrape_counters'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+-- Jobs by type and status, kept by the trigger below.
+CREATE OR REPLACE FUNCTION @extschema@.scrape_job_counts()
+RETURNS TABLE (job_type text, status text, jobs bigint)
+AS 'MODULE_PATHNAME', 'scrape_job_counts'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@._scrape_quantile(histogram text, q double precision)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'scrape_quantile'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE OR REPLACE FUNCTION @extschema@._scrape_quantiles(qs double precision[])
+RETURNS TABLE (histogram text, quantiles double precision[])
+AS 'MODULE_PATHNAME', 'scrape_quantiles'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE OR REPLACE FUNCTION @extschema@._scrape_rates(OUT pages_last_minute bigint,
+                                          OUT jobs_finished_last_5min bigint,
+                                          OUT restored boolean)
+RETURNS record
+AS 'MODULE_PATHNAME', 'scrape_rates'
+LANGUAGE C VOLATILE;
+
+-- Every status change of a job moves the gauges of scrape_job_counts().
+CREATE OR REPLACE FUNCTION @extschema@._scrape_jobs_count_trigger()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM @extschema@._scrape_job_transition(NEW.job_type, NULL, NEW.status, NULL);
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM @extschema@._scrape_job_transition(OLD.job_type, OLD.status, NULL, NULL);
+    ELSIF OLD.status IS DISTINCT FROM NEW.status THEN
+        PERFORM @extschema@._scrape_job_transition(
+            NEW.job_type, OLD.status, NEW.status,
+            CASE WHEN NEW.status IN ('completed', 'failed', 'dead')
+                      AND NEW.started_at IS NOT NULL
+                 THEN extract(epoch FROM coalesce(NEW.finished_at, now()) - NEW.started_at)
+                      * 1000 END);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE TRIGGER background_jobs_count
+    AFTER INSERT OR DELETE OR UPDATE OF status ON @extschema@.background_jobs
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._scrape_jobs_count_trigger();
+
+-- The queue's health.  Definitions (README, "Metrics"):
+--   total/queued/processing/completed/failed_jobs: web_scraping jobs by
+--     status (queued = pending; failed = failed or dead);
+--   throughput_per_minute: jobs that finished (completed, failed or dead)
+--     in the last 5 minutes, divided by 5;
+--   error_rate: failed / (completed + failed), over all finished jobs, 0..1;
+--   average_processing_time: mean of finished_at - started_at over finished
+--     jobs;
+--   queue_depth: pages waiting to be fetched (status pending).
+-- Read from running counters in shared memory (src/metrics.c), never from
+-- the history; the rest is in the README.
+CREATE OR REPLACE FUNCTION @extschema@.scrape_metrics()
+RETURNS TABLE (total_jobs bigint, queued_jobs bigint, processing_jobs bigint,
+               completed_jobs bigint, failed_jobs bigint,
+               throughput_per_minute double precision,
+               error_rate double precision,
+               average_processing_time interval, queue_depth bigint,
+               pages_fetched bigint, bytes_fetched bigint,
+               pages_per_minute bigint, retries bigint, robots_skips bigint,
+               fetch_ms_mean double precision, fetch_ms_p50 double precision,
+               fetch_ms_p95 double precision, fetch_ms_p99 double precision,
+               page_ms_mean double precision, page_ms_p50 double precision,
+               page_ms_p95 double precision, page_ms_p99 double precision,
+               session_ms_mean double precision, session_ms_p50 double precision,
+               session_ms_p95 double precision, session_ms_p99 double precision,
+               responses jsonb, errors jsonb,
+               pending_pages bigint, retry_waiting_pages bigint,
+               circuit_waiting_pages bigint)
+LANGUAGE sql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH j AS (
+        SELECT coalesce(sum(jobs), 0)::bigint AS total,
+               coalesce(sum(jobs) FILTER (WHERE status = 'pending'), 0)::bigint AS queued,
+               coalesce(sum(jobs) FILTER (WHERE status = 'processing'), 0)::bigint AS processing,
+               coalesce(sum(jobs) FILTER (WHERE status = 'completed'), 0)::bigint AS completed,
+               coalesce(sum(jobs) FILTER (WHERE status IN ('failed', 'dead')), 0)::bigint AS failed
+          FROM @extschema@.scrape_job_counts()
+         WHERE job_type = 'web_scraping'
+    ), counters AS MATERIALIZED (
+        -- one snapshot of the counters for every field below
+        SELECT * FROM @extschema@.scrape_counters()
+    ), c AS (
+        SELECT coalesce(jsonb_object_agg(c.name || ':' || c.label, c.value), '{}') AS v
+          FROM counters c
+    ), q AS MATERIALIZED (
+        -- p50, p95, p99 of every histogram, from one snapshot
+        SELECT * FROM @extschema@._scrape_quantiles(ARRAY[0.5, 0.95, 0.99])
+    ), w AS (
+        -- live rows only (partial indexes): cheap whatever the history
+        SELECT count(*) FILTER (WHERE p.not_before IS NULL OR p.not_before <= now()) AS ready,
+               count(*) FILTER (WHERE p.not_before > now() AND p.waiting_for = 'retry') AS retry,
+               count(*) FILTER (WHERE p.not_before > now() AND p.waiting_for = 'circuit') AS circuit,
+               count(*) AS pending
+          FROM @extschema@.scraping_pages p WHERE p.status = 'pending'
+    )
+    SELECT j.total, j.queued, j.processing, j.completed, j.failed,
+           r.jobs_finished_last_5min / 5.0,
+           CASE WHEN j.completed + j.failed = 0 THEN 0
+                ELSE j.failed::double precision / (j.completed + j.failed) END,
+           CASE WHEN (c.v ->> 'job_ms:count')::bigint > 0
+                THEN ((c.v ->> 'job_ms:sum_us')::numeric / (c.v ->> 'job_ms:count')::bigint)
+                     * interval '1 microsecond' END,
+           w.pending,
+           (c.v ->> 'pages_fetched:')::bigint, (c.v ->> 'bytes_fetched:')::bigint,
+           r.pages_last_minute,
+           (c.v ->> 'retries:')::bigint, (c.v ->> 'robots_skips:')::bigint,
+           (c.v ->> 'fetch_ms:sum_us')::double precision / 1000
+               / nullif((c.v ->> 'fetch_ms:count')::bigint, 0),
+           qf.quantiles[1], qf.quantiles[2], qf.quantiles[3],
+           (c.v ->> 'page_ms:sum_us')::double precision / 1000
+               / nullif((c.v ->> 'page_ms:count')::bigint, 0),
+           qp.quantiles[1], qp.quantiles[2], qp.quantiles[3],
+           (c.v ->> 'job_ms:sum_us')::double precision / 1000
+               / nullif((c.v ->> 'job_ms:count')::bigint, 0),
+           qj.quantiles[1], qj.quantiles[2], qj.quantiles[3],
+           (SELECT coalesce(jsonb_object_agg(x.label, x.value), '{}')
+              FROM counters x WHERE x.name = 'responses'),
+           (SELECT coalesce(jsonb_object_agg(x.label, x.value), '{}')
+              FROM counters x WHERE x.name = 'errors'),
+           w.ready, w.retry, w.circuit
+      FROM j, c, w, @extschema@._scrape_rates() r,
+           q qf, q qp, q qj
+     WHERE qf.histogram = 'fetch_ms' AND qp.histogram = 'page_ms'
+       AND qj.histogram = 'job_ms';
+$$;
+
+-- Would the fetcher connect to this address (for a URL with this host)?
+-- NULL if so, else the reason it is refused (README, "SSRF defences").
+-- Per host the workers have talked to since the server started: finished
+-- requests, failures (in all and by error class), mean and p95 fetch time,
+-- circuit state, connections in flight, current gap between requests.
+CREATE OR REPLACE FUNCTION @extschema@.scrape_host_stats()
+RETURNS TABLE (host text, requests bigint, errors bigint, errors_by_class jsonb,
+               latency_mean_ms double precision, latency_p95_ms double precision,
+               circuit_state text, consecutive_failures integer,
+               active_connections integer, delay_ms integer)
+AS 'MODULE_PATHNAME', 'scrape_host_stats'
+LANGUAGE C VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+-- A Prometheus label value: backslash, double quote and newline escaped.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_prom_label(v text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT replace(replace(replace(v, E'\\', E'\\\\'), '"', E'\\"'), E'\n', E'\\n');
+$$;
+
+-- The metrics in the Prometheus text exposition format (version 0.0.4),
+-- for an exporter's custom query or a one-line HTTP wrapper (README,
+-- "Metrics").  Every family has its HELP and TYPE lines; histograms are in
+-- seconds with cumulative buckets.
+CREATE OR REPLACE FUNCTION @extschema@.scrape_metrics_prometheus()
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o     text := '';
+    r     record;
+    h     text;
+    v_cum bigint;
+    m     record;
+    v_counters jsonb;
+    v_requests text;
+    v_errors   text;
+    v_latency  text;
+    v_circuit  text;
+    v_delay    text;
+BEGIN
+    SELECT * INTO m FROM @extschema@.scrape_metrics();
+    -- One reading of the counters serves the whole text (they were read 8
+    -- times): cheaper, and a histogram's buckets, sum and count come from
+    -- the same moment.
+    SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') INTO v_counters
+      FROM @extschema@.scrape_counters() c;
+
+    o := o || E'# HELP scrape_jobs_jobs Jobs by type and status.\n# TYPE scrape_jobs_jobs gauge\n';
+    FOR r IN SELECT * FROM @extschema@.scrape_job_counts() ORDER BY 1, 2 LOOP
+        o := o || format(E'scrape_jobs_jobs{job_type="%s",status="%s"} %s\n',
+                         @extschema@._scrape_prom_label(r.job_type), r.status, r.jobs);
+    END LOOP;
+
+    FOR r IN SELECT c.name, c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
+              WHERE c.label = '' ORDER BY c.name LOOP
+        o := o || format(E'# HELP scrape_jobs_%1$s_total Running count of %2$s since the counters began.\n'
+                         '# TYPE scrape_jobs_%1$s_total counter\n'
+                         'scrape_jobs_%1$s_total %3$s\n',
+                         r.name, replace(r.name, '_', ' '), r.value);
+    END LOOP;
+
+    o := o || E'# HELP scrape_jobs_responses_total Finished transfers by HTTP status code (none: no response).\n'
+              '# TYPE scrape_jobs_responses_total counter\n';
+    FOR r IN SELECT c.label, c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
+              WHERE c.name = 'responses' ORDER BY c.label LOOP
+        o := o || format(E'scrape_jobs_responses_total{code="%s"} %s\n', r.label, r.value);
+    END LOOP;
+    o := o || E'# HELP scrape_jobs_errors_total Failed transfers by error class.\n'
+              '# TYPE scrape_jobs_errors_total counter\n';
+    FOR r IN SELECT c.label, c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
+              WHERE c.name = 'errors' ORDER BY c.label LOOP
+        o := o || format(E'scrape_jobs_errors_total{class="%s"} %s\n', r.label, r.value);
+    END LOOP;
+
+    FOREACH h IN ARRAY ARRAY['fetch', 'page', 'job'] LOOP
+        o := o || format(E'# HELP scrape_jobs_%1$s_duration_seconds %2$s\n'
+                         '# TYPE scrape_jobs_%1$s_duration_seconds histogram\n', h,
+                         CASE h WHEN 'fetch' THEN 'Time of one transfer, request to last byte.'
+                                WHEN 'page' THEN 'Time of a page, claimed to result written.'
+                                ELSE 'Time of a job, started to finished.' END);
+        v_cum := 0;
+        FOR r IN SELECT c.label, c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
+                  WHERE c.name = h || '_ms' AND c.label LIKE 'le:%'
+                  ORDER BY CASE WHEN c.label = 'le:+Inf' THEN 'Infinity'::float8
+                                ELSE substr(c.label, 4)::float8 END
+        LOOP
+            v_cum := v_cum + r.value;
+            o := o || format(E'scrape_jobs_%s_duration_seconds_bucket{le="%s"} %s\n', h,
+                             CASE WHEN r.label = 'le:+Inf' THEN '+Inf'
+                                  ELSE (substr(r.label, 4)::numeric / 1000)::text END,
+                             v_cum);
+        END LOOP;
+        o := o || format(E'scrape_jobs_%1$s_duration_seconds_sum %2$s\n'
+                         'scrape_jobs_%1$s_duration_seconds_count %3$s\n', h,
+                         (SELECT c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
+                           WHERE c.name = h || '_ms' AND c.label = 'sum_us')::numeric / 1000000,
+                         (SELECT c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
+                           WHERE c.name = h || '_ms' AND c.label = 'count'));
+    END LOOP;
+
+    o := o || format(E'# HELP scrape_jobs_queue_pages Pages waiting: ready to fetch, waiting for a retry, or for an open circuit.\n'
+                     '# TYPE scrape_jobs_queue_pages gauge\n'
+                     'scrape_jobs_queue_pages{state="ready"} %s\n'
+                     'scrape_jobs_queue_pages{state="retry"} %s\n'
+                     'scrape_jobs_queue_pages{state="circuit"} %s\n'
+                     '# HELP scrape_jobs_pages_per_minute Transfers finished in the last minute.\n'
+                     '# TYPE scrape_jobs_pages_per_minute gauge\n'
+                     'scrape_jobs_pages_per_minute %s\n'
+                     '# HELP scrape_jobs_throughput_per_minute Jobs finished per minute over the last 5 minutes.\n'
+                     '# TYPE scrape_jobs_throughput_per_minute gauge\n'
+                     'scrape_jobs_throughput_per_minute %s\n'
+                     '# HELP scrape_jobs_error_rate Failed over finished web_scraping jobs.\n'
+                     '# TYPE scrape_jobs_error_rate gauge\n'
+                     'scrape_jobs_error_rate %s\n'
+                     '# HELP scrape_jobs_workers Fetch workers running.\n'
+                     '# TYPE scrape_jobs_workers gauge\n'
+                     'scrape_jobs_workers %s\n',
+                     m.pending_pages, m.retry_waiting_pages, m.circuit_waiting_pages,
+                     m.pages_per_minute, m.throughput_per_minute, m.error_rate,
+                     (SELECT count(*) FROM @extschema@.scrape_workers()));
+
+    -- The host families, from one reading of the host table: a family's
+    -- lines must stand together, so each is aggregated in its own column.
+    SELECT coalesce(string_agg(format(E'scrape_jobs_host_requests_total{host="%s"} %s\n',
+                                      @extschema@._scrape_prom_label(hs.host), hs.requests),
+                               '' ORDER BY hs.host), ''),
+           coalesce(string_agg((SELECT string_agg(
+                                    format(E'scrape_jobs_host_errors_total{host="%s",class="%s"} %s\n',
+                                           @extschema@._scrape_prom_label(hs.host), e.key, e.value),
+                                    '' ORDER BY e.key)
+                                  FROM jsonb_each_text(hs.errors_by_class) e),
+                               '' ORDER BY hs.host), ''),
+           coalesce(string_agg(format(E'scrape_jobs_host_latency_seconds{host="%1$s",stat="mean"} %2$s\n'
+                                      'scrape_jobs_host_latency_seconds{host="%1$s",stat="p95"} %3$s\n',
+                                      @extschema@._scrape_prom_label(hs.host),
+                                      round((hs.latency_mean_ms / 1000)::numeric, 6),
+                                      round((hs.latency_p95_ms / 1000)::numeric, 6)),
+                               '' ORDER BY hs.host) FILTER (WHERE hs.requests > 0), ''),
+           coalesce(string_agg(format(E'scrape_jobs_host_circuit_open{host="%s"} %s\n',
+                                      @extschema@._scrape_prom_label(hs.host),
+                                      CASE WHEN hs.circuit_state = 'closed' THEN 0 ELSE 1 END),
+                               '' ORDER BY hs.host), ''),
+           coalesce(string_agg(format(E'scrape_jobs_host_delay_seconds{host="%s"} %s\n',
+                                      @extschema@._scrape_prom_label(hs.host), hs.delay_ms / 1000.0),
+                               '' ORDER BY hs.host), '')
+      INTO v_requests, v_errors, v_latency, v_circuit, v_delay
+      FROM @extschema@.scrape_host_stats() hs;
+    o := o || E'# HELP scrape_jobs_host_requests_total Finished requests per host.\n'
+              '# TYPE scrape_jobs_host_requests_total counter\n' || v_requests
+           || E'# HELP scrape_jobs_host_errors_total Failed requests per host and error class.\n'
+              '# TYPE scrape_jobs_host_errors_total counter\n' || v_errors
+           || E'# HELP scrape_jobs_host_latency_seconds Mean and 95th percentile fetch time per host.\n'
+              '# TYPE scrape_jobs_host_latency_seconds gauge\n' || v_latency
+           || E'# HELP scrape_jobs_host_circuit_open Whether a host\'s circuit is open (1) or not (0; half-open counts as open).\n'
+              '# TYPE scrape_jobs_host_circuit_open gauge\n' || v_circuit
+           || E'# HELP scrape_jobs_host_delay_seconds The gap between two requests to a host.\n'
+              '# TYPE scrape_jobs_host_delay_seconds gauge\n' || v_delay;
+    RETURN o;
+END;
+$$;
+
+-- ======== install/progress.sql ========
+
+/*
+ * install/progress.sql
+ *
+ * Progress of a session through its stages, and the NOTIFY
+ * scrape_jobs_progress payloads (README, "Notifications").
+ */
+
+-- A session's progress, 0 to 100, through its stages: scraping is 0-80
+-- (pages that reached a final state, done, failed or skipped, out of the
+-- pages known), extracting 80-95 and creating_products 95-100 (the done
+-- pages the stage has gone through), 100 when the job ends.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_progress(p_finished bigint, p_total bigint)
+RETURNS smallint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT least(80, (80 * p_finished) / greatest(p_total, 1))::smallint;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._scrape_stage_progress(p_stage text, p_done bigint,
+                                                   p_total bigint)
+RETURNS smallint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE p_stage
+           WHEN 'extracting' THEN 80 + least(15, (15 * p_done) / greatest(p_total, 1))
+           WHEN 'creating_products' THEN 95 + least(5, (5 * p_done) / greatest(p_total, 1))
+           ELSE 100 END::smallint;
+$$;
+
+-- NOTIFY scrape_jobs_progress for the sessions given: always when p_force
+-- (a stage or status changed), else at most once a second per session.
+-- The payload is small JSON (README, "Notifications"); NOTIFY is delivered
+-- at COMMIT, so a listener never hears of a change that rolled back.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_notify_progress(p_sessions bigint[],
+                                                    p_force boolean)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH due AS (
+        UPDATE @extschema@.scraping_sessions s
+           SET notified_at = clock_timestamp()
+         WHERE s.id = ANY (p_sessions)
+           AND (p_force OR s.notified_at IS NULL
+                OR s.notified_at <= clock_timestamp() - interval '1 second')
+        RETURNING s.id, s.background_job_id, s.status, s.progress_percentage,
+                  s.pages_known, s.pages_done, s.pages_failed
+    )
+    SELECT pg_notify('scrape_jobs_progress',
+                     json_build_object('session_id', d.id, 'job_id', j.id,
+                                       'status', d.status, 'stage', j.current_stage,
+                                       'progress', d.progress_percentage,
+                                       'pages_known', d.pages_known,
+                                       'pages_done', d.pages_done,
+                                       'pages_failed', d.pages_failed)::text)
+      FROM due d JOIN @extschema@.background_jobs j ON j.id = d.background_job_id
+     ORDER BY d.id;
+$$;
+
+-- ======== install/alerts.sql ========
+
+/*
+ * install/alerts.sql
+ *
+ * The alert outbox and its delivery to Sentry (src/alerts.c, the alerter
+ * worker): recording, envelopes, what is due, the outcome of a delivery.
+ */
+
+-- Record an alert in the outbox (same transaction as its cause).
+CREATE OR REPLACE FUNCTION @extschema@._scrape_record_alert(
+    p_kind text, p_job_id bigint, p_session_id bigint, p_host text,
+    p_message text, p_detail jsonb DEFAULT '{}')
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH a AS (
+        INSERT INTO @extschema@.alerts (kind, job_id, session_id, host, message, detail)
+        VALUES (p_kind, p_job_id, p_session_id, p_host, p_message,
+                coalesce(p_detail, '{}'))
+        RETURNING id, kind, job_id, session_id
+    )
+    -- the payload names the alert, not what it says: a listener of
+    -- another workspace learns nothing it could not count, and reads the
+    -- row itself through row-level security
+    SELECT a.id
+      FROM a,
+           LATERAL (SELECT pg_notify('scrape_jobs_alerts',
+                       json_build_object('alert_id', a.id, 'kind', a.kind,
+                                         'job_id', a.job_id,
+                                         'session_id', a.session_id)::text),
+                           @extschema@._scrape_wake(false, false, false, true),
+                           @extschema@._scrape_count('alerts', 1)) n;
+$$;
+
+-- The Sentry envelope of an alert (https://develop.sentry.dev/sdk/envelopes/):
+-- a header line, an item header line and the event.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_sentry_envelope(a @extschema@.alerts)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_job_type text;
+    v_event    text;
+BEGIN
+    SELECT j.job_type INTO v_job_type FROM @extschema@.background_jobs j
+     WHERE j.id = a.job_id;
+    v_event := jsonb_strip_nulls(jsonb_build_object(
+        'event_id', a.event_id,
+        'timestamp', round(extract(epoch FROM a.created_at), 3),
+        'platform', 'c',
+        'logger', 'scrape_jobs',
+        'level', CASE a.kind WHEN 'job_stuck' THEN 'warning'
+                             WHEN 'circuit_opened' THEN 'warning'
+                             ELSE 'error' END,
+        'message', jsonb_build_object('formatted', a.message),
+        'environment', nullif(current_setting('scrape_jobs.sentry_environment'), ''),
+        'release', nullif(current_setting('scrape_jobs.sentry_release'), ''),
+        'tags', jsonb_strip_nulls(jsonb_build_object(
+            'alert_kind', a.kind,
+            'job_id', a.job_id::text,
+            'session_id', a.session_id::text,
+            'job_type', coalesce(v_job_type, CASE WHEN a.job_id IS NOT NULL THEN 'web_scraping' END),
+            'host', left(a.host, 200))),
+        'extra', a.detail || jsonb_build_object('alert_id', a.id),
+        'fingerprint', jsonb_build_array('scrape_jobs', a.kind)))::text;
+    RETURN jsonb_build_object('event_id', a.event_id,
+                              'sent_at', to_char(now() AT TIME ZONE 'UTC',
+                                                 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
+        || E'\n'
+        || jsonb_build_object('type', 'event', 'length', octet_length(v_event))::text
+        || E'\n' || v_event || E'\n';
+END;
+$$;
+
+-- Alerts due for delivery, oldest first.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_alerts_due(p_limit integer)
+RETURNS TABLE (alert_id bigint, envelope text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT a.id, @extschema@._scrape_sentry_envelope(a)
+      FROM @extschema@.alerts a
+     WHERE a.delivered_at IS NULL
+       AND (a.next_delivery_at IS NULL OR a.next_delivery_at <= now())
+     ORDER BY a.id
+     LIMIT p_limit;
+$$;
+
+-- When the next alert waiting for a retry is due (NULL: none waits).
+CREATE OR REPLACE FUNCTION @extschema@._scrape_next_alert_due()
+RETURNS timestamptz
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT min(a.next_delivery_at) FROM @extschema@.alerts a
+     WHERE a.delivered_at IS NULL;
+$$;
+
+-- The outcome of a delivery: delivered, or failed with the error (and the
+-- server's Retry-After, if it gave one) and retried after a backoff.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_alert_delivery(p_id bigint, p_ok boolean,
+                                                   p_error text,
+                                                   p_retry_after_ms integer)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE @extschema@.alerts
+       SET delivered_at = CASE WHEN p_ok THEN now() END,
+           delivery_attempts = delivery_attempts + 1,
+           last_delivery_error = CASE WHEN p_ok THEN last_delivery_error ELSE p_error END,
+           next_delivery_at = CASE WHEN p_ok THEN NULL
+                                   ELSE now() + @extschema@._scrape_backoff(
+                                            delivery_attempts + 1, p_retry_after_ms) END
+     WHERE id = p_id AND delivered_at IS NULL;
+$$;
+
+-- ======== install/extraction.sql ========
+
+/*
+ * install/extraction.sql
+ *
+ * What the workers' parsers make of a page, callable from SQL
+ * (src/extract_sql.c): HTML metadata and structured data, prices,
+ * availability, XPath checks.
+ */
+
+-- What the workers make of an HTML page: what the scraping stage stores
+-- (title, description, canonical, lang, links) and the extracting stage's
+-- document ("structured"), with rules as options.extract gives them.
+CREATE OR REPLACE FUNCTION @extschema@.scrape_parse_html(html text, url text,
+                                              rules jsonb DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'scrape_parse_html'
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+
+-- A price as written on a page ("$1,299.00", "1 299,00 zł", "Free"): its
+-- amount and ISO 4217 currency (NULL when the text names none).  NULLs when
+-- no amount can be read.
+CREATE OR REPLACE FUNCTION @extschema@.scrape_parse_price(price text,
+                                               OUT amount numeric,
+                                               OUT currency text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'scrape_parse_price'
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+
+-- An availability (schema.org URL, or words such as "in stock", "sold
+-- out") as a schema.org ItemAvailability term, or NULL.
+CREATE OR REPLACE FUNCTION @extschema@.scrape_normalize_availability(availability text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'scrape_normalize_availability'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+
+-- NULL if the XPath expression compiles, else libxml2's reason.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_xpath_error(xpath text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'scrape_xpath_error'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+
+-- ======== install/submission.sql ========
+
+/*
+ * install/submission.sql
+ *
+ * Submission: options validated, the job row first, then its session, then
+ * its pages, in the caller's transaction (README, "Submitting").
+ */
+
+-- Validate and normalise a URL with libcurl's URL parser; raises on bad input.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_check_url(url text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'scrape_check_url'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- Ask for the workers (and scrape_wait callers) to be woken at COMMIT.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_wake(new_work boolean, cancelled boolean,
+                                         session_done boolean,
+                                         alert boolean DEFAULT false)
+RETURNS void
+AS 'MODULE_PATHNAME', 'scrape_wake'
+LANGUAGE C STRICT VOLATILE;
 
 -- Check an interval-valued option: a JSON string within [p_min, p_max].
-CREATE FUNCTION @extschema@._scrape_option_interval(
+CREATE OR REPLACE FUNCTION @extschema@._scrape_option_interval(
     p_key text, p_value jsonb, p_min interval, p_max interval, p_hint text)
 RETURNS void
 LANGUAGE plpgsql STABLE
@@ -490,7 +1164,7 @@ END;
 $$;
 
 -- Check one crawl option (and that the session is a crawl).
-CREATE FUNCTION @extschema@._scrape_check_crawl_option(p_key text, p_value jsonb,
+CREATE OR REPLACE FUNCTION @extschema@._scrape_check_crawl_option(p_key text, p_value jsonb,
                                                        p_mode text)
 RETURNS void
 LANGUAGE plpgsql STABLE
@@ -547,7 +1221,7 @@ $$;
 -- options.extract: {"field": "XPath expression", ...}, at most 50 fields
 -- named like SQL identifiers, each expression at most 1000 characters and
 -- valid for libxml2.
-CREATE FUNCTION @extschema@._scrape_check_extract(p_value jsonb)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_check_extract(p_value jsonb)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -585,7 +1259,7 @@ $$;
 
 -- Validate the options object of a session of mode p_mode; returns it
 -- (never NULL).
-CREATE FUNCTION @extschema@._scrape_check_options(options jsonb, p_mode text)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_check_options(options jsonb, p_mode text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -650,7 +1324,7 @@ $$;
 -- Create a job, its session and its pages in the caller's transaction, in
 -- the order the job model prescribes: background_jobs first (its metadata
 -- already names the session), then the session, then the pages in batches.
-CREATE FUNCTION @extschema@._scrape_create_session(
+CREATE OR REPLACE FUNCTION @extschema@._scrape_create_session(
     p_urls text[], p_source_url text, p_mode text, p_total_pages integer,
     p_workspace_id uuid, p_options jsonb)
 RETURNS bigint
@@ -699,7 +1373,7 @@ BEGIN
     END LOOP;
 
     UPDATE @extschema@.scraping_sessions
-       SET pages_total = v_inserted
+       SET pages_known = v_inserted
      WHERE id = v_session_id;
 
     INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
@@ -714,7 +1388,7 @@ END;
 $$;
 
 -- Refuse a session larger than scrape_jobs.max_pages_per_session.
-CREATE FUNCTION @extschema@._scrape_check_page_cap(p_pages integer)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_check_page_cap(p_pages integer)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -731,7 +1405,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION @extschema@.scrape_submit(
+CREATE OR REPLACE FUNCTION @extschema@.scrape_submit(
     source_url text,
     scraping_mode text DEFAULT 'single',
     total_pages integer DEFAULT NULL,
@@ -785,7 +1459,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION @extschema@.scrape_submit_urls(
+CREATE OR REPLACE FUNCTION @extschema@.scrape_submit_urls(
     urls text[],
     workspace_id uuid DEFAULT NULL,
     options jsonb DEFAULT '{}')
@@ -828,227 +1502,32 @@ BEGIN
 END;
 $$;
 
--- What the workers make of an HTML page: what the scraping stage stores
--- (title, description, canonical, lang, links) and the extracting stage's
--- document ("structured"), with rules as options.extract gives them.
-CREATE FUNCTION @extschema@.scrape_parse_html(html text, url text,
-                                              rules jsonb DEFAULT NULL)
-RETURNS jsonb
-AS 'MODULE_PATHNAME', 'scrape_parse_html'
-LANGUAGE C IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp;
+-- ======== install/discovery.sql ========
 
--- A price as written on a page ("$1,299.00", "1 299,00 zł", "Free"): its
--- amount and ISO 4217 currency (NULL when the text names none).  NULLs when
--- no amount can be read.
-CREATE FUNCTION @extschema@.scrape_parse_price(price text,
-                                               OUT amount numeric,
-                                               OUT currency text)
-RETURNS record
-AS 'MODULE_PATHNAME', 'scrape_parse_price'
-LANGUAGE C IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp;
-
--- An availability (schema.org URL, or words such as "in stock", "sold
--- out") as a schema.org ItemAvailability term, or NULL.
-CREATE FUNCTION @extschema@.scrape_normalize_availability(availability text)
-RETURNS text
-AS 'MODULE_PATHNAME', 'scrape_normalize_availability'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp;
-
--- NULL if the XPath expression compiles, else libxml2's reason.
-CREATE FUNCTION @extschema@._scrape_xpath_error(xpath text)
-RETURNS text
-AS 'MODULE_PATHNAME', 'scrape_xpath_error'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp;
-
--- Metrics in shared memory (src/metrics.c).  _scrape_count adds to a
--- counter, _scrape_job_transition reports a job's status change; both are
--- applied when the transaction commits.
-CREATE FUNCTION @extschema@._scrape_count(name text, n bigint)
-RETURNS void
-AS 'MODULE_PATHNAME', 'scrape_count'
-LANGUAGE C STRICT VOLATILE;
-
-CREATE FUNCTION @extschema@._scrape_job_transition(job_type text, old_status text,
-                                                   new_status text,
-                                                   duration_ms double precision)
-RETURNS void
-AS 'MODULE_PATHNAME', 'scrape_job_transition'
-LANGUAGE C VOLATILE;
-
--- Every counter and histogram bucket (histograms in ms: "le:<bound>"
--- buckets, not cumulative, "count" and "sum_us").
-CREATE FUNCTION @extschema@.scrape_counters()
-RETURNS TABLE (name text, label text, value bigint)
-AS 'MODULE_PATHNAME', 'scrape_counters'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
-
--- Jobs by type and status, kept by the trigger below.
-CREATE FUNCTION @extschema@.scrape_job_counts()
-RETURNS TABLE (job_type text, status text, jobs bigint)
-AS 'MODULE_PATHNAME', 'scrape_job_counts'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
-
-CREATE FUNCTION @extschema@._scrape_quantile(histogram text, q double precision)
-RETURNS double precision
-AS 'MODULE_PATHNAME', 'scrape_quantile'
-LANGUAGE C STRICT VOLATILE;
-
-CREATE FUNCTION @extschema@._scrape_quantiles(qs double precision[])
-RETURNS TABLE (histogram text, quantiles double precision[])
-AS 'MODULE_PATHNAME', 'scrape_quantiles'
-LANGUAGE C STRICT VOLATILE;
-
-CREATE FUNCTION @extschema@._scrape_rates(OUT pages_last_minute bigint,
-                                          OUT jobs_finished_last_5min bigint,
-                                          OUT restored boolean)
-RETURNS record
-AS 'MODULE_PATHNAME', 'scrape_rates'
-LANGUAGE C VOLATILE;
-
--- Every status change of a job moves the gauges of scrape_job_counts().
-CREATE FUNCTION @extschema@._scrape_jobs_count_trigger()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM @extschema@._scrape_job_transition(NEW.job_type, NULL, NEW.status, NULL);
-    ELSIF TG_OP = 'DELETE' THEN
-        PERFORM @extschema@._scrape_job_transition(OLD.job_type, OLD.status, NULL, NULL);
-    ELSIF OLD.status IS DISTINCT FROM NEW.status THEN
-        PERFORM @extschema@._scrape_job_transition(
-            NEW.job_type, OLD.status, NEW.status,
-            CASE WHEN NEW.status IN ('completed', 'failed', 'dead')
-                      AND NEW.started_at IS NOT NULL
-                 THEN extract(epoch FROM coalesce(NEW.finished_at, now()) - NEW.started_at)
-                      * 1000 END);
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
-CREATE TRIGGER background_jobs_count
-    AFTER INSERT OR DELETE OR UPDATE OF status ON @extschema@.background_jobs
-    FOR EACH ROW EXECUTE FUNCTION @extschema@._scrape_jobs_count_trigger();
-
-/* ------------------------------------------------------------------------
- * Queue functions called by the workers (through SPI, as prepared plans)
- * ------------------------------------------------------------------------ */
-
--- A session's progress, 0 to 100, through its stages: scraping is 0-80
--- (pages that reached a final state, done, failed or skipped, out of the
--- pages known), extracting 80-95 and creating_products 95-100 (the done
--- pages the stage has gone through), 100 when the job ends.
-CREATE FUNCTION @extschema@._scrape_progress(p_finished bigint, p_total bigint)
-RETURNS smallint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT least(80, (80 * p_finished) / greatest(p_total, 1))::smallint;
-$$;
-
-CREATE FUNCTION @extschema@._scrape_stage_progress(p_stage text, p_done bigint,
-                                                   p_total bigint)
-RETURNS smallint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE p_stage
-           WHEN 'extracting' THEN 80 + least(15, (15 * p_done) / greatest(p_total, 1))
-           WHEN 'creating_products' THEN 95 + least(5, (5 * p_done) / greatest(p_total, 1))
-           ELSE 100 END::smallint;
-$$;
-
--- NOTIFY scrape_jobs_progress for the sessions given: always when p_force
--- (a stage or status changed), else at most once a second per session.
--- The payload is small JSON (README, "Notifications"); NOTIFY is delivered
--- at COMMIT, so a listener never hears of a change that rolled back.
-CREATE FUNCTION @extschema@._scrape_notify_progress(p_sessions bigint[],
-                                                    p_force boolean)
-RETURNS void
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH due AS (
-        UPDATE @extschema@.scraping_sessions s
-           SET notified_at = clock_timestamp()
-         WHERE s.id = ANY (p_sessions)
-           AND (p_force OR s.notified_at IS NULL
-                OR s.notified_at <= clock_timestamp() - interval '1 second')
-        RETURNING s.id, s.background_job_id, s.status, s.progress_percentage,
-                  s.pages_total, s.pages_done, s.pages_failed
-    )
-    SELECT pg_notify('scrape_jobs_progress',
-                     json_build_object('session_id', d.id, 'job_id', j.id,
-                                       'status', d.status, 'stage', j.current_stage,
-                                       'progress', d.progress_percentage,
-                                       'pages_total', d.pages_total,
-                                       'pages_done', d.pages_done,
-                                       'pages_failed', d.pages_failed)::text)
-      FROM due d JOIN @extschema@.background_jobs j ON j.id = d.background_job_id
-     ORDER BY d.id;
-$$;
+/*
+ * install/discovery.sql
+ *
+ * Discovery: URL parts (src/url.c), robots.txt (src/robots.c), sitemaps and
+ * crawl links (src/sitemap.c): what a crawl may fetch and what it queues.
+ */
 
 -- The origin of a URL (scheme://host[:port]), the key of robots.txt.
-CREATE FUNCTION @extschema@._scrape_origin(url text)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_origin(url text)
 RETURNS text
 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'scrape_url_origin';
 
 -- The path and query of a URL, as robots.txt rules see it.
-CREATE FUNCTION @extschema@._scrape_path(url text)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_path(url text)
 RETURNS text
 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'scrape_url_path';
 
 -- The host of a URL, lower-case.
-CREATE FUNCTION @extschema@._scrape_host(url text)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_host(url text)
 RETURNS text
 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'scrape_url_host';
-
--- The gap between two requests to a page's host: the session's option or
--- the GUC, and for a crawl at least the Crawl-delay of the host's
--- robots.txt (capped by scrape_jobs.max_crawl_delay).  NULL: the worker's
--- own setting.
-CREATE FUNCTION @extschema@._scrape_host_delay_ms(p_mode text, p_options jsonb,
-                                                  p_url text)
-RETURNS integer
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_delay integer := (extract(epoch FROM (p_options ->> 'per_host_delay')::interval)
-                        * 1000)::integer;
-    v_crawl double precision;
-BEGIN
-    IF p_mode NOT IN ('crawl', 'sitemap') THEN
-        RETURN v_delay;
-    END IF;
-    SELECT (@extschema@.scrape_robots_check(rc.body, '/', p_options ->> 'user_agent')).crawl_delay
-      INTO v_crawl
-      FROM @extschema@.robots_cache rc
-     WHERE rc.origin = @extschema@._scrape_origin(p_url)
-       AND rc.http_status BETWEEN 200 AND 299;
-    IF v_crawl IS NULL THEN
-        RETURN v_delay;
-    END IF;
-    RETURN greatest(coalesce(v_delay,
-                             extract(epoch FROM current_setting('scrape_jobs.per_host_delay')::interval)
-                             * 1000),
-                    least(v_crawl * 1000,
-                          extract(epoch FROM current_setting('scrape_jobs.max_crawl_delay')::interval)
-                          * 1000))::integer;
-END;
-$$;
 
 -- robots.txt for the candidate pages of a claim (RFC 9309), when their
 -- session is a crawl that obeys it.  Returns the pages to fetch now, and
@@ -1056,7 +1535,7 @@ $$;
 -- robots.txt is not known yet waits (200 ms at a time) while that file is
 -- queued as a page of kind robots in the same session; a 5xx or no answer
 -- disallows everything until the cached answer expires; a 4xx allows all.
-CREATE FUNCTION @extschema@._scrape_robots_gate(p_pages bigint[],
+CREATE OR REPLACE FUNCTION @extschema@._scrape_robots_gate(p_pages bigint[],
     OUT to_fetch bigint[], OUT to_skip bigint[], OUT rules text[])
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -1113,6 +1592,250 @@ BEGIN
 END;
 $$;
 
+-- The first documents of a sitemap session: the URL itself when it names a
+-- sitemap; for a site root, its /sitemap.xml and its robots.txt (whose
+-- Sitemap: lines are followed, _scrape_discover).  The seed row that
+-- _scrape_create_session made becomes the first of them.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_seed_sitemaps(p_session_id bigint, p_url text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_origin text := @extschema@._scrape_origin(p_url);
+BEGIN
+    IF @extschema@._scrape_path(p_url) = '/' THEN
+        UPDATE @extschema@.scraping_pages SET url = v_origin || '/sitemap.xml', kind = 'sitemap'
+         WHERE session_id = p_session_id;
+        INSERT INTO @extschema@.scraping_pages (session_id, url, kind)
+        VALUES (p_session_id, v_origin || '/robots.txt', 'robots')
+        ON CONFLICT (session_id, url) DO NOTHING;
+    ELSE
+        UPDATE @extschema@.scraping_pages SET kind = 'sitemap'
+         WHERE session_id = p_session_id;
+    END IF;
+    UPDATE @extschema@.scraping_sessions SET pages_known = 0 WHERE id = p_session_id;
+END;
+$$;
+
+-- A URL canonicalised, or NULL when it is not one we would fetch.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_try_url(p_url text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN @extschema@._scrape_check_url(p_url);
+EXCEPTION WHEN invalid_parameter_value OR null_value_not_allowed THEN
+    RETURN NULL;
+END;
+$$;
+
+-- Is url within the crawl scope of seed?  host: the same host; domain:
+-- the seed's host (less a leading "www.") or a subdomain of it; prefix:
+-- under the seed's directory.  In C (src/url.c): a crawl asks it of every
+-- link it finds.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_in_scope(p_seed text, p_url text, p_scope text)
+RETURNS boolean
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'scrape_url_in_scope';
+
+-- The patterns of an include / exclude option (a string or an array).
+CREATE OR REPLACE FUNCTION @extschema@._scrape_patterns(p_value jsonb)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE jsonb_typeof(p_value)
+        WHEN 'string' THEN ARRAY[p_value #>> '{}']
+        WHEN 'array' THEN ARRAY(SELECT jsonb_array_elements_text(p_value))
+        ELSE '{}'::text[] END;
+$$;
+
+-- Queue the links of crawl pages just stored (among p_page_ids): in scope,
+-- under max_depth (default 3), matching include and not exclude, not
+-- nofollow unless follow_nofollow, at most total_pages in the session.  One
+-- row per canonical URL per session, inserted scrape_jobs.batch_size rows
+-- per statement (ON CONFLICT DO NOTHING); the caller holds the session locks.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_discover(p_page_ids bigint[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_added  integer := 0;
+    v_batch  integer := current_setting('scrape_jobs.batch_size')::integer;
+    v_sess   bigint[];
+    v_url    text[];
+    v_depth  integer[];
+    v_found  bigint[];
+    v_kind   text[];
+    v_n      integer;
+    v_from   integer := 1;
+    v_rows   integer;
+BEGIN
+    WITH src AS (
+        -- crawl pages with links; sitemaps with URLs; a sitemap session's
+        -- robots.txt with Sitemap: lines
+        SELECT p.id, p.session_id, p.depth, p.kind, s.scraping_mode,
+               s.source_url, s.options, s.total_pages - s.pages_known AS room,
+               CASE WHEN p.kind = 'robots' THEN
+                        (SELECT jsonb_agg(jsonb_build_object('url', u.url, 'sitemap', true))
+                           FROM @extschema@.scrape_robots_sitemaps(p.body) AS sm(raw),
+                                LATERAL (SELECT @extschema@._scrape_try_url(sm.raw) AS url) u
+                          WHERE u.url IS NOT NULL)
+                    ELSE p.links END AS links
+          FROM @extschema@.scraping_pages p
+          JOIN @extschema@.scraping_sessions s ON s.id = p.session_id
+         WHERE p.id = ANY (p_page_ids)
+           AND p.status = 'done' AND s.status = 'running'
+           AND s.pages_known < s.total_pages
+           AND ((s.scraping_mode = 'crawl' AND p.kind = 'page'
+                 AND p.depth < coalesce((s.options ->> 'max_depth')::integer, 3))
+                OR (s.scraping_mode = 'sitemap' AND p.kind = 'sitemap')
+                OR (s.scraping_mode = 'sitemap' AND p.kind = 'robots'
+                    AND p.http_status BETWEEN 200 AND 299))
+    ), candidates AS (
+        SELECT src.session_id, src.id AS found_on,
+               CASE WHEN coalesce((l ->> 'sitemap')::boolean, false)
+                    THEN src.depth + 1
+                    WHEN src.scraping_mode = 'sitemap' THEN 0
+                    ELSE src.depth + 1 END AS depth,
+               CASE WHEN coalesce((l ->> 'sitemap')::boolean, false)
+                    THEN 'sitemap' ELSE 'page' END AS kind,
+               l ->> 'url' AS url, src.room,
+               row_number() OVER (PARTITION BY src.session_id
+                                  ORDER BY src.id, o) AS n
+          FROM src,
+               LATERAL jsonb_array_elements(coalesce(src.links, '[]')) WITH ORDINALITY AS e(l, o)
+         WHERE (NOT coalesce((l ->> 'nofollow')::boolean, false)
+                OR coalesce((src.options ->> 'follow_nofollow')::boolean, false))
+           -- sitemap indexes nest at most three levels
+           AND NOT (coalesce((l ->> 'sitemap')::boolean, false) AND src.depth >= 3)
+           AND @extschema@._scrape_path(l ->> 'url') <> '/robots.txt'
+           AND @extschema@._scrape_in_scope(src.source_url, l ->> 'url',
+                                            src.options ->> 'scope')
+           AND (NOT src.options ? 'include'
+                OR (l ->> 'url') ~ ANY (@extschema@._scrape_patterns(src.options -> 'include')))
+           AND NOT (src.options ? 'exclude'
+                    AND (l ->> 'url') ~ ANY (@extschema@._scrape_patterns(src.options -> 'exclude')))
+           AND NOT EXISTS (SELECT 1 FROM @extschema@.scraping_pages q
+                            WHERE q.session_id = src.session_id AND q.url = l ->> 'url')
+    ), chosen AS (
+        SELECT c.*
+          FROM (SELECT DISTINCT ON (c.session_id, c.url) c.*
+                  FROM candidates c ORDER BY c.session_id, c.url, c.n) AS c
+         WHERE c.n <= c.room OR c.kind = 'sitemap'
+    )
+    SELECT array_agg(c.session_id ORDER BY c.session_id, c.url),
+           array_agg(c.url ORDER BY c.session_id, c.url),
+           array_agg(c.depth ORDER BY c.session_id, c.url),
+           array_agg(c.found_on ORDER BY c.session_id, c.url),
+           array_agg(c.kind ORDER BY c.session_id, c.url)
+      INTO v_sess, v_url, v_depth, v_found, v_kind
+      FROM chosen c;
+    v_n := coalesce(cardinality(v_url), 0);
+
+    -- written like the pages of a submit: batch_size rows per INSERT
+    WHILE v_from <= v_n LOOP
+        WITH added AS (
+            INSERT INTO @extschema@.scraping_pages (session_id, url, depth, found_on, kind)
+            SELECT * FROM unnest(v_sess[v_from:v_from + v_batch - 1],
+                                 v_url[v_from:v_from + v_batch - 1],
+                                 v_depth[v_from:v_from + v_batch - 1],
+                                 v_found[v_from:v_from + v_batch - 1],
+                                 v_kind[v_from:v_from + v_batch - 1])
+            ON CONFLICT (session_id, url) DO NOTHING
+            RETURNING session_id, kind
+        ), counted AS (
+            UPDATE @extschema@.scraping_sessions s
+               SET pages_known = s.pages_known + a.n,
+                   progress_percentage = @extschema@._scrape_progress(
+                       s.pages_done + s.pages_failed + s.pages_skipped, s.pages_known + a.n),
+                   updated_at = now()
+              FROM (SELECT added.session_id, count(*) FILTER (WHERE added.kind = 'page') AS n,
+                           count(*) AS rows
+                      FROM added GROUP BY 1) AS a
+             WHERE s.id = a.session_id
+            RETURNING a.rows
+        )
+        SELECT coalesce(sum(counted.rows), 0) INTO v_rows FROM counted;
+        v_added := v_added + v_rows;
+        v_from := v_from + v_batch;
+    END LOOP;
+
+    IF v_added > 0 THEN
+        PERFORM @extschema@._scrape_wake(true, false, false);
+    END IF;
+    RETURN v_added;
+END;
+$$;
+
+-- robots.txt (RFC 9309), as the crawler reads it: may this User-Agent
+-- (default scrape_jobs.user_agent) fetch this path?
+CREATE OR REPLACE FUNCTION @extschema@.scrape_robots_check(robots_txt text, path text,
+                                                user_agent text DEFAULT NULL)
+RETURNS TABLE (allowed boolean, crawl_delay double precision, rule text)
+AS 'MODULE_PATHNAME', 'scrape_robots_check'
+LANGUAGE C STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.scrape_robots_sitemaps(robots_txt text)
+RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'scrape_robots_sitemaps'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+
+-- ======== install/queue.sql ========
+
+/*
+ * install/queue.sql
+ *
+ * The page queue, as the fetch workers use it (src/queue.c): claims, result
+ * writes, heartbeats, backoff, finishing sessions, dead-lettering, orphans.
+ *
+ * Lock order, followed by every function that changes job state, so that
+ * workers, cancels and recoveries never deadlock:
+ *     scraping_pages (ascending id) -> scraping_sessions (ascending id)
+ *     -> background_jobs (ascending id).
+ * Claims take page locks with SKIP LOCKED and so never wait on them.
+ */
+
+-- The gap between two requests to a page's host: the session's option or
+-- the GUC, and for a crawl at least the Crawl-delay of the host's
+-- robots.txt (capped by scrape_jobs.max_crawl_delay).  NULL: the worker's
+-- own setting.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_host_delay_ms(p_mode text, p_options jsonb,
+                                                  p_url text)
+RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_delay integer := (extract(epoch FROM (p_options ->> 'per_host_delay')::interval)
+                        * 1000)::integer;
+    v_crawl double precision;
+BEGIN
+    IF p_mode NOT IN ('crawl', 'sitemap') THEN
+        RETURN v_delay;
+    END IF;
+    SELECT (@extschema@.scrape_robots_check(rc.body, '/', p_options ->> 'user_agent')).crawl_delay
+      INTO v_crawl
+      FROM @extschema@.robots_cache rc
+     WHERE rc.origin = @extschema@._scrape_origin(p_url)
+       AND rc.http_status BETWEEN 200 AND 299;
+    IF v_crawl IS NULL THEN
+        RETURN v_delay;
+    END IF;
+    RETURN greatest(coalesce(v_delay,
+                             extract(epoch FROM current_setting('scrape_jobs.per_host_delay')::interval)
+                             * 1000),
+                    least(v_crawl * 1000,
+                          extract(epoch FROM current_setting('scrape_jobs.max_crawl_delay')::interval)
+                          * 1000))::integer;
+END;
+$$;
+
 -- Claim up to p_limit due pending pages for worker p_worker.  Starts the jobs
 -- they belong to (pending -> processing, stage scraping) and returns what the
 -- worker needs to fetch each page, with the lease it must write back with.
@@ -1126,7 +1849,7 @@ $$;
 -- and fetching pages before the job: it either holds our pages already (we
 -- skip them) or waits for our commit and then takes back what we claimed.
 -- Starting a pending job does lock its session and job, in id order.
-CREATE FUNCTION @extschema@._scrape_claim(p_worker bigint, p_limit integer)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_claim(p_worker bigint, p_limit integer)
 RETURNS TABLE (page_id bigint, job_id bigint, session_id bigint,
                lease bigint, url text, attempt integer,
                request_timeout_ms integer, connect_timeout_ms integer,
@@ -1145,6 +1868,8 @@ DECLARE
     v_robots   boolean;
     v_pending  boolean;
     v_history  text := current_setting('scrape_jobs.page_history');
+    -- who claims, for a person reading job_history (the token is the fence)
+    v_worker   text := @extschema@._scrape_worker_label(p_worker);
     v_obey     boolean := current_setting('scrape_jobs.obey_robots')::boolean;
     v_beat     interval := current_setting('scrape_jobs.heartbeat_interval')::interval;
 BEGIN
@@ -1246,7 +1971,7 @@ BEGIN
             SELECT started.id, started.session_id, e.event, e.detail
               FROM started,
                    LATERAL (VALUES
-                       ('claimed', jsonb_build_object('worker', p_worker::text)),
+                       ('claimed', jsonb_build_object('worker', v_worker, 'token', p_worker::text)),
                        ('stage_changed', jsonb_build_object('from', 'initializing',
                                                             'to', 'scraping'))
                    ) AS e(event, detail)
@@ -1280,7 +2005,7 @@ BEGIN
         UPDATE @extschema@.scraping_sessions s
            SET pages_skipped = s.pages_skipped + ps.n,
                progress_percentage = @extschema@._scrape_progress(
-                   s.pages_done + s.pages_failed + s.pages_skipped + ps.n, s.pages_total),
+                   s.pages_done + s.pages_failed + s.pages_skipped + ps.n, s.pages_known),
                updated_at = now()
           FROM per_session ps
          WHERE s.id = ps.session_id;
@@ -1334,7 +2059,7 @@ BEGIN
         INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
         SELECT c.c_job, c.c_session, 'page_claimed',
                jsonb_build_object('page_id', c.c_page, 'attempt', c.c_attempt,
-                                  'worker', p_worker::text)
+                                  'worker', v_worker, 'token', p_worker::text)
           FROM claimed c
          WHERE v_history = 'page'
     ), batch_events AS (
@@ -1344,7 +2069,7 @@ BEGIN
         SELECT c.c_job, c.c_session, 'pages_claimed',
                jsonb_build_object('pages', count(*), 'first_page_id', min(c.c_page),
                                   'last_page_id', max(c.c_page),
-                                  'worker', p_worker::text)
+                                  'worker', v_worker, 'token', p_worker::text)
           FROM claimed c
          WHERE v_history = 'batch'
          GROUP BY c.c_job, c.c_session
@@ -1366,7 +2091,7 @@ $$;
 --   delay = d/2 + random() * d/2          ("equal jitter": within [d/2, d])
 -- A Retry-After the server sent (429, 503) replaces it, capped at
 -- retry_max_delay.
-CREATE FUNCTION @extschema@._scrape_backoff(p_attempt integer,
+CREATE OR REPLACE FUNCTION @extschema@._scrape_backoff(p_attempt integer,
                                             p_retry_after_ms integer DEFAULT NULL)
 RETURNS interval
 LANGUAGE plpgsql VOLATILE
@@ -1385,37 +2110,10 @@ BEGIN
 END;
 $$;
 
--- Record an alert in the outbox (same transaction as its cause).
-CREATE FUNCTION @extschema@._scrape_record_alert(
-    p_kind text, p_job_id bigint, p_session_id bigint, p_host text,
-    p_message text, p_detail jsonb DEFAULT '{}')
-RETURNS bigint
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH a AS (
-        INSERT INTO @extschema@.alerts (kind, job_id, session_id, host, message, detail)
-        VALUES (p_kind, p_job_id, p_session_id, p_host, p_message,
-                coalesce(p_detail, '{}'))
-        RETURNING id, kind, job_id, session_id
-    )
-    -- the payload names the alert, not what it says: a listener of
-    -- another workspace learns nothing it could not count, and reads the
-    -- row itself through row-level security
-    SELECT a.id
-      FROM a,
-           LATERAL (SELECT pg_notify('scrape_jobs_alerts',
-                       json_build_object('alert_id', a.id, 'kind', a.kind,
-                                         'job_id', a.job_id,
-                                         'session_id', a.session_id)::text),
-                           @extschema@._scrape_wake(false, false, false, true),
-                           @extschema@._scrape_count('alerts', 1)) n;
-$$;
-
 -- Move a job to the dead-letter queue: a snapshot of it and every error,
 -- its unfinished pages parked as 'dead' (a requeue resumes them), the job
 -- and session 'dead', an alert.  The caller holds the session and job locks.
-CREATE FUNCTION @extschema@._scrape_dead_letter(p_job_id bigint, p_reason text)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_dead_letter(p_job_id bigint, p_reason text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -1472,7 +2170,7 @@ $$;
 
 -- End a session and its job as completed or failed: stage done, progress
 -- 100, the history.  The caller holds their row locks.
-CREATE FUNCTION @extschema@._scrape_end_job(
+CREATE OR REPLACE FUNCTION @extschema@._scrape_end_job(
     p_session_id bigint, p_job_id bigint, p_status text, p_error text,
     p_pages_done integer, p_pages_failed integer)
 RETURNS void
@@ -1502,40 +2200,12 @@ AS $$
     SELECT @extschema@._scrape_notify_progress(ARRAY[p_session_id], true);
 $$;
 
--- Move a job (whose session's row lock the caller holds) to its next stage
--- after scraping: extracting, then creating_products.  The stage starts
--- from the session's first page (stage_cursor 0) with a fresh heartbeat;
--- the workers are woken at COMMIT to take it (_scrape_claim_stage).
-CREATE FUNCTION @extschema@._scrape_enter_stage(p_session_id bigint,
-                                                p_job_id bigint, p_to text)
-RETURNS void
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
-    SELECT p_job_id, p_session_id, 'stage_changed',
-           jsonb_build_object('from', j.current_stage, 'to', p_to)
-      FROM @extschema@.background_jobs j WHERE j.id = p_job_id;
-    UPDATE @extschema@.scraping_sessions
-       SET stage_cursor = 0,
-           progress_percentage = @extschema@._scrape_stage_progress(p_to, 0, 1),
-           updated_at = now()
-     WHERE id = p_session_id;
-    UPDATE @extschema@.background_jobs
-       SET current_stage = p_to,
-           progress = @extschema@._scrape_stage_progress(p_to, 0, 1),
-           last_heartbeat = now(), updated_at = now()
-     WHERE id = p_job_id;
-    SELECT @extschema@._scrape_notify_progress(ARRAY[p_session_id], true);
-    SELECT @extschema@._scrape_wake(true, false, false);
-$$;
-
 -- Finish the scraping of the sessions (of p_sessions, whose row locks the
 -- caller holds) that have no page left pending or in flight.  A session
 -- with at least one page done goes on to its extracting stage.  One whose every page failed fails at once if the
 -- failures cannot succeed; if they were retryable (their attempts spent),
 -- the job is requeued with backoff, or dead-lettered when out of attempts.
-CREATE FUNCTION @extschema@._scrape_finish_sessions(p_sessions bigint[])
+CREATE OR REPLACE FUNCTION @extschema@._scrape_finish_sessions(p_sessions bigint[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -1548,7 +2218,7 @@ DECLARE
     v_pages  integer;
 BEGIN
     FOR r IN
-        SELECT s.id AS session_id, s.pages_done, s.pages_failed, s.pages_total,
+        SELECT s.id AS session_id, s.pages_done, s.pages_failed, s.pages_known,
                EXISTS (SELECT 1 FROM @extschema@.scraping_pages d
                         WHERE d.session_id = s.id AND d.kind = 'sitemap'
                           AND d.status = 'failed') AS doc_failed,
@@ -1566,7 +2236,7 @@ BEGIN
          ORDER BY s.id
     LOOP
         v_n := v_n + 1;
-        SELECT CASE WHEN r.pages_total = 0
+        SELECT CASE WHEN r.pages_known = 0
                     THEN format('no page found; last error: %s',
                                 coalesce(p.error, p.error_class))
                     ELSE format('all %s pages failed; last error: %s', r.pages_failed,
@@ -1579,7 +2249,7 @@ BEGIN
         -- a sitemap session that found no page because its sitemaps
         -- failed has failed too
         IF r.pages_done > 0
-           OR (r.pages_failed = 0 AND NOT (r.pages_total = 0 AND r.doc_failed)) THEN
+           OR (r.pages_failed = 0 AND NOT (r.pages_known = 0 AND r.doc_failed)) THEN
             -- scraped: the job goes on to its extracting stage
             PERFORM @extschema@._scrape_enter_stage(r.session_id, r.job_id,
                                                     'extracting');
@@ -1606,7 +2276,7 @@ BEGIN
             UPDATE @extschema@.scraping_sessions
                SET status = 'pending', pages_failed = pages_failed - v_pages,
                    progress_percentage = @extschema@._scrape_progress(
-                       pages_done + pages_failed - v_pages + pages_skipped, pages_total),
+                       pages_done + pages_failed - v_pages + pages_skipped, pages_known),
                    updated_at = now()
              WHERE id = r.session_id;
             UPDATE @extschema@.background_jobs
@@ -1627,185 +2297,6 @@ BEGIN
 END;
 $$;
 
--- The first documents of a sitemap session: the URL itself when it names a
--- sitemap; for a site root, its /sitemap.xml and its robots.txt (whose
--- Sitemap: lines are followed, _scrape_discover).  The seed row that
--- _scrape_create_session made becomes the first of them.
-CREATE FUNCTION @extschema@._scrape_seed_sitemaps(p_session_id bigint, p_url text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_origin text := @extschema@._scrape_origin(p_url);
-BEGIN
-    IF @extschema@._scrape_path(p_url) = '/' THEN
-        UPDATE @extschema@.scraping_pages SET url = v_origin || '/sitemap.xml', kind = 'sitemap'
-         WHERE session_id = p_session_id;
-        INSERT INTO @extschema@.scraping_pages (session_id, url, kind)
-        VALUES (p_session_id, v_origin || '/robots.txt', 'robots')
-        ON CONFLICT (session_id, url) DO NOTHING;
-    ELSE
-        UPDATE @extschema@.scraping_pages SET kind = 'sitemap'
-         WHERE session_id = p_session_id;
-    END IF;
-    UPDATE @extschema@.scraping_sessions SET pages_total = 0 WHERE id = p_session_id;
-END;
-$$;
-
--- A URL canonicalised, or NULL when it is not one we would fetch.
-CREATE FUNCTION @extschema@._scrape_try_url(p_url text)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN @extschema@._scrape_check_url(p_url);
-EXCEPTION WHEN invalid_parameter_value OR null_value_not_allowed THEN
-    RETURN NULL;
-END;
-$$;
-
--- Is url within the crawl scope of seed?  host: the same host; domain:
--- the seed's host (less a leading "www.") or a subdomain of it; prefix:
--- under the seed's directory.  In C (src/url.c): a crawl asks it of every
--- link it finds.
-CREATE FUNCTION @extschema@._scrape_in_scope(p_seed text, p_url text, p_scope text)
-RETURNS boolean
-LANGUAGE c IMMUTABLE PARALLEL SAFE
-AS 'MODULE_PATHNAME', 'scrape_url_in_scope';
-
--- The patterns of an include / exclude option (a string or an array).
-CREATE FUNCTION @extschema@._scrape_patterns(p_value jsonb)
-RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE jsonb_typeof(p_value)
-        WHEN 'string' THEN ARRAY[p_value #>> '{}']
-        WHEN 'array' THEN ARRAY(SELECT jsonb_array_elements_text(p_value))
-        ELSE '{}'::text[] END;
-$$;
-
--- Queue the links of crawl pages just stored (among p_page_ids): in scope,
--- under max_depth (default 3), matching include and not exclude, not
--- nofollow unless follow_nofollow, at most total_pages in the session.  One
--- row per canonical URL per session, inserted scrape_jobs.batch_size rows
--- per statement (ON CONFLICT DO NOTHING); the caller holds the session locks.
-CREATE FUNCTION @extschema@._scrape_discover(p_page_ids bigint[])
-RETURNS integer
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_added  integer := 0;
-    v_batch  integer := current_setting('scrape_jobs.batch_size')::integer;
-    v_sess   bigint[];
-    v_url    text[];
-    v_depth  integer[];
-    v_found  bigint[];
-    v_kind   text[];
-    v_n      integer;
-    v_from   integer := 1;
-    v_rows   integer;
-BEGIN
-    WITH src AS (
-        -- crawl pages with links; sitemaps with URLs; a sitemap session's
-        -- robots.txt with Sitemap: lines
-        SELECT p.id, p.session_id, p.depth, p.kind, s.scraping_mode,
-               s.source_url, s.options, s.total_pages - s.pages_total AS room,
-               CASE WHEN p.kind = 'robots' THEN
-                        (SELECT jsonb_agg(jsonb_build_object('url', u.url, 'sitemap', true))
-                           FROM @extschema@.scrape_robots_sitemaps(p.body) AS sm(raw),
-                                LATERAL (SELECT @extschema@._scrape_try_url(sm.raw) AS url) u
-                          WHERE u.url IS NOT NULL)
-                    ELSE p.links END AS links
-          FROM @extschema@.scraping_pages p
-          JOIN @extschema@.scraping_sessions s ON s.id = p.session_id
-         WHERE p.id = ANY (p_page_ids)
-           AND p.status = 'done' AND s.status = 'running'
-           AND s.pages_total < s.total_pages
-           AND ((s.scraping_mode = 'crawl' AND p.kind = 'page'
-                 AND p.depth < coalesce((s.options ->> 'max_depth')::integer, 3))
-                OR (s.scraping_mode = 'sitemap' AND p.kind = 'sitemap')
-                OR (s.scraping_mode = 'sitemap' AND p.kind = 'robots'
-                    AND p.http_status BETWEEN 200 AND 299))
-    ), candidates AS (
-        SELECT src.session_id, src.id AS found_on,
-               CASE WHEN coalesce((l ->> 'sitemap')::boolean, false)
-                    THEN src.depth + 1
-                    WHEN src.scraping_mode = 'sitemap' THEN 0
-                    ELSE src.depth + 1 END AS depth,
-               CASE WHEN coalesce((l ->> 'sitemap')::boolean, false)
-                    THEN 'sitemap' ELSE 'page' END AS kind,
-               l ->> 'url' AS url, src.room,
-               row_number() OVER (PARTITION BY src.session_id
-                                  ORDER BY src.id, o) AS n
-          FROM src,
-               LATERAL jsonb_array_elements(coalesce(src.links, '[]')) WITH ORDINALITY AS e(l, o)
-         WHERE (NOT coalesce((l ->> 'nofollow')::boolean, false)
-                OR coalesce((src.options ->> 'follow_nofollow')::boolean, false))
-           -- sitemap indexes nest at most three levels
-           AND NOT (coalesce((l ->> 'sitemap')::boolean, false) AND src.depth >= 3)
-           AND @extschema@._scrape_path(l ->> 'url') <> '/robots.txt'
-           AND @extschema@._scrape_in_scope(src.source_url, l ->> 'url',
-                                            src.options ->> 'scope')
-           AND (NOT src.options ? 'include'
-                OR (l ->> 'url') ~ ANY (@extschema@._scrape_patterns(src.options -> 'include')))
-           AND NOT (src.options ? 'exclude'
-                    AND (l ->> 'url') ~ ANY (@extschema@._scrape_patterns(src.options -> 'exclude')))
-           AND NOT EXISTS (SELECT 1 FROM @extschema@.scraping_pages q
-                            WHERE q.session_id = src.session_id AND q.url = l ->> 'url')
-    ), chosen AS (
-        SELECT c.*
-          FROM (SELECT DISTINCT ON (c.session_id, c.url) c.*
-                  FROM candidates c ORDER BY c.session_id, c.url, c.n) AS c
-         WHERE c.n <= c.room OR c.kind = 'sitemap'
-    )
-    SELECT array_agg(c.session_id ORDER BY c.session_id, c.url),
-           array_agg(c.url ORDER BY c.session_id, c.url),
-           array_agg(c.depth ORDER BY c.session_id, c.url),
-           array_agg(c.found_on ORDER BY c.session_id, c.url),
-           array_agg(c.kind ORDER BY c.session_id, c.url)
-      INTO v_sess, v_url, v_depth, v_found, v_kind
-      FROM chosen c;
-    v_n := coalesce(cardinality(v_url), 0);
-
-    -- written like the pages of a submit: batch_size rows per INSERT
-    WHILE v_from <= v_n LOOP
-        WITH added AS (
-            INSERT INTO @extschema@.scraping_pages (session_id, url, depth, found_on, kind)
-            SELECT * FROM unnest(v_sess[v_from:v_from + v_batch - 1],
-                                 v_url[v_from:v_from + v_batch - 1],
-                                 v_depth[v_from:v_from + v_batch - 1],
-                                 v_found[v_from:v_from + v_batch - 1],
-                                 v_kind[v_from:v_from + v_batch - 1])
-            ON CONFLICT (session_id, url) DO NOTHING
-            RETURNING session_id, kind
-        ), counted AS (
-            UPDATE @extschema@.scraping_sessions s
-               SET pages_total = s.pages_total + a.n,
-                   progress_percentage = @extschema@._scrape_progress(
-                       s.pages_done + s.pages_failed + s.pages_skipped, s.pages_total + a.n),
-                   updated_at = now()
-              FROM (SELECT added.session_id, count(*) FILTER (WHERE added.kind = 'page') AS n,
-                           count(*) AS rows
-                      FROM added GROUP BY 1) AS a
-             WHERE s.id = a.session_id
-            RETURNING a.rows
-        )
-        SELECT coalesce(sum(counted.rows), 0) INTO v_rows FROM counted;
-        v_added := v_added + v_rows;
-        v_from := v_from + v_batch;
-    END LOOP;
-
-    IF v_added > 0 THEN
-        PERFORM @extschema@._scrape_wake(true, false, false);
-    END IF;
-    RETURN v_added;
-END;
-$$;
-
 -- Write a batch of fetch results.  A result is accepted only if the page is
 -- still in flight for this worker under the same lease (fencing).  Each
 -- accepted result ends as one of:
@@ -1817,7 +2308,7 @@ $$;
 --             after p_defer_ms, the attempt not counted.
 -- Updates the sessions' counters and progress and finishes the sessions
 -- with no page left to fetch.  Returns the number of results accepted.
-CREATE FUNCTION @extschema@._scrape_record_results(
+CREATE OR REPLACE FUNCTION @extschema@._scrape_record_results(
     p_worker bigint, p_page_ids bigint[], p_leases bigint[], p_ok boolean[],
     p_http_status integer[], p_content_type text[], p_final_url text[],
     p_body text[], p_body_size bigint[], p_fetch_ms double precision[],
@@ -1988,7 +2479,7 @@ BEGIN
                pages_failed = s.pages_failed + ps.failed,
                progress_percentage = @extschema@._scrape_progress(
                    s.pages_done + ps.done + s.pages_failed + ps.failed + s.pages_skipped,
-                   s.pages_total),
+                   s.pages_known),
                updated_at = now()
           FROM per_session ps, locked
          WHERE s.id = ps.session_id AND locked.id = s.id
@@ -2038,23 +2529,168 @@ BEGIN
 END;
 $$;
 
-/* ------------------------------------------------------------------------
- * The stages after scraping (src/stages.c drives them, a batch of
- * scrape_jobs.batch_size pages per transaction, from a checkpoint):
- *   extracting         the worker parses each done HTML page again for its
- *                      structured data (JSON-LD, microdata, OpenGraph, the
- *                      session's XPath rules) into scraping_pages.structured;
- *   creating_products  the documents become rows of products (below).
- * One worker at a time works on a session: it holds the session's row lock
- * for the batch.  Nothing else writes the done pages of a session in these
- * stages, so taking their row locks after the session's is safe.
- * ------------------------------------------------------------------------ */
+-- Heartbeat the jobs a worker holds.  Returns the ids of those it no longer
+-- owns (cancelled, finished or recovered: lease changed); the worker drops
+-- their transfers.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_heartbeat(p_jobs bigint[],
+                                              p_leases bigint[])
+RETURNS SETOF bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY
+    WITH want AS (
+        SELECT * FROM unnest(p_jobs, p_leases) AS w(job_id, lease)
+    ), locked AS (
+        SELECT j.id
+          FROM @extschema@.background_jobs j
+          JOIN want w ON w.job_id = j.id AND w.lease = j.lease
+         WHERE j.status = 'processing'
+         ORDER BY j.id
+           FOR UPDATE OF j
+    ), beat AS (
+        UPDATE @extschema@.background_jobs j
+           SET last_heartbeat = now()
+          FROM locked
+         WHERE j.id = locked.id
+        RETURNING j.id
+    )
+    SELECT w.job_id FROM want w
+     WHERE w.job_id NOT IN (SELECT beat.id FROM beat);
+END;
+$$;
+
+-- Hand back to the queue the pages in flight for workers that no longer
+-- exist (p_live lists the tokens of the live ones).  Called by the launcher
+-- at start-up and whenever a worker exits.  The lost fetch counts as an
+-- attempt of the page (a page that keeps killing workers is failed with
+-- class worker_lost once its attempts are spent); the job goes on.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_release_orphans(p_live bigint[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_max      integer := current_setting('scrape_jobs.max_attempts')::integer;
+    v_released integer;
+    v_sessions bigint[];
+BEGIN
+    WITH orphan AS (
+        SELECT p.id, p.session_id, p.attempts,
+               p.attempts >= coalesce((s.options ->> 'max_attempts')::integer,
+                                      v_max) AS spent
+          FROM @extschema@.scraping_pages p
+          JOIN @extschema@.scraping_sessions s ON s.id = p.session_id
+         WHERE p.status = 'fetching'
+           AND NOT (p.claimed_by = ANY (coalesce(p_live, '{}')))
+         ORDER BY p.id
+           FOR UPDATE OF p
+    ), released AS (
+        UPDATE @extschema@.scraping_pages p
+           SET status = CASE WHEN o.spent THEN 'failed' ELSE 'pending' END,
+               error_class = 'worker_lost',
+               error = 'the worker fetching the page exited',
+               fetched_at = CASE WHEN o.spent THEN now() ELSE p.fetched_at END,
+               claimed_by = NULL, claim_lease = NULL, updated_at = now()
+          FROM orphan o
+         WHERE p.id = o.id
+        RETURNING p.id, p.session_id, o.attempts, o.spent
+    ), logged AS (
+        INSERT INTO @extschema@.scraping_page_attempts
+               (page_id, session_id, attempt, error_class, error, retryable,
+                outcome)
+        SELECT r.id, r.session_id, r.attempts, 'worker_lost',
+               'the worker fetching the page exited', true,
+               CASE WHEN r.spent THEN 'failed' ELSE 'released' END
+          FROM released r
+    ), per_session AS (
+        SELECT r.session_id, count(*) AS pages,
+               count(*) FILTER (WHERE r.spent) AS failed
+          FROM released r GROUP BY r.session_id
+    ), locked AS (
+        SELECT s.id FROM @extschema@.scraping_sessions s
+         WHERE s.id IN (SELECT ps.session_id FROM per_session ps)
+         ORDER BY s.id FOR UPDATE
+    ), counted AS (
+        UPDATE @extschema@.scraping_sessions s
+           SET pages_failed = s.pages_failed + ps.failed, updated_at = now()
+          FROM per_session ps, locked
+         WHERE s.id = ps.session_id AND locked.id = s.id
+        RETURNING s.id, s.background_job_id, ps.pages, ps.failed
+    ), history AS (
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT c.background_job_id, c.id, 'work_released',
+               jsonb_build_object('pages', c.pages, 'failed', c.failed,
+                                  'reason', 'worker exited')
+          FROM counted c
+    )
+    SELECT coalesce(sum(c.pages), 0), array_agg(c.id ORDER BY c.id)
+      INTO v_released, v_sessions
+      FROM counted c;
+
+    IF v_released > 0 THEN
+        PERFORM @extschema@._scrape_finish_sessions(v_sessions);
+        PERFORM @extschema@._scrape_wake(true, false, false);
+    END IF;
+    RETURN v_released;
+END;
+$$;
+
+-- The earliest time a pending page becomes due, for the workers' timers.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_next_due()
+RETURNS timestamptz
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- in the order of scraping_pages_due_idx, so that one entry is read
+    SELECT p.not_before FROM @extschema@.scraping_pages p
+     WHERE p.status = 'pending' AND p.not_before IS NOT NULL
+     ORDER BY p.not_before LIMIT 1;
+$$;
+
+-- ======== install/stages.sql ========
+
+/*
+ * install/stages.sql
+ *
+ * The stages after scraping (src/stages.c): entering a stage, claiming a
+ * session's stage work, storing a batch of the extracting stage.
+ */
+
+-- Move a job (whose session's row lock the caller holds) to its next stage
+-- after scraping: extracting, then creating_products.  The stage starts
+-- from the session's first page (stage_cursor 0) with a fresh heartbeat;
+-- the workers are woken at COMMIT to take it (_scrape_claim_stage).
+CREATE OR REPLACE FUNCTION @extschema@._scrape_enter_stage(p_session_id bigint,
+                                                p_job_id bigint, p_to text)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+    SELECT p_job_id, p_session_id, 'stage_changed',
+           jsonb_build_object('from', j.current_stage, 'to', p_to)
+      FROM @extschema@.background_jobs j WHERE j.id = p_job_id;
+    UPDATE @extschema@.scraping_sessions
+       SET stage_cursor = 0,
+           progress_percentage = @extschema@._scrape_stage_progress(p_to, 0, 1),
+           updated_at = now()
+     WHERE id = p_session_id;
+    UPDATE @extschema@.background_jobs
+       SET current_stage = p_to,
+           progress = @extschema@._scrape_stage_progress(p_to, 0, 1),
+           last_heartbeat = now(), updated_at = now()
+     WHERE id = p_job_id;
+    SELECT @extschema@._scrape_notify_progress(ARRAY[p_session_id], true);
+    SELECT @extschema@._scrape_wake(true, false, false);
+$$;
 
 -- The next session with stage work, locked for this batch; no row if none.
 -- The stage is read again after the lock: a session locked as another
 -- worker's batch committed is seen in its new version, but the job row of
 -- the first statement's snapshot could still name the stage before.
-CREATE FUNCTION @extschema@._scrape_claim_stage()
+CREATE OR REPLACE FUNCTION @extschema@._scrape_claim_stage()
 RETURNS TABLE (session_id bigint, job_id bigint, stage text, stage_cursor bigint,
                rule_names text[], rule_xpaths text[])
 LANGUAGE plpgsql VOLATILE
@@ -2097,7 +2733,7 @@ $$;
 -- title, description, canonical URL, language and links, from the same
 -- parse; move the checkpoint to p_last and, when p_finished, go on to
 -- creating_products.
-CREATE FUNCTION @extschema@._scrape_record_extraction(
+CREATE OR REPLACE FUNCTION @extschema@._scrape_record_extraction(
     p_session_id bigint, p_job_id bigint, p_ids bigint[], p_docs text[],
     p_last bigint, p_finished boolean,
     p_titles text[] DEFAULT NULL, p_descriptions text[] DEFAULT NULL,
@@ -2147,9 +2783,18 @@ BEGIN
 END;
 $$;
 
+-- ======== install/products.sql ========
+
+/*
+ * install/products.sql
+ *
+ * The creating_products stage: schema.org Products from JSON-LD, microdata,
+ * OpenGraph and a session's rules, merged into products (README, "Products").
+ */
+
 -- The first scalar a JSON-LD value holds, as text: a string or number; of
 -- an array its first element; of an object its @value or name.
-CREATE FUNCTION @extschema@._scrape_jtext(v jsonb)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_jtext(v jsonb)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -2167,7 +2812,7 @@ $$;
 
 -- A URL a JSON-LD value holds: a string, an array's first, an object's
 -- url, contentUrl or @id (ImageObject).
-CREATE FUNCTION @extschema@._scrape_jurl(v jsonb)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_jurl(v jsonb)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -2184,7 +2829,7 @@ END;
 $$;
 
 -- A decimal number written plainly ("4.5", "12"), else NULL.
-CREATE FUNCTION @extschema@._scrape_number(v text)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_number(v text)
 RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -2195,7 +2840,7 @@ $$;
 
 -- The product columns one source gives, as a jsonb object without nulls.
 -- price_text and currency are parsed and checked here for every source.
-CREATE FUNCTION @extschema@._scrape_product_columns(
+CREATE OR REPLACE FUNCTION @extschema@._scrape_product_columns(
     p_name text, p_description text, p_sku text, p_gtin text, p_mpn text,
     p_brand text, p_price text, p_high_price text, p_currency text,
     p_availability text, p_image text, p_rating text, p_review_count text)
@@ -2227,7 +2872,7 @@ $$;
 
 -- The columns of a schema.org Product (JSON-LD, or a microdata item in
 -- JSON-LD's shape) and of its first Offer / AggregateOffer with a price.
-CREATE FUNCTION @extschema@._scrape_product_from_item(p jsonb)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_product_from_item(p jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -2271,7 +2916,7 @@ $$;
 
 -- The first schema.org Product in a list of JSON-LD blocks or microdata
 -- items, in document order, at any depth (@graph, ItemPage.mainEntity...).
-CREATE FUNCTION @extschema@._scrape_first_product(p_items jsonb)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_first_product(p_items jsonb)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -2291,7 +2936,7 @@ $$;
 -- A page is a product if it has a JSON-LD or microdata Product, og:type
 -- "product", an OpenGraph product:price:amount, or a rule giving a price or
 -- a sku.
-CREATE FUNCTION @extschema@._scrape_product(p_doc jsonb, p_title text,
+CREATE OR REPLACE FUNCTION @extschema@._scrape_product(p_doc jsonb, p_title text,
                                             p_description text)
 RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -2358,7 +3003,7 @@ $$;
 -- The URL a product is known by: the page's canonical URL if it stays on
 -- the page's host (a page cannot claim another site's product), else the
 -- URL it was fetched from.
-CREATE FUNCTION @extschema@._scrape_product_url(p_canonical text, p_final_url text,
+CREATE OR REPLACE FUNCTION @extschema@._scrape_product_url(p_canonical text, p_final_url text,
                                                 p_url text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -2374,7 +3019,7 @@ $$;
 -- checkpoint, up to p_limit, become products (one INSERT ... ON CONFLICT
 -- for the batch, the latest page winning when two share a key).  When the
 -- batch was the last, the job completes.  Returns whether work remains.
-CREATE FUNCTION @extschema@._scrape_create_products(p_session_id bigint,
+CREATE OR REPLACE FUNCTION @extschema@._scrape_create_products(p_session_id bigint,
                                                     p_job_id bigint,
                                                     p_limit integer)
 RETURNS boolean
@@ -2470,125 +3115,15 @@ BEGIN
 END;
 $$;
 
--- Heartbeat the jobs a worker holds.  Returns the ids of those it no longer
--- owns (cancelled, finished or recovered: lease changed); the worker drops
--- their transfers.
-CREATE FUNCTION @extschema@._scrape_heartbeat(p_jobs bigint[],
-                                              p_leases bigint[])
-RETURNS SETOF bigint
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN QUERY
-    WITH want AS (
-        SELECT * FROM unnest(p_jobs, p_leases) AS w(job_id, lease)
-    ), locked AS (
-        SELECT j.id
-          FROM @extschema@.background_jobs j
-          JOIN want w ON w.job_id = j.id AND w.lease = j.lease
-         WHERE j.status = 'processing'
-         ORDER BY j.id
-           FOR UPDATE OF j
-    ), beat AS (
-        UPDATE @extschema@.background_jobs j
-           SET last_heartbeat = now()
-          FROM locked
-         WHERE j.id = locked.id
-        RETURNING j.id
-    )
-    SELECT w.job_id FROM want w
-     WHERE w.job_id NOT IN (SELECT beat.id FROM beat);
-END;
-$$;
+-- ======== install/monitor.sql ========
 
--- Hand back to the queue the pages in flight for workers that no longer
--- exist (p_live lists the tokens of the live ones).  Called by the launcher
--- at start-up and whenever a worker exits.  The lost fetch counts as an
--- attempt of the page (a page that keeps killing workers is failed with
--- class worker_lost once its attempts are spent); the job goes on.
-CREATE FUNCTION @extschema@._scrape_release_orphans(p_live bigint[])
-RETURNS integer
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_max      integer := current_setting('scrape_jobs.max_attempts')::integer;
-    v_released integer;
-    v_sessions bigint[];
-BEGIN
-    WITH orphan AS (
-        SELECT p.id, p.session_id, p.attempts,
-               p.attempts >= coalesce((s.options ->> 'max_attempts')::integer,
-                                      v_max) AS spent
-          FROM @extschema@.scraping_pages p
-          JOIN @extschema@.scraping_sessions s ON s.id = p.session_id
-         WHERE p.status = 'fetching'
-           AND NOT (p.claimed_by = ANY (coalesce(p_live, '{}')))
-         ORDER BY p.id
-           FOR UPDATE OF p
-    ), released AS (
-        UPDATE @extschema@.scraping_pages p
-           SET status = CASE WHEN o.spent THEN 'failed' ELSE 'pending' END,
-               error_class = 'worker_lost',
-               error = 'the worker fetching the page exited',
-               fetched_at = CASE WHEN o.spent THEN now() ELSE p.fetched_at END,
-               claimed_by = NULL, claim_lease = NULL, updated_at = now()
-          FROM orphan o
-         WHERE p.id = o.id
-        RETURNING p.id, p.session_id, o.attempts, o.spent
-    ), logged AS (
-        INSERT INTO @extschema@.scraping_page_attempts
-               (page_id, session_id, attempt, error_class, error, retryable,
-                outcome)
-        SELECT r.id, r.session_id, r.attempts, 'worker_lost',
-               'the worker fetching the page exited', true,
-               CASE WHEN r.spent THEN 'failed' ELSE 'released' END
-          FROM released r
-    ), per_session AS (
-        SELECT r.session_id, count(*) AS pages,
-               count(*) FILTER (WHERE r.spent) AS failed
-          FROM released r GROUP BY r.session_id
-    ), locked AS (
-        SELECT s.id FROM @extschema@.scraping_sessions s
-         WHERE s.id IN (SELECT ps.session_id FROM per_session ps)
-         ORDER BY s.id FOR UPDATE
-    ), counted AS (
-        UPDATE @extschema@.scraping_sessions s
-           SET pages_failed = s.pages_failed + ps.failed, updated_at = now()
-          FROM per_session ps, locked
-         WHERE s.id = ps.session_id AND locked.id = s.id
-        RETURNING s.id, s.background_job_id, ps.pages, ps.failed
-    ), history AS (
-        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
-        SELECT c.background_job_id, c.id, 'work_released',
-               jsonb_build_object('pages', c.pages, 'failed', c.failed,
-                                  'reason', 'worker exited')
-          FROM counted c
-    )
-    SELECT coalesce(sum(c.pages), 0), array_agg(c.id ORDER BY c.id)
-      INTO v_released, v_sessions
-      FROM counted c;
-
-    IF v_released > 0 THEN
-        PERFORM @extschema@._scrape_finish_sessions(v_sessions);
-        PERFORM @extschema@._scrape_wake(true, false, false);
-    END IF;
-    RETURN v_released;
-END;
-$$;
-
--- The earliest time a pending page becomes due, for the workers' timers.
-CREATE FUNCTION @extschema@._scrape_next_due()
-RETURNS timestamptz
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    -- in the order of scraping_pages_due_idx, so that one entry is read
-    SELECT p.not_before FROM @extschema@.scraping_pages p
-     WHERE p.status = 'pending' AND p.not_before IS NOT NULL
-     ORDER BY p.not_before LIMIT 1;
-$$;
+/*
+ * install/monitor.sql
+ *
+ * The monitor (src/launcher.c runs scrape_monitor() every monitor_interval;
+ * pg_cron can too): stuck jobs recovered from their checkpoint, dead letters
+ * requeued, old history and bodies pruned.
+ */
 
 -- Recover one stuck job (caller: scrape_detect_stuck).  Takes the locks in
 -- the global order and re-checks under them, so two monitors running at
@@ -2596,7 +3131,7 @@ $$;
 -- already stored stay: that is the checkpoint), the lease moves on (fencing
 -- out the frozen worker), and the job is requeued with backoff or, out of
 -- attempts, dead-lettered.  Returns whether it recovered the job.
-CREATE FUNCTION @extschema@._scrape_recover_job(p_job_id bigint,
+CREATE OR REPLACE FUNCTION @extschema@._scrape_recover_job(p_job_id bigint,
                                                 p_timeout interval)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
@@ -2690,7 +3225,7 @@ $$;
 -- and given to the workers again from its checkpoint (stage_cursor: the
 -- pages already extracted stay extracted), as one more attempt; out of
 -- attempts, it is dead-lettered.  Returns false if it moved meanwhile.
-CREATE FUNCTION @extschema@._scrape_recover_stage(p_job_id bigint,
+CREATE OR REPLACE FUNCTION @extschema@._scrape_recover_stage(p_job_id bigint,
                                                   p_timeout interval)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
@@ -2747,7 +3282,7 @@ $$;
 -- most p_batch of the oldest at a time (the monitor runs one batch per
 -- pass, so pruning never holds long locks or bloats one transaction).
 -- Returns the number deleted.
-CREATE FUNCTION @extschema@.scrape_prune_history(batch integer DEFAULT 10000)
+CREATE OR REPLACE FUNCTION @extschema@.scrape_prune_history(batch integer DEFAULT 10000)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER
@@ -2770,185 +3305,57 @@ BEGIN
 END;
 $$;
 
-/* ------------------------------------------------------------------------
- * Alert delivery (src/alerts.c): the alerter takes undelivered alerts in
- * id order, posts each as a Sentry envelope, and records the outcome; a
- * failed delivery is retried with backoff.  At least once: an alert stays
- * in the outbox until Sentry accepted it, and its event_id lets Sentry drop
- * a resend.
- * ------------------------------------------------------------------------ */
-
--- The Sentry envelope of an alert (https://develop.sentry.dev/sdk/envelopes/):
--- a header line, an item header line and the event.
-CREATE FUNCTION @extschema@._scrape_sentry_envelope(a @extschema@.alerts)
-RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_job_type text;
-    v_event    text;
-BEGIN
-    SELECT j.job_type INTO v_job_type FROM @extschema@.background_jobs j
-     WHERE j.id = a.job_id;
-    v_event := jsonb_strip_nulls(jsonb_build_object(
-        'event_id', a.event_id,
-        'timestamp', round(extract(epoch FROM a.created_at), 3),
-        'platform', 'c',
-        'logger', 'scrape_jobs',
-        'level', CASE a.kind WHEN 'job_stuck' THEN 'warning'
-                             WHEN 'circuit_opened' THEN 'warning'
-                             ELSE 'error' END,
-        'message', jsonb_build_object('formatted', a.message),
-        'environment', nullif(current_setting('scrape_jobs.sentry_environment'), ''),
-        'release', nullif(current_setting('scrape_jobs.sentry_release'), ''),
-        'tags', jsonb_strip_nulls(jsonb_build_object(
-            'alert_kind', a.kind,
-            'job_id', a.job_id::text,
-            'session_id', a.session_id::text,
-            'job_type', coalesce(v_job_type, CASE WHEN a.job_id IS NOT NULL THEN 'web_scraping' END),
-            'host', left(a.host, 200))),
-        'extra', a.detail || jsonb_build_object('alert_id', a.id),
-        'fingerprint', jsonb_build_array('scrape_jobs', a.kind)))::text;
-    RETURN jsonb_build_object('event_id', a.event_id,
-                              'sent_at', to_char(now() AT TIME ZONE 'UTC',
-                                                 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
-        || E'\n'
-        || jsonb_build_object('type', 'event', 'length', octet_length(v_event))::text
-        || E'\n' || v_event || E'\n';
-END;
-$$;
-
--- Alerts due for delivery, oldest first.
-CREATE FUNCTION @extschema@._scrape_alerts_due(p_limit integer)
-RETURNS TABLE (alert_id bigint, envelope text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT a.id, @extschema@._scrape_sentry_envelope(a)
-      FROM @extschema@.alerts a
-     WHERE a.delivered_at IS NULL
-       AND (a.next_delivery_at IS NULL OR a.next_delivery_at <= now())
-     ORDER BY a.id
-     LIMIT p_limit;
-$$;
-
--- When the next alert waiting for a retry is due (NULL: none waits).
-CREATE FUNCTION @extschema@._scrape_next_alert_due()
-RETURNS timestamptz
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT min(a.next_delivery_at) FROM @extschema@.alerts a
-     WHERE a.delivered_at IS NULL;
-$$;
-
--- The outcome of a delivery: delivered, or failed with the error (and the
--- server's Retry-After, if it gave one) and retried after a backoff.
-CREATE FUNCTION @extschema@._scrape_alert_delivery(p_id bigint, p_ok boolean,
-                                                   p_error text,
-                                                   p_retry_after_ms integer)
-RETURNS void
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    UPDATE @extschema@.alerts
-       SET delivered_at = CASE WHEN p_ok THEN now() END,
-           delivery_attempts = delivery_attempts + 1,
-           last_delivery_error = CASE WHEN p_ok THEN last_delivery_error ELSE p_error END,
-           next_delivery_at = CASE WHEN p_ok THEN NULL
-                                   ELSE now() + @extschema@._scrape_backoff(
-                                            delivery_attempts + 1, p_retry_after_ms) END
-     WHERE id = p_id AND delivered_at IS NULL;
-$$;
-
-/* ------------------------------------------------------------------------
- * The SQL API
- * ------------------------------------------------------------------------ */
-
-CREATE FUNCTION @extschema@.scrape_status(session_id bigint)
-RETURNS TABLE (session_id bigint, job_id bigint, status text,
-               job_status text, stage text, progress smallint,
-               pages_total integer, pages_done integer, pages_failed integer,
-               pages_pending bigint, started_at timestamptz,
-               finished_at timestamptz, duration interval, last_error text)
-LANGUAGE sql STABLE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT s.id, j.id, s.status, j.status, j.current_stage, j.progress,
-           s.pages_total, s.pages_done, s.pages_failed,
-           (SELECT count(*) FROM @extschema@.scraping_pages p
-             WHERE p.session_id = s.id
-               AND p.status IN ('pending', 'fetching')),
-           s.started_at, s.finished_at,
-           coalesce(s.finished_at, now()) - s.started_at,
-           j.last_error
-      FROM @extschema@.scraping_sessions s
-      JOIN @extschema@.background_jobs j ON j.id = s.background_job_id
-     WHERE s.id = $1
-       AND @extschema@._scrape_caller_sees(s.workspace_id);
-$$;
-
--- Cancel a session: its pending and in-flight pages become cancelled, its job
--- is fenced (lease bumped) so no worker writes for it again, and the workers
--- are told at COMMIT to drop its transfers.  Pages already stored stay.
--- Returns false when the session does not exist or has already ended.
-CREATE FUNCTION @extschema@.scrape_cancel(session_id bigint)
-RETURNS boolean
+-- Empty the bodies of the pages of sessions that finished (completed, failed
+-- or cancelled) longer than scrape_jobs.body_retention ago, at most p_batch
+-- pages per call, oldest sessions first: a platform that re-scrapes the
+-- same shops would otherwise keep every body forever.  What was extracted
+-- stays (the page rows with their title, links and structured data, and
+-- the products); body_pruned_at says why body is NULL.  A dead-lettered
+-- session keeps its bodies until it ends, since a requeue resumes it.
+-- Returns the number of bodies emptied.
+CREATE OR REPLACE FUNCTION @extschema@.scrape_prune_bodies(batch integer DEFAULT 1000)
+RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_job_id bigint;
-    v_pages  integer;
+    v_keep    interval := current_setting('scrape_jobs.body_retention')::interval;
+    v_session bigint;
+    v_left    bigint := batch;
+    v_n       bigint;
 BEGIN
-    -- another tenant's session is as good as absent
-    IF NOT @extschema@._scrape_caller_sees_session($1) THEN
-        RETURN false;
+    IF batch IS NULL OR batch < 1 THEN
+        RAISE EXCEPTION 'batch must be at least 1'
+              USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    PERFORM 1 FROM @extschema@.scraping_pages p
-     WHERE p.session_id = $1 AND p.status IN ('pending', 'fetching')
-     ORDER BY p.id FOR UPDATE;
-
-    UPDATE @extschema@.scraping_sessions s
-       SET status = 'cancelled', finished_at = now(), updated_at = now()
-     WHERE s.id = $1 AND s.status IN ('pending', 'running')
-    RETURNING s.background_job_id INTO v_job_id;
-    IF NOT FOUND THEN
-        RETURN false;
+    IF v_keep < interval '0' THEN          -- -1: keep bodies forever
+        RETURN 0;
     END IF;
-
-    UPDATE @extschema@.scraping_pages p
-       SET status = 'cancelled', claimed_by = NULL, error_class = 'cancelled',
-           updated_at = now()
-     WHERE p.session_id = $1 AND p.status IN ('pending', 'fetching');
-    GET DIAGNOSTICS v_pages = ROW_COUNT;
-
-    UPDATE @extschema@.background_jobs j
-       SET status = 'cancelled', lease = j.lease + 1, finished_at = now(),
-           updated_at = now()
-     WHERE j.id = v_job_id;
-
-    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
-    VALUES (v_job_id, $1, 'cancelled',
-            jsonb_build_object('pages_cancelled', v_pages));
-    PERFORM @extschema@._scrape_notify_progress(ARRAY[$1], true);
-
-    PERFORM @extschema@._scrape_wake(false, true, true);
-    RETURN true;
+    FOR v_session IN
+        SELECT s.id FROM @extschema@.scraping_sessions s
+         WHERE s.bodies_pruned_at IS NULL
+           AND s.status IN ('completed', 'failed', 'cancelled')
+           AND s.finished_at < now() - v_keep
+         ORDER BY s.finished_at
+    LOOP
+        -- pages before their session, the global lock order (queue.sql)
+        UPDATE @extschema@.scraping_pages p
+           SET body = NULL, body_pruned_at = now()
+         WHERE p.id IN (SELECT b.id FROM @extschema@.scraping_pages b
+                         WHERE b.session_id = v_session AND b.body IS NOT NULL
+                         ORDER BY b.id LIMIT v_left);
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_left := v_left - v_n;
+        IF v_left <= 0 THEN
+            EXIT;                          -- the rest of it at the next call
+        END IF;
+        UPDATE @extschema@.scraping_sessions SET bodies_pruned_at = now()
+         WHERE id = v_session;
+    END LOOP;
+    RETURN batch - v_left;
 END;
 $$;
-
--- Block until the session ends or the timeout passes; returns its status.
-CREATE FUNCTION @extschema@.scrape_wait(session_id bigint,
-                                        timeout interval DEFAULT '5 minutes')
-RETURNS text
-AS 'MODULE_PATHNAME', 'scrape_wait'
-LANGUAGE C VOLATILE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
 
 -- Find the jobs whose heartbeat stopped for scrape_jobs.stuck_timeout while
 -- pages of theirs are in flight, and recover them (see _scrape_recover_job),
@@ -2958,7 +3365,7 @@ SET search_path = pg_catalog, pg_temp;
 -- host, or a free worker) is queued, not stuck: no worker holds it.  The launcher runs it every
 -- scrape_jobs.monitor_interval; pg_cron can too.  Returns the number of
 -- jobs recovered.
-CREATE FUNCTION @extschema@.scrape_detect_stuck()
+CREATE OR REPLACE FUNCTION @extschema@.scrape_detect_stuck()
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER
@@ -2999,22 +3406,24 @@ BEGIN
 END;
 $$;
 
--- One pass of the monitor: recover stuck jobs and prune one batch of old
--- history.  The launcher runs it every scrape_jobs.monitor_interval; it can
+-- One pass of the monitor: recover stuck jobs, prune one batch of old
+-- history and one batch of old bodies.  The launcher runs it every scrape_jobs.monitor_interval; it can
 -- be scheduled from pg_cron as well (README, "Stuck jobs").
-CREATE FUNCTION @extschema@.scrape_monitor(OUT recovered integer, OUT pruned bigint)
+CREATE OR REPLACE FUNCTION @extschema@.scrape_monitor(OUT recovered integer, OUT pruned bigint,
+                                                   OUT bodies_pruned bigint)
 RETURNS record
 LANGUAGE sql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT @extschema@.scrape_detect_stuck(), @extschema@.scrape_prune_history();
+    SELECT @extschema@.scrape_detect_stuck(), @extschema@.scrape_prune_history(),
+           @extschema@.scrape_prune_bodies();
 $$;
 
 -- Put a dead-lettered job back to work from its checkpoint: pages already
 -- stored stay stored; its parked pages, and the pages that failed with a
 -- retryable error, are fetched again with a fresh set of attempts.
-CREATE FUNCTION @extschema@.scrape_requeue_dead(job_id bigint)
+CREATE OR REPLACE FUNCTION @extschema@.scrape_requeue_dead(job_id bigint)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER
@@ -3088,7 +3497,7 @@ BEGIN
            SET status = 'pending', finished_at = NULL,
                pages_failed = pages_failed - v_failed,
                progress_percentage = @extschema@._scrape_progress(
-                   pages_done + pages_failed - v_failed + pages_skipped, pages_total),
+                   pages_done + pages_failed - v_failed + pages_skipped, pages_known),
                updated_at = now()
          WHERE id = v_session;
         UPDATE @extschema@.background_jobs
@@ -3109,95 +3518,112 @@ BEGIN
 END;
 $$;
 
--- The queue's health.  Definitions (README, "Metrics"):
---   total/queued/processing/completed/failed_jobs: web_scraping jobs by
---     status (queued = pending; failed = failed or dead);
---   throughput_per_minute: jobs that finished (completed, failed or dead)
---     in the last 5 minutes, divided by 5;
---   error_rate: failed / (completed + failed), over all finished jobs, 0..1;
---   average_processing_time: mean of finished_at - started_at over finished
---     jobs;
---   queue_depth: pages waiting to be fetched (status pending).
--- Read from running counters in shared memory (src/metrics.c), never from
--- the history; the rest is in the README.
-CREATE FUNCTION @extschema@.scrape_metrics()
-RETURNS TABLE (total_jobs bigint, queued_jobs bigint, processing_jobs bigint,
-               completed_jobs bigint, failed_jobs bigint,
-               throughput_per_minute double precision,
-               error_rate double precision,
-               average_processing_time interval, queue_depth bigint,
-               pages_fetched bigint, bytes_fetched bigint,
-               pages_per_minute bigint, retries bigint, robots_skips bigint,
-               fetch_ms_mean double precision, fetch_ms_p50 double precision,
-               fetch_ms_p95 double precision, fetch_ms_p99 double precision,
-               page_ms_mean double precision, page_ms_p50 double precision,
-               page_ms_p95 double precision, page_ms_p99 double precision,
-               session_ms_mean double precision, session_ms_p50 double precision,
-               session_ms_p95 double precision, session_ms_p99 double precision,
-               responses jsonb, errors jsonb,
-               pending_pages bigint, retry_waiting_pages bigint,
-               circuit_waiting_pages bigint)
-LANGUAGE sql VOLATILE
+-- ======== install/api.sql ========
+
+/*
+ * install/api.sql
+ *
+ * The public API that is not submission (src/api.c): status, cancel, wait,
+ * workers, circuit breakers, SSRF check, the dead-letter view.
+ */
+
+CREATE OR REPLACE VIEW @extschema@.scrape_dead_letters
+    WITH (security_invoker = true) AS
+SELECT d.id, d.job_id, d.session_id, s.source_url, d.reason, d.attempts,
+       d.first_attempt_at, d.dead_at,
+       jsonb_array_length(d.errors) AS errors,
+       d.errors -> -1 AS last_error,
+       j.status AS job_status
+  FROM @extschema@.dead_letter_jobs d
+  JOIN @extschema@.background_jobs j ON j.id = d.job_id
+  LEFT JOIN @extschema@.scraping_sessions s ON s.id = d.session_id
+ WHERE d.requeued_at IS NULL;
+
+CREATE OR REPLACE FUNCTION @extschema@.scrape_status(session_id bigint)
+RETURNS TABLE (session_id bigint, job_id bigint, status text,
+               job_status text, stage text, progress smallint,
+               pages_known integer, pages_done integer, pages_failed integer,
+               pages_pending bigint, started_at timestamptz,
+               finished_at timestamptz, duration interval, last_error text)
+LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH j AS (
-        SELECT coalesce(sum(jobs), 0)::bigint AS total,
-               coalesce(sum(jobs) FILTER (WHERE status = 'pending'), 0)::bigint AS queued,
-               coalesce(sum(jobs) FILTER (WHERE status = 'processing'), 0)::bigint AS processing,
-               coalesce(sum(jobs) FILTER (WHERE status = 'completed'), 0)::bigint AS completed,
-               coalesce(sum(jobs) FILTER (WHERE status IN ('failed', 'dead')), 0)::bigint AS failed
-          FROM @extschema@.scrape_job_counts()
-         WHERE job_type = 'web_scraping'
-    ), counters AS MATERIALIZED (
-        -- one snapshot of the counters for every field below
-        SELECT * FROM @extschema@.scrape_counters()
-    ), c AS (
-        SELECT coalesce(jsonb_object_agg(c.name || ':' || c.label, c.value), '{}') AS v
-          FROM counters c
-    ), q AS MATERIALIZED (
-        -- p50, p95, p99 of every histogram, from one snapshot
-        SELECT * FROM @extschema@._scrape_quantiles(ARRAY[0.5, 0.95, 0.99])
-    ), w AS (
-        -- live rows only (partial indexes): cheap whatever the history
-        SELECT count(*) FILTER (WHERE p.not_before IS NULL OR p.not_before <= now()) AS ready,
-               count(*) FILTER (WHERE p.not_before > now() AND p.waiting_for = 'retry') AS retry,
-               count(*) FILTER (WHERE p.not_before > now() AND p.waiting_for = 'circuit') AS circuit,
-               count(*) AS pending
-          FROM @extschema@.scraping_pages p WHERE p.status = 'pending'
-    )
-    SELECT j.total, j.queued, j.processing, j.completed, j.failed,
-           r.jobs_finished_last_5min / 5.0,
-           CASE WHEN j.completed + j.failed = 0 THEN 0
-                ELSE j.failed::double precision / (j.completed + j.failed) END,
-           CASE WHEN (c.v ->> 'job_ms:count')::bigint > 0
-                THEN ((c.v ->> 'job_ms:sum_us')::numeric / (c.v ->> 'job_ms:count')::bigint)
-                     * interval '1 microsecond' END,
-           w.pending,
-           (c.v ->> 'pages_fetched:')::bigint, (c.v ->> 'bytes_fetched:')::bigint,
-           r.pages_last_minute,
-           (c.v ->> 'retries:')::bigint, (c.v ->> 'robots_skips:')::bigint,
-           (c.v ->> 'fetch_ms:sum_us')::double precision / 1000
-               / nullif((c.v ->> 'fetch_ms:count')::bigint, 0),
-           qf.quantiles[1], qf.quantiles[2], qf.quantiles[3],
-           (c.v ->> 'page_ms:sum_us')::double precision / 1000
-               / nullif((c.v ->> 'page_ms:count')::bigint, 0),
-           qp.quantiles[1], qp.quantiles[2], qp.quantiles[3],
-           (c.v ->> 'job_ms:sum_us')::double precision / 1000
-               / nullif((c.v ->> 'job_ms:count')::bigint, 0),
-           qj.quantiles[1], qj.quantiles[2], qj.quantiles[3],
-           (SELECT coalesce(jsonb_object_agg(x.label, x.value), '{}')
-              FROM counters x WHERE x.name = 'responses'),
-           (SELECT coalesce(jsonb_object_agg(x.label, x.value), '{}')
-              FROM counters x WHERE x.name = 'errors'),
-           w.ready, w.retry, w.circuit
-      FROM j, c, w, @extschema@._scrape_rates() r,
-           q qf, q qp, q qj
-     WHERE qf.histogram = 'fetch_ms' AND qp.histogram = 'page_ms'
-       AND qj.histogram = 'job_ms';
+    SELECT s.id, j.id, s.status, j.status, j.current_stage, j.progress,
+           s.pages_known, s.pages_done, s.pages_failed,
+           (SELECT count(*) FROM @extschema@.scraping_pages p
+             WHERE p.session_id = s.id
+               AND p.status IN ('pending', 'fetching')),
+           s.started_at, s.finished_at,
+           coalesce(s.finished_at, now()) - s.started_at,
+           j.last_error
+      FROM @extschema@.scraping_sessions s
+      JOIN @extschema@.background_jobs j ON j.id = s.background_job_id
+     WHERE s.id = $1
+       AND @extschema@._scrape_caller_sees(s.workspace_id);
 $$;
 
-CREATE FUNCTION @extschema@.scrape_workers()
+-- Cancel a session: its pending and in-flight pages become cancelled, its job
+-- is fenced (lease bumped) so no worker writes for it again, and the workers
+-- are told at COMMIT to drop its transfers.  Pages already stored stay.
+-- Returns false when the session does not exist or has already ended.
+CREATE OR REPLACE FUNCTION @extschema@.scrape_cancel(session_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_job_id bigint;
+    v_pages  integer;
+BEGIN
+    -- another tenant's session is as good as absent
+    IF NOT @extschema@._scrape_caller_sees_session($1) THEN
+        RETURN false;
+    END IF;
+    PERFORM 1 FROM @extschema@.scraping_pages p
+     WHERE p.session_id = $1 AND p.status IN ('pending', 'fetching')
+     ORDER BY p.id FOR UPDATE;
+
+    UPDATE @extschema@.scraping_sessions s
+       SET status = 'cancelled', finished_at = now(), updated_at = now()
+     WHERE s.id = $1 AND s.status IN ('pending', 'running')
+    RETURNING s.background_job_id INTO v_job_id;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+
+    UPDATE @extschema@.scraping_pages p
+       SET status = 'cancelled', claimed_by = NULL, error_class = 'cancelled',
+           updated_at = now()
+     WHERE p.session_id = $1 AND p.status IN ('pending', 'fetching');
+    GET DIAGNOSTICS v_pages = ROW_COUNT;
+
+    UPDATE @extschema@.background_jobs j
+       SET status = 'cancelled', lease = j.lease + 1, finished_at = now(),
+           updated_at = now()
+     WHERE j.id = v_job_id;
+
+    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+    VALUES (v_job_id, $1, 'cancelled',
+            jsonb_build_object('pages_cancelled', v_pages));
+    PERFORM @extschema@._scrape_notify_progress(ARRAY[$1], true);
+
+    PERFORM @extschema@._scrape_wake(false, true, true);
+    RETURN true;
+END;
+$$;
+
+-- Block until the session ends or the timeout passes; returns its status.
+CREATE OR REPLACE FUNCTION @extschema@.scrape_wait(session_id bigint,
+                                        timeout interval DEFAULT '5 minutes')
+RETURNS text
+AS 'MODULE_PATHNAME', 'scrape_wait'
+LANGUAGE C VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.scrape_workers()
 RETURNS TABLE (worker integer, pid integer, state text, job_id bigint,
                transfers integer, pages_fetched bigint, claims bigint,
                started_at timestamptz, last_activity timestamptz)
@@ -3206,8 +3632,27 @@ LANGUAGE C VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
+-- The launcher and the state of the extension it found: running,
+-- waiting_for_extension or waiting_for_update (the library serves another
+-- version than the one installed: README, "Upgrades").
+CREATE OR REPLACE FUNCTION @extschema@.scrape_launcher()
+RETURNS TABLE (pid integer, database text, state text,
+               installed_version text, library_version text, detail text)
+AS 'MODULE_PATHNAME', 'scrape_launcher'
+LANGUAGE C VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+-- Which worker a claim token belongs to ("worker 1, pid 4242"), for
+-- job_history.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_worker_label(token bigint)
+RETURNS text
+AS 'MODULE_PATHNAME', 'scrape_worker_label'
+LANGUAGE C STABLE STRICT
+SET search_path = pg_catalog, pg_temp;
+
 -- Per-host circuit breakers and connection counts, from shared memory.
-CREATE FUNCTION @extschema@.scrape_circuit_breakers()
+CREATE OR REPLACE FUNCTION @extschema@.scrape_circuit_breakers()
 RETURNS TABLE (host text, state text, consecutive_failures integer,
                opened_at timestamptz, next_probe_at timestamptz,
                active_connections integer, requests bigint, failures bigint)
@@ -3216,175 +3661,7 @@ LANGUAGE C VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
--- Would the fetcher connect to this address (for a URL with this host)?
--- NULL if so, else the reason it is refused (README, "SSRF defences").
--- Per host the workers have talked to since the server started: finished
--- requests, failures (in all and by error class), mean and p95 fetch time,
--- circuit state, connections in flight, current gap between requests.
-CREATE FUNCTION @extschema@.scrape_host_stats()
-RETURNS TABLE (host text, requests bigint, errors bigint, errors_by_class jsonb,
-               latency_mean_ms double precision, latency_p95_ms double precision,
-               circuit_state text, consecutive_failures integer,
-               active_connections integer, delay_ms integer)
-AS 'MODULE_PATHNAME', 'scrape_host_stats'
-LANGUAGE C VOLATILE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
-
--- A Prometheus label value: backslash, double quote and newline escaped.
-CREATE FUNCTION @extschema@._scrape_prom_label(v text)
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT replace(replace(replace(v, E'\\', E'\\\\'), '"', E'\\"'), E'\n', E'\\n');
-$$;
-
--- The metrics in the Prometheus text exposition format (version 0.0.4),
--- for an exporter's custom query or a one-line HTTP wrapper (README,
--- "Metrics").  Every family has its HELP and TYPE lines; histograms are in
--- seconds with cumulative buckets.
-CREATE FUNCTION @extschema@.scrape_metrics_prometheus()
-RETURNS text
-LANGUAGE plpgsql VOLATILE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    o     text := '';
-    r     record;
-    h     text;
-    v_cum bigint;
-    m     record;
-    v_counters jsonb;
-    v_requests text;
-    v_errors   text;
-    v_latency  text;
-    v_circuit  text;
-    v_delay    text;
-BEGIN
-    SELECT * INTO m FROM @extschema@.scrape_metrics();
-    -- One reading of the counters serves the whole text (they were read 8
-    -- times): cheaper, and a histogram's buckets, sum and count come from
-    -- the same moment.
-    SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') INTO v_counters
-      FROM @extschema@.scrape_counters() c;
-
-    o := o || E'# HELP scrape_jobs_jobs Jobs by type and status.\n# TYPE scrape_jobs_jobs gauge\n';
-    FOR r IN SELECT * FROM @extschema@.scrape_job_counts() ORDER BY 1, 2 LOOP
-        o := o || format(E'scrape_jobs_jobs{job_type="%s",status="%s"} %s\n',
-                         @extschema@._scrape_prom_label(r.job_type), r.status, r.jobs);
-    END LOOP;
-
-    FOR r IN SELECT c.name, c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
-              WHERE c.label = '' ORDER BY c.name LOOP
-        o := o || format(E'# HELP scrape_jobs_%1$s_total Running count of %2$s since the counters began.\n'
-                         '# TYPE scrape_jobs_%1$s_total counter\n'
-                         'scrape_jobs_%1$s_total %3$s\n',
-                         r.name, replace(r.name, '_', ' '), r.value);
-    END LOOP;
-
-    o := o || E'# HELP scrape_jobs_responses_total Finished transfers by HTTP status code (none: no response).\n'
-              '# TYPE scrape_jobs_responses_total counter\n';
-    FOR r IN SELECT c.label, c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
-              WHERE c.name = 'responses' ORDER BY c.label LOOP
-        o := o || format(E'scrape_jobs_responses_total{code="%s"} %s\n', r.label, r.value);
-    END LOOP;
-    o := o || E'# HELP scrape_jobs_errors_total Failed transfers by error class.\n'
-              '# TYPE scrape_jobs_errors_total counter\n';
-    FOR r IN SELECT c.label, c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
-              WHERE c.name = 'errors' ORDER BY c.label LOOP
-        o := o || format(E'scrape_jobs_errors_total{class="%s"} %s\n', r.label, r.value);
-    END LOOP;
-
-    FOREACH h IN ARRAY ARRAY['fetch', 'page', 'job'] LOOP
-        o := o || format(E'# HELP scrape_jobs_%1$s_duration_seconds %2$s\n'
-                         '# TYPE scrape_jobs_%1$s_duration_seconds histogram\n', h,
-                         CASE h WHEN 'fetch' THEN 'Time of one transfer, request to last byte.'
-                                WHEN 'page' THEN 'Time of a page, claimed to result written.'
-                                ELSE 'Time of a job, started to finished.' END);
-        v_cum := 0;
-        FOR r IN SELECT c.label, c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
-                  WHERE c.name = h || '_ms' AND c.label LIKE 'le:%'
-                  ORDER BY CASE WHEN c.label = 'le:+Inf' THEN 'Infinity'::float8
-                                ELSE substr(c.label, 4)::float8 END
-        LOOP
-            v_cum := v_cum + r.value;
-            o := o || format(E'scrape_jobs_%s_duration_seconds_bucket{le="%s"} %s\n', h,
-                             CASE WHEN r.label = 'le:+Inf' THEN '+Inf'
-                                  ELSE (substr(r.label, 4)::numeric / 1000)::text END,
-                             v_cum);
-        END LOOP;
-        o := o || format(E'scrape_jobs_%1$s_duration_seconds_sum %2$s\n'
-                         'scrape_jobs_%1$s_duration_seconds_count %3$s\n', h,
-                         (SELECT c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
-                           WHERE c.name = h || '_ms' AND c.label = 'sum_us')::numeric / 1000000,
-                         (SELECT c.value FROM jsonb_to_recordset(v_counters) AS c(name text, label text, value bigint)
-                           WHERE c.name = h || '_ms' AND c.label = 'count'));
-    END LOOP;
-
-    o := o || format(E'# HELP scrape_jobs_queue_pages Pages waiting: ready to fetch, waiting for a retry, or for an open circuit.\n'
-                     '# TYPE scrape_jobs_queue_pages gauge\n'
-                     'scrape_jobs_queue_pages{state="ready"} %s\n'
-                     'scrape_jobs_queue_pages{state="retry"} %s\n'
-                     'scrape_jobs_queue_pages{state="circuit"} %s\n'
-                     '# HELP scrape_jobs_pages_per_minute Transfers finished in the last minute.\n'
-                     '# TYPE scrape_jobs_pages_per_minute gauge\n'
-                     'scrape_jobs_pages_per_minute %s\n'
-                     '# HELP scrape_jobs_throughput_per_minute Jobs finished per minute over the last 5 minutes.\n'
-                     '# TYPE scrape_jobs_throughput_per_minute gauge\n'
-                     'scrape_jobs_throughput_per_minute %s\n'
-                     '# HELP scrape_jobs_error_rate Failed over finished web_scraping jobs.\n'
-                     '# TYPE scrape_jobs_error_rate gauge\n'
-                     'scrape_jobs_error_rate %s\n'
-                     '# HELP scrape_jobs_workers Fetch workers running.\n'
-                     '# TYPE scrape_jobs_workers gauge\n'
-                     'scrape_jobs_workers %s\n',
-                     m.pending_pages, m.retry_waiting_pages, m.circuit_waiting_pages,
-                     m.pages_per_minute, m.throughput_per_minute, m.error_rate,
-                     (SELECT count(*) FROM @extschema@.scrape_workers()));
-
-    -- The host families, from one reading of the host table: a family's
-    -- lines must stand together, so each is aggregated in its own column.
-    SELECT coalesce(string_agg(format(E'scrape_jobs_host_requests_total{host="%s"} %s\n',
-                                      @extschema@._scrape_prom_label(hs.host), hs.requests),
-                               '' ORDER BY hs.host), ''),
-           coalesce(string_agg((SELECT string_agg(
-                                    format(E'scrape_jobs_host_errors_total{host="%s",class="%s"} %s\n',
-                                           @extschema@._scrape_prom_label(hs.host), e.key, e.value),
-                                    '' ORDER BY e.key)
-                                  FROM jsonb_each_text(hs.errors_by_class) e),
-                               '' ORDER BY hs.host), ''),
-           coalesce(string_agg(format(E'scrape_jobs_host_latency_seconds{host="%1$s",stat="mean"} %2$s\n'
-                                      'scrape_jobs_host_latency_seconds{host="%1$s",stat="p95"} %3$s\n',
-                                      @extschema@._scrape_prom_label(hs.host),
-                                      round((hs.latency_mean_ms / 1000)::numeric, 6),
-                                      round((hs.latency_p95_ms / 1000)::numeric, 6)),
-                               '' ORDER BY hs.host) FILTER (WHERE hs.requests > 0), ''),
-           coalesce(string_agg(format(E'scrape_jobs_host_circuit_open{host="%s"} %s\n',
-                                      @extschema@._scrape_prom_label(hs.host),
-                                      CASE WHEN hs.circuit_state = 'closed' THEN 0 ELSE 1 END),
-                               '' ORDER BY hs.host), ''),
-           coalesce(string_agg(format(E'scrape_jobs_host_delay_seconds{host="%s"} %s\n',
-                                      @extschema@._scrape_prom_label(hs.host), hs.delay_ms / 1000.0),
-                               '' ORDER BY hs.host), '')
-      INTO v_requests, v_errors, v_latency, v_circuit, v_delay
-      FROM @extschema@.scrape_host_stats() hs;
-    o := o || E'# HELP scrape_jobs_host_requests_total Finished requests per host.\n'
-              '# TYPE scrape_jobs_host_requests_total counter\n' || v_requests
-           || E'# HELP scrape_jobs_host_errors_total Failed requests per host and error class.\n'
-              '# TYPE scrape_jobs_host_errors_total counter\n' || v_errors
-           || E'# HELP scrape_jobs_host_latency_seconds Mean and 95th percentile fetch time per host.\n'
-              '# TYPE scrape_jobs_host_latency_seconds gauge\n' || v_latency
-           || E'# HELP scrape_jobs_host_circuit_open Whether a host\'s circuit is open (1) or not (0; half-open counts as open).\n'
-              '# TYPE scrape_jobs_host_circuit_open gauge\n' || v_circuit
-           || E'# HELP scrape_jobs_host_delay_seconds The gap between two requests to a host.\n'
-              '# TYPE scrape_jobs_host_delay_seconds gauge\n' || v_delay;
-    RETURN o;
-END;
-$$;
-
-CREATE FUNCTION @extschema@.scrape_check_address(address text, host text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION @extschema@.scrape_check_address(address text, host text DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'scrape_check_address'
 LANGUAGE C STABLE
@@ -3393,79 +3670,16 @@ SET search_path = pg_catalog, pg_temp;
 -- What an HTML page says about itself, as the workers store it: title,
 -- description, canonical URL, language and links (resolved, normalised).
 
--- robots.txt (RFC 9309), as the crawler reads it: may this User-Agent
--- (default scrape_jobs.user_agent) fetch this path?
-CREATE FUNCTION @extschema@.scrape_robots_check(robots_txt text, path text,
-                                                user_agent text DEFAULT NULL)
-RETURNS TABLE (allowed boolean, crawl_delay double precision, rule text)
-AS 'MODULE_PATHNAME', 'scrape_robots_check'
-LANGUAGE C STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp;
+-- ======== install/privileges.sql ========
 
-CREATE FUNCTION @extschema@.scrape_robots_sitemaps(robots_txt text)
-RETURNS SETOF text
-AS 'MODULE_PATHNAME', 'scrape_robots_sitemaps'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp;
-
-/* ------------------------------------------------------------------------
- * Row-level security: a role sees and changes only the rows of the
- * workspaces it is a member of (workspace_members).  The owner and
- * superusers (the workers) bypass it.  Rows without a workspace are the
- * administrators' only.  Policies that follow a row to its session rely on
- * the session's own policy (nested row-level security).
- * ------------------------------------------------------------------------ */
-ALTER TABLE @extschema@.workspace_members ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own_memberships ON @extschema@.workspace_members
-    USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-                    WHERE r.rolname = workspace_members.role_name
-                      AND pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER')));
-
-ALTER TABLE @extschema@.scraping_sessions ENABLE ROW LEVEL SECURITY;
-CREATE POLICY workspace_sessions ON @extschema@.scraping_sessions
-    USING (workspace_id IN (SELECT m.workspace_id FROM @extschema@.workspace_members m))
-    WITH CHECK (workspace_id IN (SELECT m.workspace_id FROM @extschema@.workspace_members m));
-
-ALTER TABLE @extschema@.scraping_pages ENABLE ROW LEVEL SECURITY;
-CREATE POLICY workspace_pages ON @extschema@.scraping_pages
-    USING (EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
-                    WHERE s.id = scraping_pages.session_id));
-
-ALTER TABLE @extschema@.background_jobs ENABLE ROW LEVEL SECURITY;
-CREATE POLICY workspace_jobs ON @extschema@.background_jobs
-    USING (job_type <> 'web_scraping'
-           OR EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
-                       WHERE s.background_job_id = background_jobs.id));
-
-ALTER TABLE @extschema@.job_history ENABLE ROW LEVEL SECURITY;
-CREATE POLICY workspace_history ON @extschema@.job_history
-    USING (EXISTS (SELECT 1 FROM @extschema@.background_jobs j
-                    WHERE j.id = job_history.job_id));
-
-ALTER TABLE @extschema@.scraping_page_attempts ENABLE ROW LEVEL SECURITY;
-CREATE POLICY workspace_attempts ON @extschema@.scraping_page_attempts
-    USING (EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
-                    WHERE s.id = scraping_page_attempts.session_id));
-
-ALTER TABLE @extschema@.dead_letter_jobs ENABLE ROW LEVEL SECURITY;
-CREATE POLICY workspace_dead_letters ON @extschema@.dead_letter_jobs
-    USING (EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
-                    WHERE s.id = dead_letter_jobs.session_id));
-
-ALTER TABLE @extschema@.products ENABLE ROW LEVEL SECURITY;
-CREATE POLICY workspace_products ON @extschema@.products
-    USING (workspace_id IN (SELECT m.workspace_id FROM @extschema@.workspace_members m))
-    WITH CHECK (workspace_id IN (SELECT m.workspace_id FROM @extschema@.workspace_members m));
-
-ALTER TABLE @extschema@.alerts ENABLE ROW LEVEL SECURITY;
-CREATE POLICY workspace_alerts ON @extschema@.alerts
-    USING (EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
-                    WHERE s.id = alerts.session_id));
-
-/* ------------------------------------------------------------------------
+/*
+ * install/privileges.sql
+ *
  * Privileges: nothing for PUBLIC.  An administrator grants what an
- * application role needs (README, "Privileges").
- * ------------------------------------------------------------------------ */
+ * application role needs (README, "Privileges").  Runs last, in installs and
+ * upgrades alike, so that every function a release adds is covered.
+ */
+
 DO $$
 DECLARE
     f regprocedure;

@@ -1,0 +1,860 @@
+/*
+ * install/queue.sql
+ *
+ * The page queue, as the fetch workers use it (src/queue.c): claims, result
+ * writes, heartbeats, backoff, finishing sessions, dead-lettering, orphans.
+ *
+ * Lock order, followed by every function that changes job state, so that
+ * workers, cancels and recoveries never deadlock:
+ *     scraping_pages (ascending id) -> scraping_sessions (ascending id)
+ *     -> background_jobs (ascending id).
+ * Claims take page locks with SKIP LOCKED and so never wait on them.
+ */
+
+-- The gap between two requests to a page's host: the session's option or
+-- the GUC, and for a crawl at least the Crawl-delay of the host's
+-- robots.txt (capped by scrape_jobs.max_crawl_delay).  NULL: the worker's
+-- own setting.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_host_delay_ms(p_mode text, p_options jsonb,
+                                                  p_url text)
+RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_delay integer := (extract(epoch FROM (p_options ->> 'per_host_delay')::interval)
+                        * 1000)::integer;
+    v_crawl double precision;
+BEGIN
+    IF p_mode NOT IN ('crawl', 'sitemap') THEN
+        RETURN v_delay;
+    END IF;
+    SELECT (@extschema@.scrape_robots_check(rc.body, '/', p_options ->> 'user_agent')).crawl_delay
+      INTO v_crawl
+      FROM @extschema@.robots_cache rc
+     WHERE rc.origin = @extschema@._scrape_origin(p_url)
+       AND rc.http_status BETWEEN 200 AND 299;
+    IF v_crawl IS NULL THEN
+        RETURN v_delay;
+    END IF;
+    RETURN greatest(coalesce(v_delay,
+                             extract(epoch FROM current_setting('scrape_jobs.per_host_delay')::interval)
+                             * 1000),
+                    least(v_crawl * 1000,
+                          extract(epoch FROM current_setting('scrape_jobs.max_crawl_delay')::interval)
+                          * 1000))::integer;
+END;
+$$;
+
+-- Claim up to p_limit due pending pages for worker p_worker.  Starts the jobs
+-- they belong to (pending -> processing, stage scraping) and returns what the
+-- worker needs to fetch each page, with the lease it must write back with.
+--
+-- Locks: the pages first (SKIP LOCKED, so workers claim side by side).  A
+-- claim for jobs already processing takes no session or job row lock: the
+-- result writes of the other workers hold those until they commit, and
+-- waiting for them would stall this worker's transfers.  The lease read is
+-- still current, because everything that changes a processing job's lease
+-- (cancel, stuck-job recovery, dead-lettering) locks the session's pending
+-- and fetching pages before the job: it either holds our pages already (we
+-- skip them) or waits for our commit and then takes back what we claimed.
+-- Starting a pending job does lock its session and job, in id order.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_claim(p_worker bigint, p_limit integer)
+RETURNS TABLE (page_id bigint, job_id bigint, session_id bigint,
+               lease bigint, url text, attempt integer,
+               request_timeout_ms integer, connect_timeout_ms integer,
+               user_agent text, per_host_max_connections integer,
+               per_host_delay_ms integer, kind text, follow_links boolean)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_pages    bigint[];
+    v_page_sessions bigint[];
+    v_sessions bigint[];
+    v_skipped  bigint[] := '{}';
+    v_rules    text[] := '{}';
+    v_started  bigint[];
+    v_robots   boolean;
+    v_pending  boolean;
+    v_history  text := current_setting('scrape_jobs.page_history');
+    -- who claims, for a person reading job_history (the token is the fence)
+    v_worker   text := @extschema@._scrape_worker_label(p_worker);
+    v_obey     boolean := current_setting('scrape_jobs.obey_robots')::boolean;
+    v_beat     interval := current_setting('scrape_jobs.heartbeat_interval')::interval;
+BEGIN
+    -- Pages first; SKIP LOCKED lets workers claim side by side.
+    SELECT array_agg(c.id ORDER BY c.id), array_agg(c.session_id ORDER BY c.id)
+      INTO v_pages, v_page_sessions
+      FROM (SELECT p.id, p.session_id
+              FROM @extschema@.scraping_pages p
+             WHERE p.status = 'pending'
+               AND (p.not_before IS NULL OR p.not_before <= now())
+             ORDER BY p.id
+             LIMIT p_limit
+               FOR UPDATE SKIP LOCKED) AS c;
+
+    IF v_pages IS NULL THEN
+        RETURN;
+    END IF;
+
+    -- Their sessions, whether robots.txt has a say, whether a job starts.
+    SELECT array_agg(s.id),
+           bool_or(s.scraping_mode IN ('crawl', 'sitemap')
+                   AND coalesce((s.options ->> 'obey_robots')::boolean, v_obey)),
+           bool_or(j.status = 'pending')
+      INTO v_sessions, v_robots, v_pending
+      FROM @extschema@.scraping_sessions s
+      JOIN @extschema@.background_jobs j ON j.id = s.background_job_id
+     WHERE s.id IN (SELECT DISTINCT x.sid FROM unnest(v_page_sessions) AS x(sid));
+
+    -- robots.txt decides for crawl pages: some wait for it, some are skipped
+    IF v_robots THEN
+        SELECT g.to_fetch, g.to_skip, g.rules INTO v_pages, v_skipped, v_rules
+          FROM @extschema@._scrape_robots_gate(v_pages) AS g;
+        -- the pages to fetch with their sessions, and the sessions of those
+        -- and of the skipped ones, in one reading
+        SELECT array_agg(p.id ORDER BY p.id) FILTER (WHERE p.id = ANY (v_pages)),
+               array_agg(p.session_id ORDER BY p.id) FILTER (WHERE p.id = ANY (v_pages)),
+               array_agg(DISTINCT p.session_id)
+          INTO v_pages, v_page_sessions, v_sessions
+          FROM @extschema@.scraping_pages p
+         WHERE p.id = ANY (v_pages || v_skipped);
+        IF v_sessions IS NULL THEN
+            RETURN;
+        END IF;
+    END IF;
+
+    IF v_pending OR cardinality(v_skipped) > 0 THEN
+        -- Sessions and jobs, in id order: the job row lock serialises us
+        -- with cancel and recovery while the job starts.
+        PERFORM 1 FROM @extschema@.scraping_sessions s
+         WHERE s.id = ANY (v_sessions) ORDER BY s.id FOR UPDATE;
+        PERFORM 1 FROM @extschema@.background_jobs j
+         WHERE j.id IN (SELECT s.background_job_id
+                          FROM @extschema@.scraping_sessions s
+                         WHERE s.id = ANY (v_sessions))
+         ORDER BY j.id FOR UPDATE;
+    END IF;
+
+    -- A job that waited for a free worker gets a fresh heartbeat with its
+    -- new pages in flight, so the monitor does not take it for stuck.  A
+    -- job whose heartbeat is recent (the result writes keep it so) is left
+    -- alone, and so is one whose row another transaction holds (a result
+    -- write or a heartbeat, which renews it anyway): waiting for that row
+    -- here, after this pass's result write locked its own sessions and
+    -- jobs, could deadlock with a writer that locks in the global order.
+    UPDATE @extschema@.background_jobs j
+       SET last_heartbeat = now()
+     WHERE j.id IN (SELECT k.id
+                      FROM @extschema@.background_jobs k
+                      JOIN @extschema@.scraping_sessions s ON s.background_job_id = k.id
+                     WHERE s.id = ANY (v_sessions)
+                       AND k.status = 'processing'
+                       AND k.last_heartbeat < now() - v_beat
+                     ORDER BY k.id
+                       FOR UPDATE OF k SKIP LOCKED);
+
+    IF v_pending THEN
+        WITH started AS (
+            UPDATE @extschema@.background_jobs j
+               SET status = 'processing',
+                   current_stage = 'scraping',
+                   attempts = j.attempts + 1,
+                   started_at = coalesce(j.started_at, now()),
+                   last_heartbeat = now(),
+                   updated_at = now()
+              FROM @extschema@.scraping_sessions s
+             WHERE s.id = ANY (v_sessions)
+               AND j.id = s.background_job_id
+               AND j.status = 'pending'
+            RETURNING j.id, s.id AS session_id
+        ), running AS (
+            UPDATE @extschema@.scraping_sessions s
+               SET status = 'running', started_at = coalesce(s.started_at, now()),
+                   updated_at = now()
+              FROM started
+             WHERE s.id = started.session_id
+        )
+        , history AS (
+            INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+            SELECT started.id, started.session_id, e.event, e.detail
+              FROM started,
+                   LATERAL (VALUES
+                       ('claimed', jsonb_build_object('worker', v_worker, 'token', p_worker::text)),
+                       ('stage_changed', jsonb_build_object('from', 'initializing',
+                                                            'to', 'scraping'))
+                   ) AS e(event, detail)
+        )
+        SELECT array_agg(started.session_id) INTO v_started FROM started;
+        IF v_started IS NOT NULL THEN
+            PERFORM @extschema@._scrape_notify_progress(v_started, true);
+        END IF;
+    END IF;
+
+    -- pages robots.txt disallows end as skipped, not failed
+    IF cardinality(v_skipped) > 0 THEN
+        PERFORM @extschema@._scrape_count('robots_skips', cardinality(v_skipped));
+        WITH skipped AS (
+            UPDATE @extschema@.scraping_pages p
+               SET status = 'skipped', error_class = 'robots',
+                   error = 'disallowed by robots.txt (' || x.rule || ')',
+                   fetched_at = now(), updated_at = now()
+              FROM unnest(v_skipped, v_rules) AS x(id, rule)
+             WHERE p.id = x.id
+            RETURNING p.id, p.session_id, x.rule
+        ), page_events AS (
+            INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+            SELECT s.background_job_id, sk.session_id, 'page_skipped',
+                   jsonb_build_object('page_id', sk.id, 'reason', 'robots', 'rule', sk.rule)
+              FROM skipped sk JOIN @extschema@.scraping_sessions s ON s.id = sk.session_id
+             WHERE v_history <> 'off'
+        ), per_session AS (
+            SELECT skipped.session_id, count(*) AS n FROM skipped GROUP BY 1
+        )
+        UPDATE @extschema@.scraping_sessions s
+           SET pages_skipped = s.pages_skipped + ps.n,
+               progress_percentage = @extschema@._scrape_progress(
+                   s.pages_done + s.pages_failed + s.pages_skipped + ps.n, s.pages_known),
+               updated_at = now()
+          FROM per_session ps
+         WHERE s.id = ps.session_id;
+    END IF;
+
+    -- The pages are joined by primary key alone (their sessions come from
+    -- the first query): given a condition on session_id, the planner took
+    -- the session's index and read every page of a session of thousands
+    -- submitted moments before, whose statistics it does not know yet.
+    RETURN QUERY
+    WITH live AS MATERIALIZED (
+        -- a session's settings are read once here, not once per page
+        SELECT s.id AS sid, j.id AS jid, j.lease, s.scraping_mode, s.options,
+               (extract(epoch FROM (s.options ->> 'request_timeout')::interval)
+                   * 1000)::integer AS request_timeout,
+               (extract(epoch FROM (s.options ->> 'connect_timeout')::interval)
+                   * 1000)::integer AS connect_timeout,
+               s.options ->> 'user_agent' AS user_agent,
+               (s.options ->> 'per_host_max_connections')::integer AS max_connections,
+               -- what _scrape_host_delay_ms returns for a list's pages
+               (extract(epoch FROM (s.options ->> 'per_host_delay')::interval)
+                   * 1000)::integer AS list_delay
+          FROM @extschema@.scraping_sessions s
+          JOIN @extschema@.background_jobs j ON j.id = s.background_job_id
+         WHERE s.id = ANY (v_sessions) AND j.status = 'processing'
+    ), claimed AS (
+        UPDATE @extschema@.scraping_pages p
+           SET status = 'fetching',
+               claimed_by = p_worker,
+               claim_lease = l.lease,
+               claimed_at = now(),
+               attempts = p.attempts + 1,
+               updated_at = now()
+          FROM unnest(v_pages, v_page_sessions) AS x(id, sid)
+          JOIN live l ON l.sid = x.sid
+         WHERE p.id = x.id
+        RETURNING p.id AS c_page, l.jid AS c_job, l.sid AS c_session, l.lease AS c_lease,
+                  p.url AS c_url, p.attempts AS c_attempt,
+                  l.request_timeout AS c_request_timeout,
+                  l.connect_timeout AS c_connect_timeout,
+                  l.user_agent AS c_user_agent,
+                  l.max_connections AS c_max_connections,
+                  CASE WHEN l.scraping_mode IN ('crawl', 'sitemap')
+                       THEN @extschema@._scrape_host_delay_ms(l.scraping_mode, l.options, p.url)
+                       ELSE l.list_delay END AS c_delay,
+                  p.kind AS c_kind,
+                  -- a crawl's pages are parsed as they are fetched, for their
+                  -- links; the others once, in the extracting stage
+                  (l.scraping_mode = 'crawl' AND p.kind = 'page') AS c_follow
+    ), page_events AS (
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT c.c_job, c.c_session, 'page_claimed',
+               jsonb_build_object('page_id', c.c_page, 'attempt', c.c_attempt,
+                                  'worker', v_worker, 'token', p_worker::text)
+          FROM claimed c
+         WHERE v_history = 'page'
+    ), batch_events AS (
+        -- a row per session and claim rather than per page (page_history
+        -- = batch): the pages themselves keep claimed_at and attempts
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT c.c_job, c.c_session, 'pages_claimed',
+               jsonb_build_object('pages', count(*), 'first_page_id', min(c.c_page),
+                                  'last_page_id', max(c.c_page),
+                                  'worker', v_worker, 'token', p_worker::text)
+          FROM claimed c
+         WHERE v_history = 'batch'
+         GROUP BY c.c_job, c.c_session
+    )
+    SELECT c.c_page, c.c_job, c.c_session, c.c_lease, c.c_url, c.c_attempt,
+           c.c_request_timeout, c.c_connect_timeout, c.c_user_agent,
+           c.c_max_connections, c.c_delay, c.c_kind, c.c_follow
+      FROM claimed c;
+
+    -- a session whose last pages were skipped is finished here
+    IF cardinality(v_skipped) > 0 THEN
+        PERFORM @extschema@._scrape_finish_sessions(v_sessions);
+    END IF;
+END;
+$$;
+
+-- Delay before retry number p_attempt + 1 (README, "Retries"):
+--   d = least(retry_max_delay, retry_base_delay * 2 ^ (attempt - 1))
+--   delay = d/2 + random() * d/2          ("equal jitter": within [d/2, d])
+-- A Retry-After the server sent (429, 503) replaces it, capped at
+-- retry_max_delay.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_backoff(p_attempt integer,
+                                            p_retry_after_ms integer DEFAULT NULL)
+RETURNS interval
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_base interval := current_setting('scrape_jobs.retry_base_delay')::interval;
+    v_max  interval := current_setting('scrape_jobs.retry_max_delay')::interval;
+    v_d    interval;
+BEGIN
+    IF p_retry_after_ms IS NOT NULL AND p_retry_after_ms >= 0 THEN
+        RETURN least(v_max, p_retry_after_ms * interval '1 ms');
+    END IF;
+    v_d := least(v_max, v_base * power(2, greatest(p_attempt, 1) - 1));
+    RETURN v_d / 2 + random() * (v_d / 2);
+END;
+$$;
+
+-- Move a job to the dead-letter queue: a snapshot of it and every error,
+-- its unfinished pages parked as 'dead' (a requeue resumes them), the job
+-- and session 'dead', an alert.  The caller holds the session and job locks.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_dead_letter(p_job_id bigint, p_reason text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    j @extschema@.background_jobs;
+    s @extschema@.scraping_sessions;
+BEGIN
+    SELECT * INTO j FROM @extschema@.background_jobs WHERE id = p_job_id;
+    SELECT * INTO s FROM @extschema@.scraping_sessions
+     WHERE background_job_id = p_job_id;
+
+    UPDATE @extschema@.scraping_pages p
+       SET status = 'dead', claimed_by = NULL, claim_lease = NULL,
+           not_before = NULL, updated_at = now()
+     WHERE p.session_id = s.id AND p.status IN ('pending', 'fetching');
+
+    INSERT INTO @extschema@.dead_letter_jobs
+           (job_id, session_id, reason, attempts, snapshot, errors,
+            first_attempt_at)
+    VALUES (j.id, s.id, p_reason, j.attempts,
+            jsonb_build_object('job', to_jsonb(j), 'session', to_jsonb(s)),
+            coalesce((SELECT jsonb_agg(e ORDER BY e.created_at, e.id)
+                        FROM (SELECT a.id, a.created_at, p.url, a.attempt,
+                                     a.http_status, a.error_class, a.error,
+                                     a.outcome
+                                FROM @extschema@.scraping_page_attempts a
+                                JOIN @extschema@.scraping_pages p ON p.id = a.page_id
+                               WHERE a.session_id = s.id
+                               ORDER BY a.id DESC LIMIT 1000) AS e),
+                     '[]'),
+            j.started_at);
+
+    UPDATE @extschema@.background_jobs
+       SET status = 'dead', lease = lease + 1, finished_at = now(),
+           last_error = coalesce(p_reason, last_error), updated_at = now()
+     WHERE id = j.id;
+    UPDATE @extschema@.scraping_sessions
+       SET status = 'dead', finished_at = now(), updated_at = now()
+     WHERE id = s.id;
+    PERFORM @extschema@._scrape_notify_progress(ARRAY[s.id], true);
+
+    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+    VALUES (j.id, s.id, 'dead_lettered',
+            jsonb_build_object('reason', p_reason, 'attempts', j.attempts));
+    PERFORM @extschema@._scrape_record_alert(
+        'job_dead_lettered', j.id, s.id, NULL,
+        format('job %s moved to the dead-letter queue after %s attempts: %s',
+               j.id, j.attempts, p_reason),
+        jsonb_build_object('source_url', s.source_url, 'reason', p_reason));
+    PERFORM @extschema@._scrape_wake(false, true, true);
+END;
+$$;
+
+-- End a session and its job as completed or failed: stage done, progress
+-- 100, the history.  The caller holds their row locks.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_end_job(
+    p_session_id bigint, p_job_id bigint, p_status text, p_error text,
+    p_pages_done integer, p_pages_failed integer)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+    SELECT p_job_id, p_session_id, 'stage_changed',
+           jsonb_build_object('from', j.current_stage, 'to', 'done')
+      FROM @extschema@.background_jobs j WHERE j.id = p_job_id;
+    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+    SELECT p_job_id, p_session_id, p_status,
+           jsonb_strip_nulls(jsonb_build_object(
+               'pages_done', p_pages_done, 'pages_failed', p_pages_failed,
+               'products', CASE WHEN p_status = 'completed' THEN s.products_found END,
+               'error', p_error))
+      FROM @extschema@.scraping_sessions s WHERE s.id = p_session_id;
+    UPDATE @extschema@.scraping_sessions
+       SET status = p_status, progress_percentage = 100,
+           finished_at = now(), updated_at = now()
+     WHERE id = p_session_id;
+    UPDATE @extschema@.background_jobs
+       SET status = p_status, current_stage = 'done', progress = 100,
+           finished_at = now(), last_error = coalesce(p_error, last_error),
+           updated_at = now()
+     WHERE id = p_job_id;
+    SELECT @extschema@._scrape_notify_progress(ARRAY[p_session_id], true);
+$$;
+
+-- Finish the scraping of the sessions (of p_sessions, whose row locks the
+-- caller holds) that have no page left pending or in flight.  A session
+-- with at least one page done goes on to its extracting stage.  One whose every page failed fails at once if the
+-- failures cannot succeed; if they were retryable (their attempts spent),
+-- the job is requeued with backoff, or dead-lettered when out of attempts.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_finish_sessions(p_sessions bigint[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r        record;
+    v_n      integer := 0;
+    v_delay  interval;
+    v_error  text;
+    v_pages  integer;
+BEGIN
+    FOR r IN
+        SELECT s.id AS session_id, s.pages_done, s.pages_failed, s.pages_known,
+               EXISTS (SELECT 1 FROM @extschema@.scraping_pages d
+                        WHERE d.session_id = s.id AND d.kind = 'sitemap'
+                          AND d.status = 'failed') AS doc_failed,
+               j.id AS job_id, j.attempts, j.max_attempts,
+               EXISTS (SELECT 1 FROM @extschema@.scraping_page_attempts a
+                        WHERE a.session_id = s.id AND a.outcome = 'failed'
+                          AND a.retryable) AS retryable
+          FROM @extschema@.scraping_sessions s
+          JOIN @extschema@.background_jobs j ON j.id = s.background_job_id
+         WHERE s.id = ANY (p_sessions)
+           AND s.status = 'running' AND j.status = 'processing'
+           AND NOT EXISTS (SELECT 1 FROM @extschema@.scraping_pages p
+                            WHERE p.session_id = s.id
+                              AND p.status IN ('pending', 'fetching'))
+         ORDER BY s.id
+    LOOP
+        v_n := v_n + 1;
+        SELECT CASE WHEN r.pages_known = 0
+                    THEN format('no page found; last error: %s',
+                                coalesce(p.error, p.error_class))
+                    ELSE format('all %s pages failed; last error: %s', r.pages_failed,
+                                coalesce(p.error, p.error_class)) END
+          INTO v_error
+          FROM @extschema@.scraping_pages p
+         WHERE p.session_id = r.session_id AND p.status = 'failed'
+         ORDER BY p.fetched_at DESC NULLS LAST, p.id DESC LIMIT 1;
+
+        -- a sitemap session that found no page because its sitemaps
+        -- failed has failed too
+        IF r.pages_done > 0
+           OR (r.pages_failed = 0 AND NOT (r.pages_known = 0 AND r.doc_failed)) THEN
+            -- scraped: the job goes on to its extracting stage
+            PERFORM @extschema@._scrape_enter_stage(r.session_id, r.job_id,
+                                                    'extracting');
+            CONTINUE;   -- not finished yet
+        ELSIF NOT r.retryable THEN
+            PERFORM @extschema@._scrape_end_job(r.session_id, r.job_id, 'failed',
+                                                v_error, r.pages_done, r.pages_failed);
+        ELSIF r.attempts >= r.max_attempts THEN
+            UPDATE @extschema@.background_jobs SET last_error = v_error
+             WHERE id = r.job_id;
+            PERFORM @extschema@._scrape_dead_letter(r.job_id, v_error);
+        ELSE
+            -- Requeue: the retryable pages get a fresh set of attempts after
+            -- the job's backoff; pages done stay done.
+            v_delay := @extschema@._scrape_backoff(r.attempts);
+            UPDATE @extschema@.scraping_pages p
+               SET status = 'pending', attempts = 0,
+                   not_before = now() + v_delay, updated_at = now()
+             WHERE p.session_id = r.session_id AND p.status = 'failed'
+               AND EXISTS (SELECT 1 FROM @extschema@.scraping_page_attempts a
+                            WHERE a.page_id = p.id AND a.outcome = 'failed'
+                              AND a.retryable);
+            GET DIAGNOSTICS v_pages = ROW_COUNT;
+            UPDATE @extschema@.scraping_sessions
+               SET status = 'pending', pages_failed = pages_failed - v_pages,
+                   progress_percentage = @extschema@._scrape_progress(
+                       pages_done + pages_failed - v_pages + pages_skipped, pages_known),
+                   updated_at = now()
+             WHERE id = r.session_id;
+            UPDATE @extschema@.background_jobs
+               SET status = 'pending', current_stage = 'initializing',
+                   lease = lease + 1, last_error = v_error, updated_at = now()
+             WHERE id = r.job_id;
+            INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+            VALUES (r.job_id, r.session_id, 'retry_scheduled',
+                    jsonb_build_object('attempt', r.attempts + 1,
+                                       'delay_ms', round(extract(epoch FROM v_delay) * 1000),
+                                       'pages', v_pages, 'error', v_error));
+            PERFORM @extschema@._scrape_wake(true, false, false);
+            CONTINUE;   -- not finished: no session_done wake for it
+        END IF;
+        PERFORM @extschema@._scrape_wake(false, false, true);
+    END LOOP;
+    RETURN v_n;
+END;
+$$;
+
+-- Write a batch of fetch results.  A result is accepted only if the page is
+-- still in flight for this worker under the same lease (fencing).  Each
+-- accepted result ends as one of:
+--   done      2xx;
+--   retry     a retryable failure with attempts left: back to pending after
+--             a backoff (the attempt is logged);
+--   failed    anything else (the attempt is logged);
+--   deferred  never fetched (its host's circuit is open): back to pending
+--             after p_defer_ms, the attempt not counted.
+-- Updates the sessions' counters and progress and finishes the sessions
+-- with no page left to fetch.  Returns the number of results accepted.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_record_results(
+    p_worker bigint, p_page_ids bigint[], p_leases bigint[], p_ok boolean[],
+    p_http_status integer[], p_content_type text[], p_final_url text[],
+    p_body text[], p_body_size bigint[], p_fetch_ms double precision[],
+    p_error_class text[], p_error text[], p_retryable boolean[],
+    p_retry_after_ms integer[], p_defer_ms integer[], p_title text[],
+    p_description text[], p_canonical text[], p_lang text[], p_links text[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_max      integer := current_setting('scrape_jobs.max_attempts')::integer;
+    v_accepted integer;
+    v_sessions bigint[];
+    v_retries  bigint;
+    v_deferrals bigint;
+    v_discover boolean;
+    v_history  text := current_setting('scrape_jobs.page_history');
+BEGIN
+    -- Pages (ascending), then sessions, then jobs: the global lock order.
+    PERFORM 1 FROM @extschema@.scraping_pages p
+     WHERE p.id = ANY (p_page_ids) ORDER BY p.id FOR UPDATE;
+
+    WITH r AS (
+        SELECT *
+          FROM unnest(p_page_ids, p_leases, p_ok, p_http_status,
+                      p_content_type, p_final_url, p_body, p_body_size,
+                      p_fetch_ms, p_error_class, p_error, p_retryable,
+                      p_retry_after_ms, p_defer_ms, p_title, p_description,
+                      p_canonical, p_lang, p_links)
+               AS r(page_id, lease, ok, http_status, content_type, final_url,
+                    body, body_size, fetch_ms, error_class, error, retryable,
+                    retry_after_ms, defer_ms, title, description, canonical,
+                    lang, links)
+    ), b AS (
+        -- the accepted results and what each becomes
+        SELECT r.*, p.session_id, s.background_job_id AS job_id,
+               p.attempts AS attempt, p.kind, p.depth, p.url AS page_url,
+               s.scraping_mode,
+               CASE WHEN r.defer_ms IS NOT NULL THEN 'deferred'
+                    WHEN r.ok THEN 'done'
+                    WHEN r.retryable
+                         AND p.attempts < coalesce((s.options ->> 'max_attempts')::integer,
+                                                   v_max) THEN 'retry'
+                    ELSE 'failed' END AS outcome
+          FROM r
+          -- by primary key only (OFFSET 0 keeps the subquery apart): offered
+          -- claimed_by, the planner scanned the worker's whole index per row
+          CROSS JOIN LATERAL (SELECT q.* FROM @extschema@.scraping_pages q
+                               WHERE q.id = r.page_id OFFSET 0) AS p
+          JOIN @extschema@.scraping_sessions s ON s.id = p.session_id
+         WHERE p.status = 'fetching'
+           AND p.claimed_by = p_worker
+           AND p.claim_lease = r.lease
+    ), bd AS (
+        SELECT b.*,
+               CASE b.outcome
+                   WHEN 'deferred' THEN b.defer_ms * interval '1 ms'
+                   WHEN 'retry' THEN @extschema@._scrape_backoff(b.attempt,
+                                                                 b.retry_after_ms)
+               END AS delay
+          FROM b
+    ), upd AS (
+        -- final results carry the response; a retry keeps the last error;
+        -- a deferral gives the attempt back
+        UPDATE @extschema@.scraping_pages p
+           SET status = CASE WHEN bd.outcome IN ('done', 'failed')
+                             THEN bd.outcome ELSE 'pending' END,
+               attempts = CASE WHEN bd.outcome = 'deferred'
+                               THEN p.attempts - 1 ELSE p.attempts END,
+               not_before = now() + bd.delay,
+               waiting_for = CASE bd.outcome WHEN 'retry' THEN 'retry'
+                                             WHEN 'deferred' THEN 'circuit' END,
+               http_status = CASE WHEN bd.outcome = 'deferred'
+                                  THEN p.http_status ELSE bd.http_status END,
+               content_type = CASE WHEN bd.outcome IN ('done', 'failed')
+                                   THEN bd.content_type ELSE p.content_type END,
+               final_url = CASE WHEN bd.outcome IN ('done', 'failed')
+                                THEN bd.final_url ELSE p.final_url END,
+               body = CASE WHEN bd.outcome IN ('done', 'failed') THEN bd.body END,
+               title = CASE WHEN bd.outcome = 'done' THEN bd.title END,
+               description = CASE WHEN bd.outcome = 'done' THEN bd.description END,
+               canonical_url = CASE WHEN bd.outcome = 'done' THEN bd.canonical END,
+               lang = CASE WHEN bd.outcome = 'done' THEN bd.lang END,
+               links = CASE WHEN bd.outcome = 'done' THEN bd.links::jsonb END,
+               structured = NULL,     -- the extracting stage's
+               body_size = CASE WHEN bd.outcome IN ('done', 'failed')
+                                THEN bd.body_size ELSE p.body_size END,
+               fetch_ms = CASE WHEN bd.outcome = 'deferred'
+                               THEN p.fetch_ms ELSE bd.fetch_ms END,
+               error_class = CASE WHEN bd.outcome = 'deferred'
+                                  THEN p.error_class ELSE bd.error_class END,
+               error = CASE WHEN bd.outcome = 'deferred'
+                            THEN p.error ELSE bd.error END,
+               claimed_by = NULL,
+               claim_lease = NULL,
+               fetched_at = CASE WHEN bd.outcome = 'deferred'
+                                 THEN p.fetched_at ELSE now() END,
+               updated_at = now()
+          FROM bd
+         WHERE p.id = bd.page_id
+    ), logged AS (
+        INSERT INTO @extschema@.scraping_page_attempts
+               (page_id, session_id, attempt, http_status, error_class, error,
+                retryable, outcome)
+        SELECT bd.page_id, bd.session_id, bd.attempt, bd.http_status,
+               coalesce(bd.error_class, 'other'), bd.error,
+               coalesce(bd.retryable, false), bd.outcome
+          FROM bd WHERE bd.outcome IN ('retry', 'failed')
+    ), page_events AS (
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT bd.job_id, bd.session_id, 'page_' || bd.outcome,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'page_id', bd.page_id, 'attempt', bd.attempt,
+                   'http_status', bd.http_status, 'error_class', bd.error_class,
+                   'fetch_ms', round(bd.fetch_ms::numeric, 1)))
+          FROM bd
+         WHERE CASE v_history
+                   WHEN 'page' THEN bd.outcome IN ('done', 'failed', 'deferred')
+                   -- the exceptions stay itemised; the pages done are counted
+                   WHEN 'batch' THEN bd.outcome IN ('failed', 'deferred')
+                   ELSE false END
+    ), batch_events AS (
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT bd.job_id, bd.session_id, 'pages_done',
+               jsonb_build_object('pages', count(*), 'first_page_id', min(bd.page_id),
+                                  'last_page_id', max(bd.page_id),
+                                  'fetch_ms_avg', round(avg(bd.fetch_ms)::numeric, 1))
+          FROM bd
+         WHERE bd.outcome = 'done' AND v_history = 'batch'
+         GROUP BY bd.job_id, bd.session_id
+    ), retries AS (
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT bd.job_id, bd.session_id, 'retry_scheduled',
+               jsonb_build_object('page_id', bd.page_id,
+                                  'attempt', bd.attempt + 1,
+                                  'delay_ms', round(extract(epoch FROM bd.delay) * 1000),
+                                  'error_class', bd.error_class)
+          FROM bd WHERE bd.outcome = 'retry'
+    ), robots AS (
+        -- a crawl's robots.txt: cached for every crawl of that origin
+        INSERT INTO @extschema@.robots_cache AS rc
+               (origin, http_status, body, fetched_at, expires_at)
+        SELECT DISTINCT ON (o.origin) o.origin, coalesce(bd.http_status, 0),
+               left(bd.body, 512 * 1024), now(),
+               now() + CASE WHEN bd.http_status BETWEEN 200 AND 499
+                            THEN interval '24 hours' ELSE interval '5 minutes' END
+          FROM bd, LATERAL (SELECT @extschema@._scrape_origin(bd.page_url) AS origin) o
+         WHERE bd.kind = 'robots' AND bd.outcome IN ('done', 'failed')
+        ON CONFLICT (origin) DO UPDATE
+           SET http_status = excluded.http_status, body = excluded.body,
+               fetched_at = excluded.fetched_at, expires_at = excluded.expires_at
+    ), per_session AS (
+        SELECT bd.session_id,
+               count(*) FILTER (WHERE bd.outcome = 'done' AND bd.kind = 'page') AS done,
+               count(*) FILTER (WHERE bd.outcome = 'failed' AND bd.kind = 'page') AS failed
+          FROM bd GROUP BY bd.session_id
+    ), locked AS (
+        -- sessions after pages, in id order
+        SELECT s.id
+          FROM @extschema@.scraping_sessions s
+         WHERE s.id IN (SELECT ps.session_id FROM per_session ps)
+         ORDER BY s.id
+           FOR UPDATE
+    ), counted AS (
+        UPDATE @extschema@.scraping_sessions s
+           SET pages_done = s.pages_done + ps.done,
+               pages_failed = s.pages_failed + ps.failed,
+               progress_percentage = @extschema@._scrape_progress(
+                   s.pages_done + ps.done + s.pages_failed + ps.failed + s.pages_skipped,
+                   s.pages_known),
+               updated_at = now()
+          FROM per_session ps, locked
+         WHERE s.id = ps.session_id AND locked.id = s.id
+        RETURNING s.id
+    )
+    SELECT (SELECT count(*) FROM bd),
+           (SELECT array_agg(c.id ORDER BY c.id) FROM counted c),
+           (SELECT count(*) FROM bd WHERE bd.outcome = 'retry'),
+           (SELECT count(*) FROM bd WHERE bd.outcome = 'deferred'),
+           (SELECT coalesce(bool_or(bd.scraping_mode IN ('crawl', 'sitemap')), false)
+              FROM bd WHERE bd.outcome = 'done')
+      INTO v_accepted, v_sessions, v_retries, v_deferrals, v_discover;
+    IF v_retries > 0 THEN
+        PERFORM @extschema@._scrape_count('retries', v_retries);
+    END IF;
+    IF v_deferrals > 0 THEN
+        PERFORM @extschema@._scrape_count('deferrals', v_deferrals);
+    END IF;
+
+    IF v_sessions IS NOT NULL THEN
+        -- A crawl grows by the links of the pages just stored.
+        IF v_discover THEN
+            PERFORM @extschema@._scrape_discover(p_page_ids);
+        END IF;
+
+        -- Mirror progress on the jobs (ascending ids) and keep them alive.
+        PERFORM 1 FROM @extschema@.background_jobs j
+         WHERE j.id IN (SELECT s.background_job_id
+                          FROM @extschema@.scraping_sessions s
+                         WHERE s.id = ANY (v_sessions))
+         ORDER BY j.id FOR UPDATE;
+        UPDATE @extschema@.background_jobs j
+           SET progress = s.progress_percentage,
+               last_heartbeat = now(),
+               updated_at = now()
+          FROM @extschema@.scraping_sessions s
+         WHERE s.id = ANY (v_sessions) AND j.id = s.background_job_id
+           AND j.status = 'processing';
+        PERFORM @extschema@._scrape_notify_progress(v_sessions, false);
+
+        -- We hold the sessions' row locks, and every writer of their pages'
+        -- final states takes them too, so the fresh snapshots of the next
+        -- statements see all other finished pages.
+        PERFORM @extschema@._scrape_finish_sessions(v_sessions);
+    END IF;
+    RETURN v_accepted;
+END;
+$$;
+
+-- Heartbeat the jobs a worker holds.  Returns the ids of those it no longer
+-- owns (cancelled, finished or recovered: lease changed); the worker drops
+-- their transfers.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_heartbeat(p_jobs bigint[],
+                                              p_leases bigint[])
+RETURNS SETOF bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY
+    WITH want AS (
+        SELECT * FROM unnest(p_jobs, p_leases) AS w(job_id, lease)
+    ), locked AS (
+        SELECT j.id
+          FROM @extschema@.background_jobs j
+          JOIN want w ON w.job_id = j.id AND w.lease = j.lease
+         WHERE j.status = 'processing'
+         ORDER BY j.id
+           FOR UPDATE OF j
+    ), beat AS (
+        UPDATE @extschema@.background_jobs j
+           SET last_heartbeat = now()
+          FROM locked
+         WHERE j.id = locked.id
+        RETURNING j.id
+    )
+    SELECT w.job_id FROM want w
+     WHERE w.job_id NOT IN (SELECT beat.id FROM beat);
+END;
+$$;
+
+-- Hand back to the queue the pages in flight for workers that no longer
+-- exist (p_live lists the tokens of the live ones).  Called by the launcher
+-- at start-up and whenever a worker exits.  The lost fetch counts as an
+-- attempt of the page (a page that keeps killing workers is failed with
+-- class worker_lost once its attempts are spent); the job goes on.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_release_orphans(p_live bigint[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_max      integer := current_setting('scrape_jobs.max_attempts')::integer;
+    v_released integer;
+    v_sessions bigint[];
+BEGIN
+    WITH orphan AS (
+        SELECT p.id, p.session_id, p.attempts,
+               p.attempts >= coalesce((s.options ->> 'max_attempts')::integer,
+                                      v_max) AS spent
+          FROM @extschema@.scraping_pages p
+          JOIN @extschema@.scraping_sessions s ON s.id = p.session_id
+         WHERE p.status = 'fetching'
+           AND NOT (p.claimed_by = ANY (coalesce(p_live, '{}')))
+         ORDER BY p.id
+           FOR UPDATE OF p
+    ), released AS (
+        UPDATE @extschema@.scraping_pages p
+           SET status = CASE WHEN o.spent THEN 'failed' ELSE 'pending' END,
+               error_class = 'worker_lost',
+               error = 'the worker fetching the page exited',
+               fetched_at = CASE WHEN o.spent THEN now() ELSE p.fetched_at END,
+               claimed_by = NULL, claim_lease = NULL, updated_at = now()
+          FROM orphan o
+         WHERE p.id = o.id
+        RETURNING p.id, p.session_id, o.attempts, o.spent
+    ), logged AS (
+        INSERT INTO @extschema@.scraping_page_attempts
+               (page_id, session_id, attempt, error_class, error, retryable,
+                outcome)
+        SELECT r.id, r.session_id, r.attempts, 'worker_lost',
+               'the worker fetching the page exited', true,
+               CASE WHEN r.spent THEN 'failed' ELSE 'released' END
+          FROM released r
+    ), per_session AS (
+        SELECT r.session_id, count(*) AS pages,
+               count(*) FILTER (WHERE r.spent) AS failed
+          FROM released r GROUP BY r.session_id
+    ), locked AS (
+        SELECT s.id FROM @extschema@.scraping_sessions s
+         WHERE s.id IN (SELECT ps.session_id FROM per_session ps)
+         ORDER BY s.id FOR UPDATE
+    ), counted AS (
+        UPDATE @extschema@.scraping_sessions s
+           SET pages_failed = s.pages_failed + ps.failed, updated_at = now()
+          FROM per_session ps, locked
+         WHERE s.id = ps.session_id AND locked.id = s.id
+        RETURNING s.id, s.background_job_id, ps.pages, ps.failed
+    ), history AS (
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT c.background_job_id, c.id, 'work_released',
+               jsonb_build_object('pages', c.pages, 'failed', c.failed,
+                                  'reason', 'worker exited')
+          FROM counted c
+    )
+    SELECT coalesce(sum(c.pages), 0), array_agg(c.id ORDER BY c.id)
+      INTO v_released, v_sessions
+      FROM counted c;
+
+    IF v_released > 0 THEN
+        PERFORM @extschema@._scrape_finish_sessions(v_sessions);
+        PERFORM @extschema@._scrape_wake(true, false, false);
+    END IF;
+    RETURN v_released;
+END;
+$$;
+
+-- The earliest time a pending page becomes due, for the workers' timers.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_next_due()
+RETURNS timestamptz
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- in the order of scraping_pages_due_idx, so that one entry is read
+    SELECT p.not_before FROM @extschema@.scraping_pages p
+     WHERE p.status = 'pending' AND p.not_before IS NOT NULL
+     ORDER BY p.not_before LIMIT 1;
+$$;
