@@ -277,13 +277,18 @@ EndTransaction(void)
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
-/* The quoted schema of the extension, or NULL if it is not installed. */
+/*
+ * The quoted schema of the extension, or NULL if it is not installed at
+ * the version this library serves (version.h): the alerter waits then.
+ */
 static char *
 ExtensionSchema(void)
 {
-	Oid			ext = get_extension_oid("scrape_jobs", true);
+	Oid			ext;
 
-	return OidIsValid(ext) ? QueueExtensionSchema(ext) : NULL;
+	if (ScrapeExtensionCheck(&ext, NULL) != SCRAPE_EXT_READY)
+		return NULL;
+	return QueueExtensionSchema(ext);
 }
 
 /* Read the alerts due into *out (allocated in cxt); returns how many. */

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  * api.c
  *	  SQL-callable functions written in C: URL checking, wake-ups,
- *	  scrape_wait() and scrape_workers().
+ *	  scrape_wait(), scrape_workers() and scrape_launcher().
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -38,6 +38,8 @@ PG_FUNCTION_INFO_V1(scrape_check_address);
 PG_FUNCTION_INFO_V1(scrape_caller);
 PG_FUNCTION_INFO_V1(scrape_robots_check);
 PG_FUNCTION_INFO_V1(scrape_robots_sitemaps);
+PG_FUNCTION_INFO_V1(scrape_launcher);
+PG_FUNCTION_INFO_V1(scrape_worker_label);
 
 /* scrape_wait() re-reads the status at least this often. */
 #define WAIT_RECHECK_MS 5000
@@ -233,6 +235,84 @@ scrape_workers(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+static const char *
+ExtensionStatusName(int status)
+{
+	switch (status)
+	{
+		case SCRAPE_EXT_READY:
+			return "running";
+		case SCRAPE_EXT_MISMATCH:
+			return "waiting_for_update";
+		default:
+			return "waiting_for_extension";
+	}
+}
+
+/*
+ * scrape_launcher(): the launcher and what it found in pg_extension, one
+ * row (no row while no launcher runs).  Kept with the same columns in every
+ * release: an older release's SQL calls it while it waits for an update.
+ */
+Datum
+scrape_launcher(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	pid_t		pid;
+	int			status;
+	char		installed[SCRAPE_VERSION_LEN];
+	Datum		values[6];
+	bool		nulls[6] = {false};
+
+	RequireSharedState();
+	InitMaterializedSRF(fcinfo, 0);
+	LWLockAcquire(ScrapeState->lock, LW_SHARED);
+	pid = ScrapeState->launcher_pid;
+	status = ScrapeState->ext_status;
+	strlcpy(installed, ScrapeState->ext_installed, SCRAPE_VERSION_LEN);
+	LWLockRelease(ScrapeState->lock);
+	if (pid == 0)
+		return (Datum) 0;
+
+	values[0] = Int32GetDatum(pid);
+	values[1] = CStringGetTextDatum(scrape_database);
+	values[2] = CStringGetTextDatum(ExtensionStatusName(status));
+	values[3] = CStringGetTextDatum(installed);
+	nulls[3] = (installed[0] == '\0');
+	values[4] = CStringGetTextDatum(SCRAPE_JOBS_VERSION);
+	if (status == SCRAPE_EXT_MISMATCH)
+		values[5] = CStringGetTextDatum(psprintf("version %s of the extension is installed; this library serves %s: run ALTER EXTENSION scrape_jobs UPDATE in database \"%s\"",
+												 installed, SCRAPE_JOBS_VERSION,
+												 scrape_database));
+	else
+		nulls[5] = true;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}
+
+/*
+ * _scrape_worker_label(token): which worker a claim token belongs to, for a
+ * person reading job_history ("worker 1, pid 4242"); the token itself when
+ * no live worker has it.
+ */
+Datum
+scrape_worker_label(PG_FUNCTION_ARGS)
+{
+	uint64		token = (uint64) PG_GETARG_INT64(0);
+	int			i;
+	char	   *label = NULL;
+
+	RequireSharedState();
+	LWLockAcquire(ScrapeState->lock, LW_SHARED);
+	for (i = 0; i < ScrapeState->nslots && label == NULL; i++)
+		if (ScrapeState->slots[i].pid != 0 && ScrapeState->slots[i].token == token)
+			label = psprintf("worker %d, pid %d", i, (int) ScrapeState->slots[i].pid);
+	LWLockRelease(ScrapeState->lock);
+	if (label == NULL)
+		label = psprintf("token " INT64_FORMAT, (int64) token);
+	PG_RETURN_TEXT_P(cstring_to_text(label));
 }
 
 static const char *

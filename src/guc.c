@@ -24,6 +24,7 @@ int			scrape_max_connections_per_worker = 32;
 int			scrape_heartbeat_interval_ms = 30 * 1000;
 int			scrape_page_history = SCRAPE_HISTORY_BATCH;
 int			scrape_history_retention_s = 7 * 24 * 3600;
+int			scrape_body_retention_s = 30 * 24 * 3600;
 char	   *scrape_sentry_dsn = NULL;
 char	   *scrape_sentry_environment = NULL;
 char	   *scrape_sentry_release = NULL;
@@ -124,6 +125,16 @@ ScrapeDefineGucs(void)
 							"Pruned in batches of 10000 per monitor pass (scrape_prune_history()).",
 							&scrape_history_retention_s,
 							7 * 24 * 3600, 60, INT_MAX,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("scrape_jobs.body_retention",
+							"Age of a finished session after which the monitor empties its pages' bodies.",
+							"Only body is emptied (body_pruned_at says so): the page rows, what was "
+							"extracted from them and the products stay.  Pruned 1000 pages per "
+							"monitor pass (scrape_prune_bodies()); -1 keeps bodies forever.",
+							&scrape_body_retention_s,
+							30 * 24 * 3600, -1, INT_MAX,
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 

@@ -38,6 +38,7 @@ extern int	scrape_max_crawl_delay_ms;
 extern char *scrape_allowed_hosts;
 extern char *scrape_denied_hosts;
 extern int	scrape_history_retention_s;
+extern int	scrape_body_retention_s;
 extern int	scrape_page_history;
 extern char *scrape_sentry_dsn;
 extern char *scrape_sentry_environment;

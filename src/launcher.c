@@ -67,16 +67,48 @@ LauncherDetach(int code, Datum arg)
 	LWLockRelease(ScrapeState->lock);
 }
 
+/*
+ * Whether the extension is installed here at the version this library
+ * serves (version.h).  A change is published for scrape_launcher() and
+ * logged once: a library newer than the SQL waits, with one line saying
+ * what to run, until ALTER EXTENSION UPDATE commits (which wakes us).
+ */
 static bool
-ExtensionPresent(void)
+ExtensionReady(void)
 {
-	bool		present;
+	static int	last_status = -1;
+	static char last_installed[SCRAPE_VERSION_LEN];
+	char		installed[SCRAPE_VERSION_LEN];
+	ScrapeExtensionStatus status;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	present = OidIsValid(get_extension_oid("scrape_jobs", true));
+	status = ScrapeExtensionCheck(NULL, installed);
 	CommitTransactionCommand();
-	return present;
+
+	if ((int) status == last_status && strcmp(installed, last_installed) == 0)
+		return status == SCRAPE_EXT_READY;
+
+	LWLockAcquire(ScrapeState->lock, LW_EXCLUSIVE);
+	ScrapeState->ext_status = status;
+	strlcpy(ScrapeState->ext_installed, installed, SCRAPE_VERSION_LEN);
+	LWLockRelease(ScrapeState->lock);
+
+	if (status == SCRAPE_EXT_MISMATCH)
+		ereport(LOG,
+				(errmsg("scrape_jobs is waiting for ALTER EXTENSION scrape_jobs UPDATE in database \"%s\"",
+						scrape_database),
+				 errdetail("Version %s of the extension is installed; this library serves version %s.",
+						   installed, SCRAPE_JOBS_VERSION),
+				 errhint("Run ALTER EXTENSION scrape_jobs UPDATE in database \"%s\"; the workers start when it commits.",
+						 scrape_database)));
+	else if (status == SCRAPE_EXT_READY && last_status == SCRAPE_EXT_MISMATCH)
+		ereport(LOG,
+				(errmsg("scrape_jobs found version %s installed in database \"%s\" and starts its workers",
+						installed, scrape_database)));
+	last_status = status;
+	strlcpy(last_installed, installed, SCRAPE_VERSION_LEN);
+	return status == SCRAPE_EXT_READY;
 }
 
 /* Tokens of the workers alive now; returns their count. */
@@ -373,7 +405,7 @@ ScrapeLauncherMain(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
-		if (ExtensionPresent())
+		if (ExtensionReady())
 		{
 			bool		exited = ReapWorkers();
 

@@ -15,7 +15,8 @@
  *	   _scrape_job_transition(): these are kept in backend memory and applied
  *	   when the transaction commits (an aborted submit counts nothing).
  *	 - Jobs by type and status are gauges moved by those transitions; the
- *	   launcher recounts them from the table once at start-up.
+ *	   launcher recounts them from the table at start-up and whenever the
+ *	   extension it finds is a new one (re-created, restored).
  *	 - The counters and histograms survive restarts through the
  *	   metric_counters table: the launcher restores them at start-up and
  *	   writes them back at every monitor pass, so a crash loses at most one
@@ -100,6 +101,7 @@ typedef struct ScrapeMetrics
 	char		job_types[METRIC_MAX_JOB_TYPES][METRIC_JOB_TYPE_LEN];
 	int64		jobs[METRIC_MAX_JOB_TYPES][METRIC_NSTATUSES];
 	bool		restored;		/* from metric_counters, since start-up */
+	Oid			counted_ext;	/* the extension whose jobs the gauges count */
 } ScrapeMetrics;
 
 static ScrapeMetrics *M = NULL;
@@ -501,18 +503,28 @@ RestoreRow(const char *name, const char *label, int64 value)
 	}
 }
 
-/* Recount the job gauges from background_jobs (once, at start-up). */
+/*
+ * Recount the job gauges from background_jobs.  The table is locked in SHARE
+ * mode for the count: a transaction that changes a job applies its
+ * transitions to the gauges at COMMIT, before it releases its locks, so
+ * every change is either in the count or applied after it, never both or
+ * neither (a pg_restore loading the table while the launcher attaches, say).
+ * The statements take fresh snapshots (read_only false), after the lock.
+ */
 static void
 RecountJobs(const char *schema)
 {
-	char	   *sql = psprintf("SELECT job_type, status, count(*) FROM %s.background_jobs"
-							   " GROUP BY 1, 2", schema);
 	uint64		i;
 
-	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute(psprintf("LOCK TABLE %s.background_jobs IN SHARE MODE", schema),
+					false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not lock background_jobs");
+	if (SPI_execute(psprintf("SELECT job_type, status, count(*) FROM %s.background_jobs"
+							 " GROUP BY 1, 2", schema), false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not count the jobs");
 	SpinLockAcquire(&M->mutex);
 	M->njob_types = 0;
+	memset(M->jobs, 0, sizeof(M->jobs));
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[i];
@@ -529,8 +541,10 @@ RecountJobs(const char *schema)
 }
 
 /*
- * Once per server start: add the counts saved in metric_counters and
- * recount the job gauges.  Runs in the launcher, inside its transaction.
+ * Once per server start, add the counts saved in metric_counters; and
+ * whenever the extension is not the one last counted (start-up, or a DROP
+ * and CREATE EXTENSION since, a restore among them), recount the job
+ * gauges.  Runs in the launcher, inside its transaction.
  */
 void
 MetricsRestore(void)
@@ -539,23 +553,27 @@ MetricsRestore(void)
 	char	   *schema;
 	uint64		i;
 
-	if (M == NULL || M->restored || !OidIsValid(ext))
+	if (M == NULL || !OidIsValid(ext) || (M->restored && M->counted_ext == ext))
 		return;
 	schema = QueueExtensionSchema(ext);
-	if (SPI_execute(psprintf("SELECT name, label, value FROM %s.metric_counters", schema),
-					true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read metric_counters");
-	for (i = 0; i < SPI_processed; i++)
+	if (!M->restored)
 	{
-		HeapTuple	tuple = SPI_tuptable->vals[i];
-		bool		isnull;
+		if (SPI_execute(psprintf("SELECT name, label, value FROM %s.metric_counters", schema),
+						true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read metric_counters");
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tuple = SPI_tuptable->vals[i];
+			bool		isnull;
 
-		RestoreRow(SPI_getvalue(tuple, SPI_tuptable->tupdesc, 1),
-				   SPI_getvalue(tuple, SPI_tuptable->tupdesc, 2),
-				   DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &isnull)));
+			RestoreRow(SPI_getvalue(tuple, SPI_tuptable->tupdesc, 1),
+					   SPI_getvalue(tuple, SPI_tuptable->tupdesc, 2),
+					   DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &isnull)));
+		}
 	}
 	RecountJobs(schema);
 	M->restored = true;
+	M->counted_ext = ext;
 }
 
 /* Write the counters back (each monitor pass), inside the caller's transaction. */

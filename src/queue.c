@@ -28,6 +28,7 @@
 #include "utils/memutils.h"
 
 #include "queue.h"
+#include "version.h"
 
 static Oid	attached_ext = InvalidOid;
 static SPIPlanPtr claim_plan = NULL;
@@ -141,13 +142,14 @@ QueueExtensionSchema(Oid ext)
 }
 
 /*
- * Make sure the extension exists in this database and our plans point at
- * it.  Returns false when the extension is not (or no longer) installed.
+ * Make sure the extension exists in this database at the version this
+ * library serves (version.h) and our plans point at it.  Returns false when
+ * it is not (or no longer) installed, or installed at another version.
  */
 bool
 QueueAttach(void)
 {
-	Oid			ext = get_extension_oid("scrape_jobs", true);
+	Oid			ext;
 	char	   *schema;
 	char	   *sql;
 	Oid			claim_types[2] = {INT8OID, INT4OID};
@@ -161,7 +163,7 @@ QueueAttach(void)
 	Oid			heartbeat_types[2] = {INT8ARRAYOID, INT8ARRAYOID};
 	Oid			alert_types[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
 
-	if (!OidIsValid(ext))
+	if (ScrapeExtensionCheck(&ext, NULL) != SCRAPE_EXT_READY)
 	{
 		ForgetPlans();
 		return false;

@@ -17,6 +17,8 @@
 #include "storage/lwlock.h"
 #include "utils/timestamp.h"
 
+#include "version.h"
+
 typedef enum ScrapeWorkerState
 {
 	SCRAPE_WORKER_UNUSED = 0,
@@ -56,6 +58,9 @@ typedef struct ScrapeShared
 	LWLock	   *hosts_lock;		/* protects the host table (breaker.c) */
 	pid_t		launcher_pid;
 	Latch	   *launcher_latch;
+	/* what the launcher last found in pg_extension (ScrapeExtensionStatus) */
+	int			ext_status;
+	char		ext_installed[SCRAPE_VERSION_LEN];
 	/* bumped (at COMMIT) when new work is queued */
 	pg_atomic_uint64 work_generation;
 	/* bumped (at COMMIT) when a job is cancelled or taken away */

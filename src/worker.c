@@ -56,6 +56,7 @@
 #include "shmem.h"
 #include "stages.h"
 #include "url.h"
+#include "version.h"
 #include "worker.h"
 
 /* Longest a finished result waits for more before it is written. */
@@ -495,8 +496,8 @@ QueuePass(bool flush, bool claim, bool beat)
 	{
 		PassCommit();
 		ereport(LOG,
-				(errmsg("scrape_jobs worker exiting because the extension is not installed in database \"%s\"",
-						scrape_database)));
+				(errmsg("scrape_jobs worker exiting because extension scrape_jobs %s is not installed in database \"%s\"",
+						SCRAPE_JOBS_VERSION, scrape_database)));
 		proc_exit(0);
 	}
 
