@@ -293,7 +293,7 @@ SELECT :'st', :sid,
                               AND h.detail ->> 'to' = 'extracting')
                           - :'t0'::timestamptz),
        extract(epoch FROM :'t2'::timestamptz - :'t0'::timestamptz),
-       s.pages_total, s.pages_done, s.pages_failed
+       s.pages_known, s.pages_done, s.pages_failed
   FROM scraping_sessions s WHERE s.id = :sid;
 SQL
 )
@@ -715,7 +715,7 @@ WITH j AS (
     RETURNING id, started_at, finished_at
 ), s AS (
     INSERT INTO scraping_sessions (background_job_id, source_url, scraping_mode, status,
-                                   progress_percentage, total_pages, pages_total,
+                                   progress_percentage, total_pages, pages_known,
                                    pages_done, created_at, started_at, finished_at,
                                    updated_at)
     SELECT j.id, 'http://growth.invalid/page/' || j.id, 'single', 'completed', 100,

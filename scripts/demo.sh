@@ -17,7 +17,11 @@ rm -f "$conf"
 sj_start_http
 
 
-sj_psql -c "CREATE EXTENSION scrape_jobs"
+# The extension installs into a schema of its own, scrape; appending it to
+# the database's search_path lets the queries below use its short names
+# (README, "Installation").
+sj_psql -c "CREATE EXTENSION scrape_jobs" \
+        -c "ALTER DATABASE postgres SET search_path = \"\$user\", public, scrape"
 sj_wait_workers 2
 log "scraping the bundled store (test/site/store)"
 sj_psql -v seed="$SJ_HTTP_URL/site/store/index.html" <<'SQL'
@@ -28,7 +32,7 @@ SELECT scrape_submit(:'seed', 'crawl', options => '{"scope": "prefix"}') AS sess
 \echo '-- SELECT scrape_wait(...): block until it ends'
 SELECT scrape_wait(:session_id, '2 minutes') AS final_status;
 \echo '-- scrape_status()'
-SELECT session_id, status, stage, progress, pages_total, pages_done,
+SELECT session_id, status, stage, progress, pages_known, pages_done,
        pages_failed, duration
   FROM scrape_status(:session_id);
 \echo '-- the pages stored in scraping_pages'

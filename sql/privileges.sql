@@ -11,6 +11,8 @@ INSERT INTO workspace_members VALUES
     ('aaaaaaaa-0000-4000-8000-000000000001', 'regress_scrape_alice'),
     ('bbbbbbbb-0000-4000-8000-000000000002', 'regress_scrape_team');
 
+-- the schema is the extension's own: a role needs USAGE to reach the API
+GRANT USAGE ON SCHEMA scrape TO regress_scrape_alice, regress_scrape_bob;
 GRANT EXECUTE ON FUNCTION scrape_submit(text, text, integer, uuid, jsonb),
                           scrape_submit_urls(text[], uuid, jsonb),
                           scrape_status(bigint), scrape_cancel(bigint),
@@ -28,7 +30,7 @@ INSERT INTO products (workspace_id, product_key, url, name, raw) VALUES
 -- alice works in her workspace
 SET ROLE regress_scrape_alice;
 SELECT scrape_submit('http://alice.example/', workspace_id => 'aaaaaaaa-0000-4000-8000-000000000001') AS alice_sid \gset
-SELECT status, pages_total FROM scrape_status(:alice_sid);
+SELECT status, pages_known FROM scrape_status(:alice_sid);
 SELECT scrape_wait(:alice_sid, '10 ms');
 -- but not in bob's, nor without a workspace
 SELECT scrape_submit('http://alice.example/2', workspace_id => 'bbbbbbbb-0000-4000-8000-000000000002');
@@ -68,8 +70,8 @@ SELECT status FROM scraping_sessions WHERE id = :bob_sid;
 -- a role with no grant can do nothing
 CREATE ROLE regress_scrape_nobody;
 SET ROLE regress_scrape_nobody;
-SELECT scrape_submit('http://nobody.example/');
-SELECT count(*) FROM scraping_sessions;
+SELECT scrape.scrape_submit('http://nobody.example/');
+SELECT count(*) FROM scrape.scraping_sessions;
 RESET ROLE;
 
 -- the search_path attack: a function and an operator planted in a schema
@@ -85,10 +87,10 @@ CREATE FUNCTION regress_evil.text_eq(text, text) RETURNS boolean
     LANGUAGE sql AS $$ INSERT INTO regress_evil.pwned VALUES ('=') RETURNING true $$;
 CREATE OPERATOR regress_evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_evil.text_eq);
 SET search_path = regress_evil, public;
-SELECT public.scrape_submit_urls(ARRAY['http://alice.example/evil'],
+SELECT scrape.scrape_submit_urls(ARRAY['http://alice.example/evil'],
                                  'aaaaaaaa-0000-4000-8000-000000000001') IS NOT NULL AS submitted;
-SELECT count(*) AS live FROM public.scrape_status(
-    (SELECT max(id) FROM public.scraping_sessions));
+SELECT count(*) AS live FROM scrape.scrape_status(
+    (SELECT max(id) FROM scrape.scraping_sessions));
 SELECT * FROM regress_evil.pwned;
 RESET search_path;
 RESET ROLE;
@@ -96,7 +98,7 @@ RESET ROLE;
 -- the API functions run with the owner's rights and a pinned search_path
 SELECT p.proname, p.prosecdef, p.proconfig
   FROM pg_proc p
- WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'scrape%'
+ WHERE p.pronamespace = 'scrape'::regnamespace AND p.proname LIKE 'scrape%'
  ORDER BY 1;
 
 DROP SCHEMA regress_evil CASCADE;
@@ -110,5 +112,6 @@ REVOKE ALL ON scraping_sessions, scraping_pages, background_jobs, job_history,
               workspace_members, scrape_dead_letters, alerts, products
   FROM regress_scrape_alice, regress_scrape_bob;
 DELETE FROM products WHERE product_key IN ('url:a', 'url:b', 'url:c');
+REVOKE USAGE ON SCHEMA scrape FROM regress_scrape_alice, regress_scrape_bob;
 DROP ROLE regress_scrape_alice, regress_scrape_bob, regress_scrape_team,
           regress_scrape_nobody;

@@ -14,7 +14,7 @@ SELECT j.job_type, j.status, j.progress, j.current_stage, j.attempts,
  WHERE s.id = :sid;
 
 SELECT source_url, status, scraping_mode, progress_percentage, total_pages,
-       pages_total, pages_done, pages_failed, options, workspace_id
+       pages_known, pages_done, pages_failed, options, workspace_id
   FROM scraping_sessions WHERE id = :sid;
 
 SELECT url, status, attempts, depth, claimed_by, body
@@ -23,7 +23,7 @@ SELECT url, status, attempts, depth, claimed_by, body
 SELECT event, detail FROM job_history
  WHERE session_id = :sid ORDER BY id;
 
-SELECT status, job_status, stage, progress, pages_total, pages_done,
+SELECT status, job_status, stage, progress, pages_known, pages_done,
        pages_failed, pages_pending, started_at, finished_at
   FROM scrape_status(:sid);
 
@@ -46,7 +46,7 @@ SELECT workspace_id, total_pages, options, metadata ->> 'total_pages' AS meta_to
 SELECT scrape_submit_urls(ARRAY['http://a.example/2', 'HTTP://A.EXAMPLE/1',
                                 'http://a.example:80/1', 'http://a.example/2#x'])
        AS lid \gset
-SELECT source_url, scraping_mode, total_pages, pages_total
+SELECT source_url, scraping_mode, total_pages, pages_known
   FROM scraping_sessions WHERE id = :lid;
 SELECT url FROM scraping_pages WHERE session_id = :lid ORDER BY id;
 
@@ -64,7 +64,7 @@ CREATE TRIGGER count_page_inserts AFTER INSERT ON scraping_pages
 SELECT scrape_submit_urls(array(SELECT 'http://b.example/' || g
                                   FROM generate_series(1, 250) g)) AS bid \gset
 SELECT count(*) AS insert_statements FROM insert_statements;
-SELECT pages_total FROM scraping_sessions WHERE id = :bid;
+SELECT pages_known FROM scraping_sessions WHERE id = :bid;
 -- so are the pages a crawl discovers: a page with 250 links in scope
 SELECT count(*) FILTER (WHERE scrape_cancel(id)) AS cancelled_first  -- (the claim is FIFO)
   FROM scraping_sessions WHERE status IN ('pending', 'running');
@@ -80,7 +80,7 @@ SELECT _scrape_record_results(9, ARRAY[:c_page]::bigint[], ARRAY[:c_lease]::bigi
     ARRAY[(SELECT jsonb_agg(jsonb_build_object('url', 'http://c.example/' || g, 'nofollow', false))
              FROM generate_series(1, 250) g)::text]) AS accepted;
 SELECT count(*) AS insert_statements FROM insert_statements;
-SELECT pages_total FROM scraping_sessions WHERE id = :cid;
+SELECT pages_known FROM scraping_sessions WHERE id = :cid;
 DROP TRIGGER count_page_inserts ON scraping_pages;
 
 -- A submit that rolls back leaves nothing behind.

@@ -9,7 +9,11 @@
 #      against the local HTTP test server;
 #   4. crash tests (test/crash.sh): kill -9 of a worker and an immediate
 #      shutdown in the middle of a session;
-#   5. the library refuses to load outside shared_preload_libraries.
+#   5. upgrades from the oldest release and pg_dump/pg_restore, on clusters
+#      of their own (test/lifecycle.sh);
+#   6. the library refuses to load outside shared_preload_libraries.
+# Before all that, make check-sql refuses an SQL change without a new
+# version (install/check.sh).
 # Installs what it needs with apt-get, starts and stops its own cluster, HTTP
 # server and Sentry receiver, and exits non-zero if anything failed.
 set -euo pipefail
@@ -18,6 +22,9 @@ source "$(dirname "$0")/crash.sh"
 
 sj_install_deps
 sj_build
+# Test sessions choose their search_path; the workers, the launcher, the
+# alerter and pg_cron get the database's, which test/decoy.sql makes hostile.
+export PGOPTIONS="-c search_path=scrape,public"
 trap sj_cleanup EXIT
 sj_start_cluster "$ROOT/test/cluster.conf"
 sj_start_http
@@ -45,11 +52,13 @@ run_regress() {
 }
 
 run_tap() {
+    sj_psql -f "$ROOT/test/decoy.sql"
     sj_psql -c "SET client_min_messages = warning" \
             -c "CREATE EXTENSION IF NOT EXISTS scrape_jobs" \
             -c "CREATE EXTENSION IF NOT EXISTS pgtap" \
             -c "ALTER DATABASE postgres SET scrape_test.base_url = '$SJ_HTTP_URL'" \
-            -c "ALTER DATABASE postgres SET scrape_test.sentry_url = '$SJ_SENTRY_URL'"
+            -c "ALTER DATABASE postgres SET scrape_test.sentry_url = '$SJ_SENTRY_URL'" \
+            -c "ALTER DATABASE postgres SET scrape_test.server_log = '$SJ_TMP/server.log'"
     sj_wait_workers 2
     (cd "$ROOT" && pg_prove --failures -d postgres "$@")
 }
@@ -70,6 +79,31 @@ run_fuzz() {
     fi
 }
 
+# An SQL object changed without a new version (install/check.sh): the
+# tree passes, and copies of it with a changed function, a changed release
+# or a new version without its upgrade script do not.
+run_check_sql() {
+    make -C "$ROOT" -s check-sql || return 1
+    local copy=$SJ_TMP/check-sql rc=0
+    check_copy() {      # check_copy WHAT EDIT: the check must fail after EDIT
+        rm -rf "$copy" && mkdir -p "$copy"
+        cp -r "$ROOT/install" "$ROOT/scrape_jobs.control" "$copy/"
+        (cd "$copy" && eval "$2")
+        if sh "$copy/install/check.sh" >/dev/null 2>&1; then
+            echo "not ok - check-sql passes $1"; rc=1
+        else
+            echo "ok - check-sql refuses $1"
+        fi
+    }
+    check_copy "a function changed without a new version" \
+        "sed -i 's/batch must be at least 1/batch must be positive/' install/monitor.sql"
+    check_copy "a released script changed" "echo '-- edited' >>install/releases/scrape_jobs--0.1.0.sql"
+    check_copy "a new version without its upgrade script" \
+        "sed -i \"s/^default_version = .*/default_version = '9.9.9'/\" scrape_jobs.control"
+    rm -rf "$copy"
+    return $rc
+}
+suite check_sql run_check_sql
 suite cppcheck run_cppcheck
 suite unit make -C "$ROOT" -s unit
 suite fuzz run_fuzz
@@ -77,6 +111,26 @@ suite pg_regress run_regress
 suite pgtap run_tap "$ROOT"/test/tap/*.sql
 suite integration run_tap "$ROOT"/test/integration/*.sql
 suite crash run_crash
+
+# The README's pg_cron example is the one 14_pg_cron.sql schedules.
+run_readme_examples() {
+    local line
+    line=$(grep -o "SELECT cron.schedule('scrape-stuck', [^;]*)" "$ROOT/test/integration/14_pg_cron.sql" \
+               | sed 's/ AS cron_job.*//')
+    if grep -qF "$line;" "$ROOT/README.md"; then
+        echo "ok - the README's pg_cron example is the tested one: $line"
+    else
+        echo "not ok - the README does not show the tested pg_cron example: $line"
+        return 1
+    fi
+}
+suite readme_examples run_readme_examples
+
+# Upgrades and backups, each on clusters of its own (test/lifecycle.sh);
+# the backup's source is this cluster's database, full of what the suites
+# above left.
+suite upgrade env SJ_HTTP_URL="$SJ_HTTP_URL" bash "$ROOT/test/lifecycle.sh" upgrade
+suite backup env SJ_HTTP_URL="$SJ_HTTP_URL" bash "$ROOT/test/lifecycle.sh" backup
 
 # LISTEN: the notifications of a crawl of the fixture store and of an alert
 # (printed by psql, checked by test/notify_check.py).

@@ -31,7 +31,7 @@ SELECT is(last_error, NULL, 'no error') FROM background_jobs WHERE id = :jid;
 SELECT is(status, 'completed', 'session status') FROM scraping_sessions WHERE id = :sid;
 SELECT is(progress_percentage, 100::smallint, 'session progress')
   FROM scraping_sessions WHERE id = :sid;
-SELECT is(ARRAY[pages_total, pages_done, pages_failed], ARRAY[1, 1, 0],
+SELECT is(ARRAY[pages_known, pages_done, pages_failed], ARRAY[1, 1, 0],
           'session page counters') FROM scraping_sessions WHERE id = :sid;
 SELECT ok(finished_at >= started_at, 'session timings') FROM scraping_sessions WHERE id = :sid;
 
@@ -90,7 +90,8 @@ SELECT is(btrim((pg_temp.page(:hid)).body, E' \n'), '1', 'the page was requested
 
 -- the User-Agent came from scrape_jobs.user_agent
 SELECT is(current_setting('scrape_jobs.user_agent'),
-          'scrape_jobs/0.1.0 (PostgreSQL extension)', 'default User-Agent');
+          'scrape_jobs/' || (SELECT extversion FROM pg_extension WHERE extname = 'scrape_jobs')
+          || ' (PostgreSQL extension)', 'default User-Agent: the version is the extension''s');
 
 -- what the server received: our User-Agent, a compressed-encodings offer;
 -- the proxy variables set in the server's environment were ignored

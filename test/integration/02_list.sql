@@ -15,7 +15,7 @@ SELECT scrape_submit_urls(
                FROM generate_series(1, 120) g)) AS sid \gset
 
 SELECT is(scrape_wait(:sid, '60 s'), 'completed', 'the list session completes');
-SELECT is(pages_total, 120, 'duplicates collapsed') FROM scraping_sessions WHERE id = :sid;
+SELECT is(pages_known, 120, 'duplicates collapsed') FROM scraping_sessions WHERE id = :sid;
 SELECT is(count(*), 120::bigint, 'one row per URL') FROM scraping_pages WHERE session_id = :sid;
 SELECT is(count(*) FILTER (WHERE status = 'done' AND http_status = 200), 120::bigint,
           'every page fetched') FROM scraping_pages WHERE session_id = :sid;

@@ -21,7 +21,7 @@ WITH j AS (
     RETURNING id
 ), s AS (
     INSERT INTO scraping_sessions (background_job_id, source_url, scraping_mode,
-                                   status, total_pages, pages_total, started_at)
+                                   status, total_pages, pages_known, started_at)
     SELECT j.id, :'u', 'single', 'running', 1, 1, now() - interval '1 hour' FROM j
     RETURNING id, background_job_id
 ), p AS (
@@ -31,7 +31,7 @@ WITH j AS (
 )
 SELECT s.id AS sid, s.background_job_id AS jid FROM s \gset
 
-SELECT cron.schedule('scrape-stuck', '* * * * *', 'SELECT scrape_detect_stuck()') AS cron_job \gset
+SELECT cron.schedule('scrape-stuck', '* * * * *', 'SELECT scrape.scrape_detect_stuck()') AS cron_job \gset
 SELECT ok(pg_temp.eventually(format(
     $$SELECT EXISTS (SELECT 1 FROM job_history WHERE job_id = %s AND event = 'recovered')$$,
     :jid), '90 s'), 'pg_cron ran scrape_detect_stuck() and it recovered the job');

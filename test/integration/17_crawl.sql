@@ -24,7 +24,7 @@ SELECT is(p.found_on, a.id, 'c.html was found on a.html')
   FROM scraping_pages p, scraping_pages a
  WHERE p.session_id = :sid AND a.session_id = :sid
    AND p.url LIKE '%/c.html' AND a.url LIKE '%/a.html';
-SELECT is(ARRAY[pages_total, pages_done, pages_failed, pages_skipped, progress_percentage],
+SELECT is(ARRAY[pages_known, pages_done, pages_failed, pages_skipped, progress_percentage],
           ARRAY[7, 6, 0, 1, 100], 'session counters (the robots.txt fetch is not a page)')
   FROM scraping_sessions WHERE id = :sid;
 SELECT is(count(*), 1::bigint, 'robots.txt fetched once for the session')

@@ -21,7 +21,7 @@ SELECT is(array_agg(regexp_replace(url, '^https?://[^/]+', '') || ' ' || status 
                 '/site/sitemaps/index.xml done 0'],
           'the index and its two sitemaps, the gzip one decoded')
   FROM scraping_pages WHERE session_id = :sid AND kind = 'sitemap';
-SELECT is(ARRAY[pages_total, pages_done, pages_skipped], ARRAY[5, 4, 1], 'counters')
+SELECT is(ARRAY[pages_known, pages_done, pages_skipped], ARRAY[5, 4, 1], 'counters')
   FROM scraping_sessions WHERE id = :sid;
 
 -- a site root: /sitemap.xml (absent here) and robots.txt's Sitemap: lines
