@@ -54,7 +54,7 @@
 #include "queue.h"
 #include "shmem.h"
 
-#define SCRAPE_CLIENT "scrape_jobs/0.1.0"
+#define SCRAPE_CLIENT "scrape_jobs/" SCRAPE_JOBS_VERSION
 /* alerts posted per pass (one transaction reads them, one records them) */
 #define ALERTS_PER_PASS 20
 #define DELIVERY_CONNECT_TIMEOUT_MS 5000

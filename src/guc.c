@@ -72,7 +72,7 @@ static const struct config_enum_entry page_history_options[] = {
 	{NULL, 0, false}
 };
 
-#define SCRAPE_DEFAULT_USER_AGENT "scrape_jobs/0.1.0 (PostgreSQL extension)"
+#define SCRAPE_DEFAULT_USER_AGENT "scrape_jobs/" SCRAPE_JOBS_VERSION " (PostgreSQL extension)"
 
 /* Define every parameter and reserve the "scrape_jobs" prefix. */
 void

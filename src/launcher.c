@@ -2,23 +2,28 @@
  * launcher.c
  *	  The launcher: keeps scrape_jobs.workers fetch workers running.
  *
- * State machine (one loop, woken by its latch):
+ * State machine (one loop, woken by its latch), published for
+ * scrape_launcher():
  *
- *	 WAITING	the extension does not exist in scrape_jobs.database: sleep
- *				until CREATE EXTENSION wakes us at COMMIT (or a minute
- *				passes);
- *	 RUNNING	the extension exists: hand back the pages of workers that no
- *				longer exist (at start-up, since a crash or a restart leaves
- *				pages "fetching" for workers that are gone, and whenever one
- *				of ours exits), then start a worker in every empty slot;
- *				every scrape_jobs.monitor_interval, recover stuck jobs
- *				(scrape_detect_stuck()).
- *
+ *	 waiting_for_extension	the extension does not exist in
+ *				scrape_jobs.database: sleep until CREATE EXTENSION wakes us
+ *				at COMMIT (or a minute passes);
+ *	 waiting_for_update	it exists at another version than this library
+ *				serves (version.c): log it once, start no worker, and
+ *				sleep until ALTER EXTENSION UPDATE wakes us at COMMIT;
+ *	 running	it exists at our version: hand back the pages of workers
+ *				that no longer exist (at start-up, since a crash or a
+ *				restart leaves pages "fetching" for workers that are gone,
+ *				and whenever one of ours exits), then start a worker in
+ *				every empty slot; every scrape_jobs.monitor_interval, run
+ *				the monitor (scrape_monitor(): stuck jobs, pruning).
+
  * The postmaster sets our latch when a worker we started stops
  * (bgw_notify_pid), and an exiting worker sets it too, so a dead worker is
  * replaced at once; a slot that keeps failing is restarted at most every
- * RESTART_DELAY_MS.  After DROP EXTENSION the workers exit on their own and
- * are not replaced until the extension is created again.
+ * RESTART_DELAY_MS.  DROP EXTENSION wakes the workers at COMMIT (shmem.c):
+ * they exit on their own and are not replaced until the extension is
+ * created again.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

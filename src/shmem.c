@@ -8,12 +8,16 @@
  * Wake-ups follow pg_net: a backend that queues or cancels work only sets
  * a flag; a transaction callback sets the workers' latches once the
  * transaction has committed, so a worker never wakes up to rows it cannot
- * see yet, and an aborted submit wakes nobody.
+ * see yet, and an aborted submit wakes nobody.  DROP EXTENSION wakes them
+ * too (an object access hook), so that idle workers leave at once.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
@@ -27,6 +31,7 @@ ScrapeShared *ScrapeState = NULL;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static object_access_hook_type prev_object_access_hook = NULL;
 
 /* wake-ups waiting for the current transaction to commit */
 static bool wake_new_work = false;
@@ -81,6 +86,31 @@ ScrapeShmemStartup(void)
 }
 
 /* Called from _PG_init, in the postmaster. */
+/*
+ * DROP EXTENSION scrape_jobs wakes the launcher, the workers and the
+ * alerter when it commits.  Idle, they would sleep on and learn of the drop
+ * only with their next work; woken, they find the extension gone at once
+ * and leave or wait (worker.c, launcher.c), so a later CREATE EXTENSION
+ * starts them afresh.  The extension's row still exists when the hook runs.
+ */
+static void
+ScrapeObjectAccess(ObjectAccessType access, Oid classId, Oid objectId,
+				   int subId, void *arg)
+{
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+	if (access == OAT_DROP && classId == ExtensionRelationId)
+	{
+		char	   *name = get_extension_name(objectId);
+
+		if (name != NULL && strcmp(name, "scrape_jobs") == 0)
+		{
+			ScrapeWakeAlerterOnCommit();
+			ScrapeWakeOnCommit(true, true, false);
+		}
+	}
+}
+
 void
 ScrapeShmemInstallHooks(void)
 {
@@ -88,6 +118,8 @@ ScrapeShmemInstallHooks(void)
 	shmem_request_hook = ScrapeShmemRequest;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = ScrapeShmemStartup;
+	prev_object_access_hook = object_access_hook;
+	object_access_hook = ScrapeObjectAccess;
 }
 
 /* Set the latch of every live fetch worker. */
