@@ -205,7 +205,9 @@ setup_db() {
     sed "s|^|$BASE|" "$SITE/urls_small.txt" >"$SITE/urls_small_abs.txt"
     NBIG=$(wc -l <"$SITE/urls_big.txt")
     NSMALL=$(wc -l <"$SITE/urls_small.txt")
-    sj_psql -c "CREATE EXTENSION scrape_jobs"
+    # the extension's schema on the search_path, as README "Installation"
+    sj_psql -c "CREATE EXTENSION scrape_jobs" \
+            -c "ALTER DATABASE postgres SET search_path = \"\$user\", public, scrape"
     sj_wait_workers 2
     P -v base="$BASE" -v mem="$MEM_PAGES" -v huge="$HUGE_PAGES" <<SQL >/dev/null
 CREATE TABLE bench_urls (set text, ord integer, url text, PRIMARY KEY (set, ord));

@@ -31,6 +31,14 @@ else
     echo "check-sql: not a git checkout, the history of SHA256SUMS was not checked"
 fi
 
+# every version after the first is reached by an upgrade from the release
+# before it
+previous=$(ls releases/ | sed -n 's/^scrape_jobs--\([0-9.]*\)\.sql$/\1/p' \
+           | grep -v -x -F "$version" | sort -V | tail -n 1)
+if [ -n "$previous" ] && [ ! -f "updates/$previous--$version.sql" ]; then
+    fail "no upgrade script from release $previous to $version: add install/updates/$previous--$version.sql"
+fi
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 sh build.sh install "$version" >"$tmp/scrape_jobs--$version.sql"

@@ -147,7 +147,7 @@ sj_start_sentry() {
 sj_wait_workers() {
     local want=$1 i n
     for i in $(seq 1 150); do
-        n=$("$PGBIN/psql" -XAtq -c "SELECT count(*) FROM scrape_workers()" 2>/dev/null || echo 0)
+        n=$("$PGBIN/psql" -XAtq -c "SELECT count(*) FROM scrape.scrape_workers()" 2>/dev/null || echo 0)
         [ "$n" = "$want" ] && return 0
         sleep 0.2
     done

@@ -101,7 +101,9 @@ SELECT scrape_submit(pg_temp.url('/echo-headers?ua=option'),
 SELECT is(scrape_wait(:e1, '30 s') || scrape_wait(:e2, '30 s'), 'completedcompleted',
           'header echo fetched despite the proxy variables');
 SELECT matches((pg_temp.page(:e1)).body,
-               'user-agent: scrape_jobs/0\.1\.0 \(PostgreSQL extension\)\n.*accept-encoding: [a-z, ]*gzip',
+               'user-agent: scrape_jobs/'
+               || replace((SELECT extversion FROM pg_extension WHERE extname = 'scrape_jobs'), '.', '\.')
+               || ' \(PostgreSQL extension\)\n.*accept-encoding: [a-z, ]*gzip',
                'default User-Agent and Accept-Encoding sent');
 SELECT matches((pg_temp.page(:e2)).body, 'user-agent: custom-agent/2\n',
                'the user_agent option overrides it');
