@@ -346,6 +346,15 @@ FetcherStart(ScrapeTransfer *t)
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) t->max_body);
 	/* a database server must not pick up proxies from its environment */
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	/*
+	 * A retry never rides a kept-alive connection: libcurl sends a request
+	 * again, once, on a fresh connection when a reused one is found dead
+	 * before any byte of an answer, and that second request would be one
+	 * more than the page's attempts count (README, "Error classes and
+	 * retries").
+	 */
+	if (t->page.attempt > 1)
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	/* SSRF: decide on the address actually connected to (ssrf.c) */
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, OpenSocketCallback);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);

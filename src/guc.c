@@ -372,3 +372,27 @@ ScrapeDefineGucs(void)
 
 	MarkGUCPrefixReserved("scrape_jobs");
 }
+
+/*
+ * Pin the settings the background workers' transactions rely on, whatever
+ * the database's or the role's defaults say (ALTER DATABASE ... SET):
+ * read-write, READ COMMITTED transactions (default_transaction_read_only
+ * would stop every write for good, SERIALIZABLE would fail claims that
+ * SKIP LOCKED makes safe), no statement or idle-in-transaction timeout
+ * (statements are short; a timeout meant for applications would kill the
+ * queue's), no temporary-file cap (a result write of large bodies may
+ * spill).  lock_timeout is the caller's: the launcher's is 500 ms (it
+ * must never block a DROP EXTENSION), the workers' none.  Override
+ * priority, so a reload of postgresql.conf keeps them.
+ */
+void
+ScrapePinSessionSettings(const char *lock_timeout)
+{
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_deferrable", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("temp_file_limit", "-1", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", lock_timeout, PGC_SUSET, PGC_S_OVERRIDE);
+}

@@ -85,10 +85,25 @@ ExtensionReady(void)
 	static char last_installed[SCRAPE_VERSION_LEN];
 	char		installed[SCRAPE_VERSION_LEN];
 	ScrapeExtensionStatus status;
+	Oid			ext;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	status = ScrapeExtensionCheck(NULL, installed);
+	status = ScrapeExtensionCheck(&ext, installed);
+	/*
+	 * The metrics of a new extension (start-up, re-created, restored) are
+	 * set before any worker of ours counts into them.
+	 */
+	if (status == SCRAPE_EXT_READY && MetricsNeedRestore(ext))
+	{
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "scrape_jobs: restoring the metrics");
+		MetricsRestore();
+		SPI_finish();
+		PopActiveSnapshot();
+		pgstat_report_activity(STATE_IDLE, NULL);
+	}
 	CommitTransactionCommand();
 
 	if ((int) status == last_status && strcmp(installed, last_installed) == 0)
@@ -391,7 +406,7 @@ ScrapeLauncherMain(Datum main_arg)
 	 * detector (deadlock_timeout, 1 s) could pick an administrator's DROP
 	 * EXTENSION as the victim; a pass that fails is retried (below).
 	 */
-	SetConfigOption("lock_timeout", "500", PGC_SUSET, PGC_S_OVERRIDE);
+	ScrapePinSessionSettings("500");
 	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
 	{
 		QueueRecoverFromError();

@@ -18,7 +18,8 @@
  *	   launcher recounts them from the table at start-up and whenever the
  *	   extension it finds is a new one (re-created, restored).
  *	 - The counters and histograms survive restarts through the
- *	   metric_counters table: the launcher restores them at start-up and
+ *	   metric_counters table: the launcher restores them at start-up (and
+ *	   starts them again from zero for an extension re-created) and
  *	   writes them back at every monitor pass, so a crash loses at most one
  *	   monitor_interval of counts.
  *
@@ -541,11 +542,51 @@ RecountJobs(const char *schema)
 }
 
 /*
- * Once per server start, add the counts saved in metric_counters; and
- * whenever the extension is not the one last counted (start-up, or a DROP
- * and CREATE EXTENSION since, a restore among them), recount the job
- * gauges.  Runs in the launcher, inside its transaction.
+ * The counters and histograms back to zero: the extension they counted for
+ * was dropped (a new one starts from its own metric_counters).  Workers
+ * adding meanwhile may keep an increment or lose it; nothing else moves.
  */
+static void
+ResetCounters(void)
+{
+	int			i;
+	int			j;
+
+	for (i = 0; i < MC_NCOUNTERS; i++)
+		pg_atomic_write_u64(&M->counters[i], 0);
+	for (i = 0; i < 600; i++)
+		pg_atomic_write_u64(&M->responses[i], 0);
+	for (i = 0; i < METRIC_NCLASSES; i++)
+		pg_atomic_write_u64(&M->errors[i], 0);
+	for (i = 0; i < MH_NHISTOGRAMS; i++)
+	{
+		for (j = 0; j < METRIC_NBUCKETS; j++)
+			pg_atomic_write_u64(&M->hist[i].buckets[j], 0);
+		pg_atomic_write_u64(&M->hist[i].count, 0);
+		pg_atomic_write_u64(&M->hist[i].sum_us, 0);
+	}
+	SpinLockAcquire(&M->mutex);
+	memset(M->page_slot_epoch, 0, sizeof(M->page_slot_epoch));
+	memset(M->page_slot_count, 0, sizeof(M->page_slot_count));
+	memset(M->job_slot_epoch, 0, sizeof(M->job_slot_epoch));
+	memset(M->job_slot_count, 0, sizeof(M->job_slot_count));
+	SpinLockRelease(&M->mutex);
+}
+
+/*
+ * Whenever the extension is not the one last counted (start-up, or a DROP
+ * and CREATE EXTENSION since, a restore among them): start the counters
+ * from what its metric_counters saved (after a drop, from zero: they
+ * belonged to the dropped one), and recount the job gauges.  Runs in the
+ * launcher, inside its transaction.
+ */
+/* Whether MetricsRestore() has work for extension ext. */
+bool
+MetricsNeedRestore(Oid ext)
+{
+	return M != NULL && OidIsValid(ext) && !(M->restored && M->counted_ext == ext);
+}
+
 void
 MetricsRestore(void)
 {
@@ -553,23 +594,22 @@ MetricsRestore(void)
 	char	   *schema;
 	uint64		i;
 
-	if (M == NULL || !OidIsValid(ext) || (M->restored && M->counted_ext == ext))
+	if (!MetricsNeedRestore(ext))
 		return;
 	schema = QueueExtensionSchema(ext);
-	if (!M->restored)
+	if (M->restored)
+		ResetCounters();
+	if (SPI_execute(psprintf("SELECT name, label, value FROM %s.metric_counters", schema),
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read metric_counters");
+	for (i = 0; i < SPI_processed; i++)
 	{
-		if (SPI_execute(psprintf("SELECT name, label, value FROM %s.metric_counters", schema),
-						true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read metric_counters");
-		for (i = 0; i < SPI_processed; i++)
-		{
-			HeapTuple	tuple = SPI_tuptable->vals[i];
-			bool		isnull;
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		bool		isnull;
 
-			RestoreRow(SPI_getvalue(tuple, SPI_tuptable->tupdesc, 1),
-					   SPI_getvalue(tuple, SPI_tuptable->tupdesc, 2),
-					   DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &isnull)));
-		}
+		RestoreRow(SPI_getvalue(tuple, SPI_tuptable->tupdesc, 1),
+				   SPI_getvalue(tuple, SPI_tuptable->tupdesc, 2),
+				   DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &isnull)));
 	}
 	RecountJobs(schema);
 	M->restored = true;

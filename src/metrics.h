@@ -86,6 +86,7 @@ extern int	MetricErrorClassIndex(const char *error_class);
 extern int	MetricBucketIndex(double ms);
 
 /* The launcher: restore from metric_counters once, flush to it each pass. */
+extern bool MetricsNeedRestore(Oid ext);
 extern void MetricsRestore(void);
 extern void MetricsFlush(void);
 extern uint64 MetricsFingerprint(void);

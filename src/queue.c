@@ -219,6 +219,55 @@ QueueRecoverFromError(void)
 	ResetLatch(MyLatch);
 }
 
+/*
+ * Whether an error of ours is one that passes if the transaction is tried
+ * again: a deadlock, a serialization failure, a lock timeout, a cancel.
+ */
+bool
+QueueErrorPasses(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED ||
+		sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE ||
+		sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE ||
+		sqlerrcode == ERRCODE_QUERY_CANCELED;
+}
+
+/*
+ * In the PG_CATCH() of a fetch worker's own transaction: if the error is
+ * one that passes (a deadlock, a serialization failure, a lock timeout, a
+ * cancel), say so in one LOG line, abort the transaction and return true,
+ * and the caller tries again later; otherwise return false, the error
+ * untouched for PG_RE_THROW() (and the worker exits, as any ERROR makes
+ * it).  Nothing of the aborted transaction was committed.
+ */
+bool
+QueueAbortTransient(const char *what)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(TopMemoryContext);
+	edata = CopyErrorData();
+	if (!QueueErrorPasses(edata->sqlerrcode))
+	{
+		FreeErrorData(edata);
+		return false;
+	}
+	HOLD_INTERRUPTS();
+	QueryCancelPending = false;
+	FlushErrorState();
+	AbortCurrentTransaction();
+	MemoryContextSwitchTo(TopMemoryContext);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	RESUME_INTERRUPTS();
+	ereport(LOG,
+			(errmsg("scrape_jobs worker will retry its %s after an error: %s",
+					what, edata->message),
+			 errdetail("SQLSTATE %s; nothing of the failed transaction was committed.",
+					   unpack_sql_state(edata->sqlerrcode))));
+	FreeErrorData(edata);
+	return true;
+}
+
 /* A one-dimensional array of n elements of elemtype. */
 Datum
 QueueArray(Datum *elems, bool *nulls, int n, Oid elemtype)

@@ -28,6 +28,8 @@ typedef enum QueueStageStatement
 
 extern bool QueueAttach(void);
 extern void QueueRecoverFromError(void);
+extern bool QueueErrorPasses(int sqlerrcode);
+extern bool QueueAbortTransient(const char *what);
 extern char *QueueExtensionSchema(Oid ext);
 extern Datum QueueArray(Datum *elems, bool *nulls, int n, Oid elemtype);
 extern SPIPlanPtr QueueStagePlan(QueueStageStatement which);

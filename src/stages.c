@@ -38,6 +38,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/latch.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -264,30 +265,49 @@ ProductsBatch(const StageWork *w)
 			 w->session_id);
 }
 
+/*
+ * One batch of stage work in a transaction of its own; returns whether
+ * there was any (and so may be more).  A batch that fails for a reason
+ * that passes (a deadlock, a lock timeout: QueueAbortTransient) rolled
+ * back whole and is taken again, by this worker or another.
+ */
 bool
 StagePass(void)
 {
 	StageWork	w;
-	bool		found = false;
+	volatile bool found = false;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "scrape_jobs: stage pass");
-
-	if (QueueAttach() && ClaimStage(&w))
+	PG_TRY();
 	{
-		found = true;
-		if (strcmp(w.stage, "extracting") == 0)
-			ExtractBatch(&w);
-		else
-			ProductsBatch(&w);
-	}
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "scrape_jobs: stage pass");
 
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+		if (QueueAttach() && ClaimStage(&w))
+		{
+			found = true;
+			if (strcmp(w.stage, "extracting") == 0)
+				ExtractBatch(&w);
+			else
+				ProductsBatch(&w);
+		}
+
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		if (!QueueAbortTransient("stage pass"))
+			PG_RE_THROW();
+		/* a moment for the conflict to clear, rather than spin on it */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 200, PG_WAIT_EXTENSION);
+		return true;
+	}
+	PG_END_TRY();
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return found;

@@ -90,6 +90,8 @@ static MemoryContext PassContext = NULL;	/* reset after each queue pass */
 static dlist_head ready = DLIST_STATIC_INIT(ready); /* claimed, not started */
 static dlist_head inflight = DLIST_STATIC_INIT(inflight);	/* in libcurl */
 static dlist_head unwritten = DLIST_STATIC_INIT(unwritten);	/* finished */
+static dlist_head written = DLIST_STATIC_INIT(written);	/* this xact's */
+static dlist_head pass_claimed = DLIST_STATIC_INIT(pass_claimed);
 static int	n_ready = 0;
 static int	n_inflight = 0;
 static int	n_unwritten = 0;
@@ -103,6 +105,8 @@ static TimestampTz last_heartbeat_at = 0;
 static TimestampTz last_claim_at = 0;
 static TimestampTz next_due_at = 0; /* a retry or deferral comes due */
 static TimestampTz ready_recheck_at = 0;	/* a waiting page may start */
+static TimestampTz pass_retry_at = 0;	/* after a pass we must try again */
+static int	pass_failures = 0;	/* in a row */
 static bool more_work = true;	/* look for work at start */
 static bool stage_work = true;	/* look for stage work (stages.c) too */
 static bool check_jobs = false; /* a cancel happened: re-check held jobs */
@@ -325,6 +329,84 @@ AddUnwritten(ScrapeTransfer *t)
 }
 
 /*
+ * Run QueueRecordResults in a subtransaction; true if it succeeded.  An
+ * error that passes (QueueAbortTransient's kind) is re-thrown, for the
+ * whole pass to be tried again; any other is caught, reported as a LOG
+ * line, and its SQLSTATE and message returned in *error (in the caller's
+ * context).
+ */
+static bool
+TryRecord(ScrapeTransfer **batch, int n, char **error)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		(void) QueueRecordResults(MyToken, batch, n);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (QueueErrorPasses(edata->sqlerrcode))
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		*error = psprintf("could not store the page: %s (SQLSTATE %s)",
+						  edata->message, unpack_sql_state(edata->sqlerrcode));
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return ok;
+}
+
+/*
+ * Write a batch of results.  A batch that fails with an error of the
+ * database (a trigger, a constraint, a limit an administrator set) is
+ * written again a page at a time, so that only the pages that cannot be
+ * stored fail, each as store_failed with the error, never retried; the
+ * others are stored and the worker goes on.
+ */
+static void
+RecordBatch(ScrapeTransfer **batch, int n)
+{
+	char	   *error = NULL;
+	int			i;
+
+	if (TryRecord(batch, n, &error))
+		return;
+	for (i = 0; i < n; i++)
+	{
+		ScrapeResult *r = &batch[i]->result;
+
+		if (n > 1 && TryRecord(&batch[i], 1, &error))
+			continue;
+		ereport(LOG,
+				(errmsg("scrape_jobs worker could not store page " INT64_FORMAT ": %s",
+						batch[i]->page.page_id, error)));
+		r->ok = false;
+		r->retryable = false;
+		r->retry_after_ms = -1;
+		r->defer_ms = -1;
+		r->body = NULL;
+		r->error_class = "store_failed";
+		r->error = MemoryContextStrdup(batch[i]->cxt, error);
+		r->title = r->description = r->canonical = r->lang = r->links_json = NULL;
+		(void) QueueRecordResults(MyToken, &batch[i], 1);
+	}
+}
+
+/*
  * Write (in batches) the results waiting.  Returns whether any of them may
  * have put its page back to wait (a retry or a deferral), which moves the
  * next due time.
@@ -334,7 +416,6 @@ WriteResults(void)
 {
 	ScrapeTransfer **batch = palloc(sizeof(ScrapeTransfer *) * scrape_batch_size);
 	bool		requeued = false;
-	TimestampTz now;
 
 	while (n_unwritten > 0)
 	{
@@ -348,21 +429,68 @@ WriteResults(void)
 			batch[n++] = TransferOfWorkerNode(node);
 		}
 		n_unwritten -= n;
-		(void) QueueRecordResults(MyToken, batch, n);
-		/* rows are written; the commit below makes them durable */
-		now = GetCurrentTimestamp();
+		RecordBatch(batch, n);
+		/* kept until the commit makes the rows durable (ForgetWritten) */
 		for (i = 0; i < n; i++)
 		{
 			if (!batch[i]->result.ok)
 				requeued = true;
-			if (batch[i]->result.defer_ms < 0)
-				MetricsObservePage((now - batch[i]->claimed_at) / 1000.0);
-			FreeTransfer(batch[i]);
+			dlist_push_tail(&written, &batch[i]->worker_node);
 		}
 	}
 	unwritten_bytes = 0;
 	first_unwritten_at = 0;
 	return requeued;
+}
+
+/* The results written by a transaction that committed: done with them. */
+static void
+ForgetWritten(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	dlist_mutable_iter it;
+
+	dlist_foreach_modify(it, &written)
+	{
+		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
+
+		dlist_delete(&t->worker_node);
+		if (t->result.defer_ms < 0)
+			MetricsObservePage((now - t->claimed_at) / 1000.0);
+		FreeTransfer(t);
+	}
+}
+
+/*
+ * A pass that failed and rolled back (RetryPassLater): its results are
+ * written again by the next, and what it claimed was never claimed.
+ */
+static void
+UndoPass(void)
+{
+	dlist_mutable_iter it;
+
+	/* from the last, so that they keep their order at the head */
+	while (!dlist_is_empty(&written))
+	{
+		ScrapeTransfer *t = TransferOfWorkerNode(dlist_tail_node(&written));
+
+		dlist_delete(&t->worker_node);
+		dlist_push_head(&unwritten, &t->worker_node);
+		n_unwritten++;
+		if (t->result.body != NULL)
+			unwritten_bytes += VARSIZE_ANY(t->result.body);
+	}
+	if (n_unwritten > 0 && first_unwritten_at == 0)
+		first_unwritten_at = GetCurrentTimestamp();
+	dlist_foreach_modify(it, &pass_claimed)
+	{
+		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
+
+		dlist_delete(&t->worker_node);
+		FreeTransfer(t);
+	}
+	more_work = true;
 }
 
 /* Record the circuits our transfers opened since the last pass. */
@@ -381,6 +509,7 @@ WriteAlerts(void)
 							 psprintf("{\"consecutive_failures\": %d, \"cooldown_ms\": %d}",
 									  a->failures, scrape_breaker_cooldown_ms));
 	}
+	/* (a pass that then rolls back loses these alerts: they are advisory) */
 	n_pending_alerts = 0;
 }
 
@@ -476,61 +605,97 @@ PassCommit(void)
  * for, and a claim in the same transaction kept them waiting through it
  * (a third of a result write's time, with two workers on one session).
  */
+/*
+ * After a pass that failed for a reason that passes (QueueAbortTransient):
+ * try again after a backoff of 100 ms doubling to 5 s, so a lock conflict
+ * clears and a persistent one does not spin.
+ */
+static void
+RetryPassLater(void)
+{
+	long		ms = 100L << Min(pass_failures, 6);
+
+	pass_failures++;
+	pass_retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												Min(ms, 5000L));
+}
+
 static void
 QueuePass(bool flush, bool claim, bool beat)
 {
-	dlist_head	claimed = DLIST_STATIC_INIT(claimed);
-	int64	   *lost = NULL;
-	int			nlost = 0;
-	bool		look_due = false;
+	int64	   *volatile lost = NULL;
+	volatile int nlost = 0;
+	volatile bool look_due = false;
 	dlist_mutable_iter it;
 
 	UpdateSlot(SCRAPE_WORKER_WRITING);
 	MemoryContextSwitchTo(PassContext);
-	dlist_init(&claimed);
 
-	PassBegin();
-	pgstat_report_activity(STATE_RUNNING, "scrape_jobs: queue pass");
-
-	if (!QueueAttach())
+	PG_TRY();
 	{
-		PassCommit();
-		ereport(LOG,
-				(errmsg("scrape_jobs worker exiting because extension scrape_jobs %s is not installed in database \"%s\"",
-						SCRAPE_JOBS_VERSION, scrape_database)));
-		proc_exit(0);
-	}
-
-	if (flush)
-		look_due = WriteResults();
-	if (n_pending_alerts > 0)
-		WriteAlerts();
-	if (beat)
-		nlost = Heartbeat(&lost);
-	if (flush && claim)
-	{
-		PassCommit();
 		PassBegin();
+		pgstat_report_activity(STATE_RUNNING, "scrape_jobs: queue pass");
+
+		if (!QueueAttach())
+		{
+			PassCommit();
+			ereport(LOG,
+					(errmsg("scrape_jobs worker exiting because extension scrape_jobs %s is not installed in database \"%s\"",
+							SCRAPE_JOBS_VERSION, scrape_database)));
+			proc_exit(0);
+		}
+
+		if (flush)
+			look_due = WriteResults();
+		if (n_pending_alerts > 0)
+			WriteAlerts();
+		if (beat)
+		{
+			int64	   *l;
+
+			nlost = Heartbeat(&l);
+			lost = l;
+		}
+		if (flush && claim)
+		{
+			PassCommit();
+			ForgetWritten();
+			PassBegin();
+		}
+		if (claim && Claim(&pass_claimed))
+			look_due = true;
+
+		/*
+		 * When the next waiting page comes due matters once the due ones
+		 * run out, or when our results put pages back to wait.  Not after
+		 * a full claim: we come back for more anyway, and the query reads
+		 * the pending pages' index, which is long while a big session is
+		 * being claimed.
+		 */
+		if (look_due)
+			next_due_at = QueueNextDue();
+
+		PassCommit();
 	}
-	if (claim)
-		look_due |= Claim(&claimed);
-
-	/*
-	 * When the next waiting page comes due matters once the due ones run
-	 * out, or when our results put pages back to wait.  Not after a full
-	 * claim: we come back for more anyway, and the query reads the pending
-	 * pages' index, which is long while a big session is being claimed.
-	 */
-	if (look_due)
-		next_due_at = QueueNextDue();
-
-	PassCommit();
+	PG_CATCH();
+	{
+		if (!QueueAbortTransient("queue pass"))
+			PG_RE_THROW();
+		UndoPass();
+		RetryPassLater();
+		MemoryContextSwitchTo(TopMemoryContext);
+		MemoryContextReset(PassContext);
+		return;
+	}
+	PG_END_TRY();
+	pass_failures = 0;
+	ForgetWritten();
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
 	/* committed: act on it */
 	DropLostJobs(lost, nlost);
-	dlist_foreach_modify(it, &claimed)
+	dlist_foreach_modify(it, &pass_claimed)
 	{
 		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
 
@@ -678,6 +843,8 @@ NextTimeout(TimestampTz now, int room)
 											  scrape_batch_delay_ms, now));
 	if (n_pending_alerts > 0 || stage_work)
 		timeout = 0;
+	if (pass_retry_at != 0)
+		timeout = Max(timeout, MsUntil(pass_retry_at, 0, now));
 	return MinTimeout(timeout, MsUntil(last_claim_at, SAFETY_SWEEP_MS, now));
 }
 
@@ -727,8 +894,12 @@ WorkerLoop(void)
 		if (!holding)
 			check_jobs = false;
 
-		if (flush || claim || beat || n_pending_alerts > 0)
+		if ((flush || claim || beat || n_pending_alerts > 0) &&
+			(pass_retry_at == 0 || now >= pass_retry_at))
+		{
+			pass_retry_at = 0;
 			QueuePass(flush, claim, beat);
+		}
 		if (n_ready > 0)
 			DispatchReady();
 		/* one batch of stage work between two waits: fetches keep going */
@@ -760,6 +931,7 @@ ScrapeWorkerMain(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	ScrapePinSessionSettings("0");
 	pgstat_report_appname("scrape_jobs worker");
 
 	AttachSlot(DatumGetInt32(main_arg));
