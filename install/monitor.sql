@@ -101,11 +101,16 @@ BEGIN
 END;
 $$;
 
--- Recover a job whose stage after scraping made no batch for p_timeout
--- (its worker died mid-batch again and again, or none took it): alerted,
--- and given to the workers again from its checkpoint (stage_cursor: the
--- pages already extracted stay extracted), as one more attempt; out of
--- attempts, it is dead-lettered.  Returns false if it moved meanwhile.
+-- A job in a stage after scraping (extracting, creating_products) whose
+-- batches stopped coming for p_timeout.  A stage batch is one transaction
+-- that holds the session's row: a job whose session nobody holds is queued,
+-- waiting for a free worker, however long the stage backlog, and not stuck
+-- (0.1.1 dead-lettered such jobs).  One whose session a transaction has
+-- held since before p_timeout (by a transaction that began then) is a batch
+-- that stopped moving, a frozen worker's: alerted once for that hold (it
+-- cannot be taken back while its transaction lives; a worker that dies
+-- drops it and the job is queued again, from its checkpoint).  Returns
+-- whether it alerted.
 CREATE OR REPLACE FUNCTION @extschema@._scrape_recover_stage(p_job_id bigint,
                                                   p_timeout interval)
 RETURNS boolean
@@ -115,46 +120,39 @@ AS $$
 DECLARE
     s        @extschema@.scraping_sessions;
     j        @extschema@.background_jobs;
-    v_reason text;
+    v_since  timestamptz;
 BEGIN
-    -- the session's lock waits for a batch in progress (which heartbeats)
-    SELECT * INTO s FROM @extschema@.scraping_sessions
-     WHERE background_job_id = p_job_id FOR UPDATE;
-    SELECT * INTO j FROM @extschema@.background_jobs WHERE id = p_job_id
-       FOR UPDATE;
-    IF NOT FOUND OR j.status <> 'processing'
+    SELECT * INTO s FROM @extschema@.scraping_sessions WHERE background_job_id = p_job_id;
+    SELECT * INTO j FROM @extschema@.background_jobs WHERE id = p_job_id;
+    -- Who holds the session, and since when: the transaction that locked
+    -- its row (the row's xmax) if it is still running, read without taking
+    -- a lock.  None: the job is queued.  A batch that has just taken a job
+    -- that waited long in the queue is not stuck either.
+    SELECT a.xact_start INTO v_since
+      FROM @extschema@.scraping_sessions ss
+      JOIN pg_catalog.pg_stat_activity a ON a.backend_xid = ss.xmax
+     WHERE ss.id = s.id;
+    IF j.id IS NULL OR j.status <> 'processing'
        OR j.current_stage NOT IN ('extracting', 'creating_products')
-       OR j.last_heartbeat >= now() - p_timeout THEN
+       OR j.last_heartbeat >= now() - p_timeout
+       OR v_since IS NULL OR v_since >= now() - p_timeout
+       OR EXISTS (SELECT 1 FROM @extschema@.alerts a
+                   WHERE a.job_id = p_job_id AND a.kind = 'job_stuck'
+                     AND a.created_at >= v_since) THEN
         RETURN false;
     END IF;
-
-    v_reason := format('no heartbeat since %s in stage %s', j.last_heartbeat,
-                       j.current_stage);
     INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
     VALUES (j.id, s.id, 'heartbeat_gap',
             jsonb_build_object('last_heartbeat', j.last_heartbeat, 'stage', j.current_stage,
-                               'gap_s', round(extract(epoch FROM now() - j.last_heartbeat))));
-    INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
-    VALUES (j.id, s.id, 'recovered',
-            jsonb_build_object('reason', 'stuck', 'stage', j.current_stage,
-                               'last_heartbeat', j.last_heartbeat,
-                               'checkpoint', s.stage_cursor, 'attempt', j.attempts));
+                               'gap_s', round(extract(epoch FROM now() - j.last_heartbeat)),
+                               'held_since', v_since));
     PERFORM @extschema@._scrape_record_alert(
         'job_stuck', j.id, s.id, NULL,
-        format('job %s was stuck: %s', j.id, v_reason),
+        format('job %s is stuck: a batch of stage %s has held it since %s',
+               j.id, j.current_stage, v_since),
         jsonb_build_object('last_heartbeat', j.last_heartbeat,
-                           'stage', j.current_stage, 'attempts', j.attempts));
-    IF j.attempts >= j.max_attempts THEN
-        UPDATE @extschema@.background_jobs SET last_error = v_reason
-         WHERE id = j.id;
-        PERFORM @extschema@._scrape_dead_letter(j.id, v_reason);
-    ELSE
-        UPDATE @extschema@.background_jobs
-           SET attempts = attempts + 1, last_heartbeat = now(),
-               last_error = v_reason, updated_at = now()
-         WHERE id = j.id;
-        PERFORM @extschema@._scrape_wake(true, false, false);
-    END IF;
+                           'stage', j.current_stage, 'attempts', j.attempts,
+                           'held_since', v_since));
     RETURN true;
 END;
 $$;
@@ -240,12 +238,12 @@ $$;
 
 -- Find the jobs whose heartbeat stopped for scrape_jobs.stuck_timeout while
 -- pages of theirs are in flight, and recover them (see _scrape_recover_job),
--- and the jobs whose extracting or creating_products stage stopped moving
--- (_scrape_recover_stage).
+-- and alert the jobs whose extracting or creating_products batch stopped
+-- moving while it holds them (_scrape_recover_stage).
 -- A processing job with nothing in flight (its pages wait for a retry, a
 -- host, or a free worker) is queued, not stuck: no worker holds it.  The launcher runs it every
 -- scrape_jobs.monitor_interval; pg_cron can too.  Returns the number of
--- jobs recovered.
+-- jobs recovered (a stage's stuck batch is alerted, not counted).
 CREATE OR REPLACE FUNCTION @extschema@.scrape_detect_stuck()
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -271,7 +269,8 @@ BEGIN
             v_n := v_n + 1;
         END IF;
     END LOOP;
-    -- jobs in a stage after scraping whose batches stopped coming
+    -- jobs in a stage after scraping whose batches stopped coming: alerted
+    -- if a batch holds them, else queued (_scrape_recover_stage)
     FOR v_job IN
         SELECT j.id FROM @extschema@.background_jobs j
          WHERE j.status = 'processing'
@@ -279,9 +278,7 @@ BEGIN
            AND j.last_heartbeat < now() - v_timeout
          ORDER BY j.id
     LOOP
-        IF @extschema@._scrape_recover_stage(v_job, v_timeout) THEN
-            v_n := v_n + 1;
-        END IF;
+        PERFORM @extschema@._scrape_recover_stage(v_job, v_timeout);
     END LOOP;
     RETURN v_n;
 END;

@@ -371,9 +371,9 @@ BEGIN
             jsonb_build_object('reason', p_reason, 'attempts', j.attempts));
     PERFORM @extschema@._scrape_record_alert(
         'job_dead_lettered', j.id, s.id, NULL,
-        format('job %s moved to the dead-letter queue after %s attempts: %s',
-               j.id, j.attempts, p_reason),
-        jsonb_build_object('source_url', s.source_url, 'reason', p_reason));
+        format('job %s moved to the dead-letter queue: %s', j.id, p_reason),
+        jsonb_build_object('source_url', s.source_url, 'reason', p_reason,
+                           'job_runs', j.attempts));
     PERFORM @extschema@._scrape_wake(false, true, true);
 END;
 $$;
@@ -412,9 +412,12 @@ $$;
 
 -- Finish the scraping of the sessions (of p_sessions, whose row locks the
 -- caller holds) that have no page left pending or in flight.  A session
--- with at least one page done goes on to its extracting stage.  One whose every page failed fails at once if the
--- failures cannot succeed; if they were retryable (their attempts spent),
--- the job is requeued with backoff, or dead-lettered when out of attempts.
+-- with at least one page done goes on to its extracting stage.  One whose
+-- every page failed fails at once if the failures cannot succeed; if they
+-- were retryable (their attempts spent), the job goes to the dead-letter
+-- queue at once: a page's max_attempts is its budget in all, and the job's
+-- own attempts count its runs for job-level failures only (its worker lost,
+-- recovered as stuck).
 CREATE OR REPLACE FUNCTION @extschema@._scrape_finish_sessions(p_sessions bigint[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -423,9 +426,7 @@ AS $$
 DECLARE
     r        record;
     v_n      integer := 0;
-    v_delay  interval;
     v_error  text;
-    v_pages  integer;
 BEGIN
     FOR r IN
         SELECT s.id AS session_id, s.pages_done, s.pages_failed, s.pages_known,
@@ -467,39 +468,14 @@ BEGIN
         ELSIF NOT r.retryable THEN
             PERFORM @extschema@._scrape_end_job(r.session_id, r.job_id, 'failed',
                                                 v_error, r.pages_done, r.pages_failed);
-        ELSIF r.attempts >= r.max_attempts THEN
+        ELSE
+            -- Retryable failures that spent their attempts: max_attempts is
+            -- a page's budget across every layer, so the job is not run
+            -- again for them (0.1.1 gave them a fresh set per job run, 3 x 3
+            -- requests); scrape_requeue_dead grants new ones.
             UPDATE @extschema@.background_jobs SET last_error = v_error
              WHERE id = r.job_id;
             PERFORM @extschema@._scrape_dead_letter(r.job_id, v_error);
-        ELSE
-            -- Requeue: the retryable pages get a fresh set of attempts after
-            -- the job's backoff; pages done stay done.
-            v_delay := @extschema@._scrape_backoff(r.attempts);
-            UPDATE @extschema@.scraping_pages p
-               SET status = 'pending', attempts = 0,
-                   not_before = now() + v_delay, updated_at = now()
-             WHERE p.session_id = r.session_id AND p.status = 'failed'
-               AND EXISTS (SELECT 1 FROM @extschema@.scraping_page_attempts a
-                            WHERE a.page_id = p.id AND a.outcome = 'failed'
-                              AND a.retryable);
-            GET DIAGNOSTICS v_pages = ROW_COUNT;
-            UPDATE @extschema@.scraping_sessions
-               SET status = 'pending', pages_failed = pages_failed - v_pages,
-                   progress_percentage = @extschema@._scrape_progress(
-                       pages_done + pages_failed - v_pages + pages_skipped, pages_known),
-                   updated_at = now()
-             WHERE id = r.session_id;
-            UPDATE @extschema@.background_jobs
-               SET status = 'pending', current_stage = 'initializing',
-                   lease = lease + 1, last_error = v_error, updated_at = now()
-             WHERE id = r.job_id;
-            INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
-            VALUES (r.job_id, r.session_id, 'retry_scheduled',
-                    jsonb_build_object('attempt', r.attempts + 1,
-                                       'delay_ms', round(extract(epoch FROM v_delay) * 1000),
-                                       'pages', v_pages, 'error', v_error));
-            PERFORM @extschema@._scrape_wake(true, false, false);
-            CONTINUE;   -- not finished: no session_done wake for it
         END IF;
         PERFORM @extschema@._scrape_wake(false, false, true);
     END LOOP;
@@ -741,7 +717,12 @@ $$;
 
 -- Heartbeat the jobs a worker holds.  Returns the ids of those it no longer
 -- owns (cancelled, finished or recovered: lease changed); the worker drops
--- their transfers.
+-- their transfers.  A job row another transaction has locked is skipped,
+-- not waited for: that is another live worker's result write or claim for
+-- the same job (which keeps it alive), or a cancel or recovery that the
+-- next heartbeat will see.  Waiting for it could deadlock, since this runs
+-- after the worker's own result write locked its jobs (0.1.1 did).  Whether
+-- a job is still ours is read from its last committed version.
 CREATE OR REPLACE FUNCTION @extschema@._scrape_heartbeat(p_jobs bigint[],
                                               p_leases bigint[])
 RETURNS SETOF bigint
@@ -752,13 +733,18 @@ BEGIN
     RETURN QUERY
     WITH want AS (
         SELECT * FROM unnest(p_jobs, p_leases) AS w(job_id, lease)
+    ), ours AS (
+        SELECT j.id
+          FROM @extschema@.background_jobs j
+          JOIN want w ON w.job_id = j.id AND w.lease = j.lease
+         WHERE j.status = 'processing'
     ), locked AS (
         SELECT j.id
           FROM @extschema@.background_jobs j
           JOIN want w ON w.job_id = j.id AND w.lease = j.lease
          WHERE j.status = 'processing'
          ORDER BY j.id
-           FOR UPDATE OF j
+           FOR UPDATE OF j SKIP LOCKED
     ), beat AS (
         UPDATE @extschema@.background_jobs j
            SET last_heartbeat = now()
@@ -766,8 +752,10 @@ BEGIN
          WHERE j.id = locked.id
         RETURNING j.id
     )
+    -- (beat runs to completion though nothing reads it: a data-modifying
+    -- WITH always does)
     SELECT w.job_id FROM want w
-     WHERE w.job_id NOT IN (SELECT beat.id FROM beat);
+     WHERE w.job_id NOT IN (SELECT ours.id FROM ours);
 END;
 $$;
 

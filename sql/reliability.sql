@@ -2,8 +2,8 @@
 -- this database): claims, retries with backoff, fencing, stuck recovery,
 -- dead letters and requeue.
 -- Expects the test cluster's settings (test/cluster.conf): retry_base_delay
--- 200ms, retry_max_delay 3s, stuck_timeout 4s.  Jobs here get two attempts
--- through the max_attempts option.
+-- 200ms, retry_max_delay 3s, stuck_timeout 4s.  Jobs here get two or three
+-- attempts through the max_attempts option.
 SHOW scrape_jobs.retry_base_delay;
 SHOW scrape_jobs.retry_max_delay;
 SHOW scrape_jobs.stuck_timeout;
@@ -23,7 +23,7 @@ RETURNS integer LANGUAGE sql AS $$
         ARRAY[NULL::text])
 $$;
 
-SELECT scrape_submit('http://r.example/', options => '{"max_attempts": 2}') AS sid \gset
+SELECT scrape_submit('http://r.example/', options => '{"max_attempts": 3}') AS sid \gset
 SELECT * FROM _scrape_claim(101, 1) \gset c_
 SELECT :c_attempt AS attempt, :c_lease AS lease;
 SELECT status, current_stage, attempts FROM background_jobs WHERE id = :c_job_id;
@@ -45,28 +45,25 @@ SELECT attempt, error_class, retryable, outcome FROM scraping_page_attempts
 SELECT count(*) AS claimable FROM _scrape_claim(101, 10);
 SELECT _scrape_next_due() > now() AS next_due_known;
 
--- due: the second attempt fails too, the job is out of page attempts and,
--- all its pages failed retryably, requeued with backoff (attempt 1 of 2)
-UPDATE scraping_pages SET not_before = now() - interval '1 s' WHERE id = :c_page_id;
-SELECT * FROM _scrape_claim(101, 1) \gset c_
-SELECT pg_temp.result(101, :c_page_id, :c_lease, false, 503, 'http_5xx', true) AS accepted;
-SELECT j.status, j.attempts, j.lease, s.status AS session_status, p.status AS page_status,
-       p.attempts AS page_attempts
-  FROM background_jobs j JOIN scraping_sessions s ON s.background_job_id = j.id
-  JOIN scraping_pages p ON p.session_id = s.id WHERE s.id = :sid;
-SELECT event, detail - 'delay_ms' - 'page_id' AS detail FROM job_history
- WHERE session_id = :sid AND event IN ('retry_scheduled', 'dead_lettered') ORDER BY id;
-
--- second run: two more failures and the job is dead
+-- due: the second attempt gets a 429 with Retry-After, which sets its delay
 UPDATE scraping_pages SET not_before = now() - interval '1 s' WHERE id = :c_page_id;
 SELECT * FROM _scrape_claim(101, 1) \gset c_
 SELECT pg_temp.result(101, :c_page_id, :c_lease, false, 429, 'http_4xx', true, 2500) AS accepted;
 SELECT (detail ->> 'delay_ms')::int AS retry_after_delay_ms FROM job_history
  WHERE session_id = :sid AND event = 'retry_scheduled' ORDER BY id DESC LIMIT 1;
+
+-- the third fails too: the page has spent its max_attempts, which are its
+-- budget in all, so the job goes to the dead-letter queue at once (no job
+-- run gives it fresh attempts: 3 requests, not 3 x 3)
 UPDATE scraping_pages SET not_before = now() - interval '1 s' WHERE id = :c_page_id;
 SELECT * FROM _scrape_claim(101, 1) \gset c_
 SELECT pg_temp.result(101, :c_page_id, :c_lease, false, 503, 'http_5xx', true) AS accepted;
-SELECT status FROM background_jobs WHERE id = :c_job_id;
+SELECT j.status, j.attempts, s.status AS session_status, p.status AS page_status,
+       p.attempts AS page_attempts
+  FROM background_jobs j JOIN scraping_sessions s ON s.background_job_id = j.id
+  JOIN scraping_pages p ON p.session_id = s.id WHERE s.id = :sid;
+SELECT event, detail - 'delay_ms' - 'page_id' AS detail FROM job_history
+ WHERE session_id = :sid AND event IN ('retry_scheduled', 'dead_lettered') ORDER BY id;
 SELECT reason, attempts, jsonb_array_length(errors) AS errors FROM dead_letter_jobs
  WHERE job_id = :c_job_id;
 SELECT kind, regexp_replace(message, 'job \d+', 'job N') AS message
@@ -114,7 +111,7 @@ SELECT attempt, error_class, outcome FROM scraping_page_attempts WHERE page_id =
 SELECT * FROM _scrape_claim(303, 1) \gset c_
 SELECT _scrape_release_orphans('{}') AS released;
 -- its second lost fetch spent the page's attempts: the page failed, and as
--- it was the job's only page, the job was requeued for its second run
+-- it was the job's only page, the job went to the dead-letter queue
 SELECT event FROM job_history WHERE session_id = :sid4 ORDER BY id;
 SELECT j.status, j.attempts, p.status AS page_status, p.attempts AS page_attempts
   FROM background_jobs j JOIN scraping_sessions s ON s.background_job_id = j.id
