@@ -9,8 +9,9 @@
 #      against the local HTTP test server;
 #   4. crash tests (test/crash.sh): kill -9 of a worker and an immediate
 #      shutdown in the middle of a session;
-#   5. upgrades from the oldest release and pg_dump/pg_restore, on clusters
-#      of their own (test/lifecycle.sh);
+#   5. upgrades from the oldest release and pg_dump/pg_restore, and chaos:
+#      hostile settings, concurrent clients, a long stage backlog, on
+#      clusters of their own (test/lifecycle.sh, test/chaos.sh);
 #   6. the library refuses to load outside shared_preload_libraries.
 # Before all that, make check-sql refuses an SQL change without a new
 # version (install/check.sh).
@@ -131,6 +132,13 @@ suite readme_examples run_readme_examples
 # above left.
 suite upgrade env SJ_HTTP_URL="$SJ_HTTP_URL" bash "$ROOT/test/lifecycle.sh" upgrade
 suite backup env SJ_HTTP_URL="$SJ_HTTP_URL" bash "$ROOT/test/lifecycle.sh" backup
+
+# Reliability under hostile database settings, concurrent clients and a
+# stage backlog far longer than the stuck timeout, each on a cluster of its
+# own (test/chaos.sh).
+for c in settings concurrency stages; do
+    suite "chaos $c" env SJ_HTTP_URL="$SJ_HTTP_URL" bash "$ROOT/test/chaos.sh" "$c"
+done
 
 # LISTEN: the notifications of a crawl of the fixture store and of an alert
 # (printed by psql, checked by test/notify_check.py).

@@ -3,7 +3,7 @@
 -- EXTENSION starts again cleanly.  (The server log's path is a database
 -- default set by test/run.sh.)
 \ir helpers.psql
-SELECT plan(7);
+SELECT plan(9);
 
 -- the helper returning a page row depends on the table type
 DROP FUNCTION pg_temp.page(bigint);
@@ -36,5 +36,11 @@ SELECT scrape_submit(pg_temp.url('/ok?drop=' || :'run')) AS sid2 \gset
 SELECT is(scrape_wait(:sid2, '30 s'), 'completed', 'a session completes after CREATE EXTENSION');
 SELECT is(count(*), 2::bigint, 'the workers are back') FROM scrape_workers();
 SELECT is(state, 'running', 'the launcher is running') FROM scrape_launcher();
+-- the metrics are the new extension's: the dropped one's jobs and pages
+-- are gone with it
+SELECT is(total_jobs, (SELECT count(*) FROM background_jobs), 'the job gauges count the new jobs only')
+  FROM scrape_metrics();
+SELECT is(pages_fetched, 1::bigint, 'the counters started again: one page fetched since')
+  FROM scrape_metrics();
 
 SELECT * FROM finish();

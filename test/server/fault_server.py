@@ -23,6 +23,9 @@ Routes (GET):
   /charset/latin1, /charset/meta-1252, /charset/http-equiv, /charset/invalid-utf8
   /binary                       small valid PNG image
   /hits?path=P, /hits/reset     per-path request counters (path without query)
+  /counted?key=K&fails=N&how=H  the first N requests of K fail (H: 503, the
+                                default, or reset), the next answer 200;
+                                /counted-hits?key=K tells how many came
 """
 
 import argparse
@@ -113,6 +116,7 @@ class State:
     first_arrival = {}  # ... when the first one arrived
     arrivals = {}   # ... and how many have
     healthy = set()  # /flaky?key=K answers 200 once K is in here
+    counted = {}    # /counted?key=K: requests of K so far
 
     @classmethod
     def gzip_bomb(cls, mb):
@@ -280,6 +284,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else:
                 State.healthy.discard(key)
         self.send_text(200, "flaky %s %s\n" % (key, "up" if ok else "down"))
+
+    def route_counted(self):
+        key = self.query.get("key", [""])[0]
+        fails = self.int_param("fails", 1000000, hi=1 << 30)
+        how = self.query.get("how", ["503"])[0]
+        with State.lock:
+            n = State.counted.get(key, 0) + 1
+            State.counted[key] = n
+        if n > fails:
+            self.send_body(200, page("counted", "request %d of %s" % (n, key)))
+        elif how == "reset":
+            self.rst_close()
+        else:
+            self.send_body(503, b"request %d of %s fails" % (n, key.encode()))
+
+    def route_counted_hits(self):
+        key = self.query.get("key", [""])[0]
+        with State.lock:
+            n = State.counted.get(key, 0)
+        self.send_text(200, "%d\n" % n)
 
     def route_drip(self):
         chunks = self.int_param("chunks", 10, hi=1 << 20)
@@ -493,6 +517,7 @@ EXACT_ROUTES = {
     "/big-headers": Handler.route_big_headers,
     "/concurrency": Handler.route_concurrency,
     "/flaky": Handler.route_flaky, "/flaky-set": Handler.route_flaky_set,
+    "/counted": Handler.route_counted, "/counted-hits": Handler.route_counted_hits,
     "/ok": Handler.route_ok, "/slow": Handler.route_slow, "/drip": Handler.route_drip,
     "/redirect-loop": Handler.route_redirect_loop, "/redirect-to": Handler.route_redirect_to,
     "/big": Handler.route_big, "/big-nolength": Handler.route_big_nolength,

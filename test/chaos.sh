@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Reliability under what a database administrator or a busy application
+# does to the workers, each case on a cluster of its own (test/run.sh runs
+# them).  Prints TAP.
+#
+#   bash test/chaos.sh settings      the database's defaults made hostile
+#       (read-only transactions, SERIALIZABLE, 1 ms statement, lock and
+#       idle-in-transaction timeouts, a 1 MB temp_file_limit) before the
+#       workers connect: a session of large and small pages still
+#       completes, and no background process of ours fails or exits;
+#   bash test/chaos.sh concurrency   20 clients submitting, cancelling and
+#       reading for 30 s (pgbench): every session ends, its counters match
+#       its pages, and no worker exits (a deadlock or lock timeout in a
+#       worker's own transaction is retried, never its death);
+#   bash test/chaos.sh stages        2,000 single-page sessions submitted at
+#       once, a stage backlog far longer than a 1 s stuck timeout: none is
+#       stuck, alerted or dead-lettered; a stage batch held past the
+#       timeout is alerted once and completes when released.
+#
+# Needs SJ_HTTP_URL (the test server).
+set -euo pipefail
+source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/cluster_tap.sh"
+
+# Errors of our background processes, and their exits, in the server log.
+our_failures() {
+    grep -E 'scrape_jobs (launcher|worker|alerter) (ERROR|FATAL|PANIC):|background worker "scrape_jobs[^"]*" \(PID [0-9]+\) (exited with exit code|was terminated)' \
+        "$SJ_TMP/server.log" | sed 's/^/# /' || true
+}
+
+# Every session ended, and its counters are its pages'.
+SESSIONS_TRUE="
+SELECT count(*) FILTER (WHERE s.status IN ('pending', 'running')) = 0
+   AND count(*) FILTER (WHERE s.pages_done <> (SELECT count(*) FROM scrape.scraping_pages p
+                                                 WHERE p.session_id = s.id AND p.status = 'done'
+                                                   AND p.kind = 'page')) = 0
+  FROM scrape.scraping_sessions s"
+
+run_settings() {
+    local sid out
+    lc_cluster "scrape_jobs.max_body_size = '4MB'"
+    q -c "CREATE EXTENSION scrape_jobs" \
+      -c "ALTER DATABASE postgres SET default_transaction_read_only = on" \
+      -c "ALTER DATABASE postgres SET default_transaction_isolation = 'serializable'" \
+      -c "ALTER DATABASE postgres SET statement_timeout = '1ms'" \
+      -c "ALTER DATABASE postgres SET lock_timeout = '1ms'" \
+      -c "ALTER DATABASE postgres SET idle_in_transaction_session_timeout = '1ms'" \
+      -c "ALTER DATABASE postgres SET temp_file_limit = '1MB'"
+    # the workers connect with them
+    as_pg "$PGBIN/pg_ctl" -D "$SJ_TMP/data" -m fast -w -s stop
+    : >"$SJ_TMP/server.log"
+    sj_server_start
+    # this client chooses its own
+    export PGOPTIONS="-c default_transaction_read_only=off -c statement_timeout=0 -c lock_timeout=0
+                      -c idle_in_transaction_session_timeout=0 -c temp_file_limit=-1
+                      -c default_transaction_isolation=read\\ committed"
+    check "the launcher runs and starts its workers" \
+        wait_for 20 "SELECT (SELECT state FROM scrape.scrape_launcher()) = 'running'
+                        AND (SELECT count(*) FROM scrape.scrape_workers()) = 2"
+    sid=$(q -c "SELECT scrape.scrape_submit_urls(
+                   array(SELECT '$SJ_HTTP_URL/ok?settings=' || g FROM generate_series(1, 30) g)
+                   || array(SELECT '$SJ_HTTP_URL/big?bytes=2000000&settings=' || g
+                              FROM generate_series(1, 4) g))")
+    check "a session of 30 small and 4 pages of 2 MB completes" \
+        test "$(q -c "SELECT scrape.scrape_wait($sid, '90 s')")" = completed
+    check "every page is stored, the large ones whole" \
+        test "$(q -c "SELECT count(*) FILTER (WHERE status = 'done') || '/' ||
+                             count(*) FILTER (WHERE body_size = 2000000)
+                        FROM scrape.scraping_pages WHERE session_id = $sid")" = 34/4
+    check "its products stage ran (the stages' transactions too)" \
+        test "$(q -c "SELECT current_stage FROM scrape.background_jobs j
+                        JOIN scrape.scraping_sessions s ON s.background_job_id = j.id WHERE s.id = $sid")" = done
+    out=$(our_failures)
+    [ -z "$out" ] || echo "$out"
+    check "no error and no exit of the launcher, the workers or the alerter" test -z "$out"
+    unset PGOPTIONS
+}
+
+run_concurrency() {
+    local script out exits
+    lc_cluster ""
+    q -c "CREATE EXTENSION scrape_jobs"
+    check "the workers run" wait_for 20 "SELECT count(*) = 2 FROM scrape.scrape_workers()"
+    script=$SJ_TMP/clients.sql
+    cat >"$script" <<SQL
+\\set n random(1, 1000000000)
+SELECT scrape.scrape_submit_urls(ARRAY['$SJ_HTTP_URL/slow?ms=20&c=' || :n || '&i=1',
+                                       '$SJ_HTTP_URL/ok?c=' || :n || '&i=2',
+                                       '$SJ_HTTP_URL/slow?ms=5&c=' || :n || '&i=3']);
+SELECT scrape.scrape_cancel(s.id) FROM scrape.scraping_sessions s
+ WHERE s.status IN ('pending', 'running') AND random() < 0.3
+ ORDER BY s.id DESC LIMIT 1;
+SELECT * FROM scrape.scrape_status((SELECT max(id) FROM scrape.scraping_sessions));
+SELECT count(*) FROM scrape.scraping_pages WHERE status = 'fetching';
+SQL
+    # (-R: 30 transactions a second in all, a busy application, not a flood)
+    as_pg "$PGBIN/pgbench" -n -c 20 -j 2 -T 30 -R 30 -f "$script" -h "$PGHOST" -p "$PGPORT" -U postgres postgres \
+        >"$SJ_TMP/pgbench.out" 2>&1 || { sed 's/^/# /' "$SJ_TMP/pgbench.out"; }
+    echo "# $(grep -E '^number of transactions actually processed|^tps' "$SJ_TMP/pgbench.out" | tr '\n' ' ')"
+    echo "# $(q -c "SELECT count(*) || ' sessions: ' || string_agg(DISTINCT status, ', ') FROM scrape.scraping_sessions")"
+    check "every session ends, with counters that match its pages" wait_for 120 "$SESSIONS_TRUE"
+    check "one row per URL" \
+        test "$(q -c "SELECT count(*) = count(DISTINCT (session_id, url)) FROM scrape.scraping_pages")" = t
+    exits=$(q -c "SELECT count(*) FROM scrape.alerts WHERE kind = 'worker_crashed'")
+    out=$(our_failures)
+    [ -z "$out" ] || echo "$out"
+    check "no worker exited ($exits worker_crashed alerts) and no process of ours failed" \
+        test -z "$out" -a "$exits" = 0
+    echo "# $(grep -c 'will retry its' "$SJ_TMP/server.log" || true) passes retried after a deadlock or lock timeout"
+
+    # a heartbeat never waits for a job row another transaction holds (it
+    # deadlocked against the other worker's result write when it did): with
+    # the row locked, it returns at once and still counts the job as held
+    local sid jid lease state out
+    sid=$(q -c "SELECT scrape.scrape_submit('$SJ_HTTP_URL/slow?ms=3000&beat=1')")
+    wait_for 20 "SELECT j.status = 'processing' FROM scrape.background_jobs j
+                   JOIN scrape.scraping_sessions s ON s.background_job_id = j.id WHERE s.id = $sid" || true
+    read -r jid lease state < <(q -F ' ' -c "SELECT j.id, j.lease, j.status FROM scrape.background_jobs j
+                   JOIN scrape.scraping_sessions s ON s.background_job_id = j.id WHERE s.id = $sid")
+    q -c "BEGIN" -c "SELECT 1 FROM scrape.background_jobs WHERE id = $jid FOR UPDATE" \
+      -c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null &
+    sleep 0.5
+    out=$(q -c "SET lock_timeout = '1s'" \
+            -c "SELECT count(*) FROM scrape._scrape_heartbeat(ARRAY[$jid]::bigint[], ARRAY[$lease]::bigint[])" 2>&1 || true)
+    wait
+    check "a heartbeat skips a job row another transaction holds, and keeps the job (lost: $out, job $jid was $state)" \
+        test "$out" = 0
+}
+
+run_stages() {
+    local first jid started
+    # (a worker heartbeats what it holds well within the stuck timeout)
+    lc_cluster "scrape_jobs.stuck_timeout = '1s'
+scrape_jobs.heartbeat_interval = '100ms'"
+    q -c "CREATE EXTENSION scrape_jobs"
+    check "the workers run" wait_for 20 "SELECT count(*) = 2 FROM scrape.scrape_workers()"
+    started=$(date +%s)
+    first=$(q -c "SELECT min(scrape.scrape_submit('$SJ_HTTP_URL/ok?stages=' || g)) FROM generate_series(1, 2000) g")
+    check "2,000 single-page sessions complete" wait_for 300 \
+        "SELECT count(*) FILTER (WHERE status = 'completed') = 2000 FROM scrape.scraping_sessions"
+    echo "# they took $(( $(date +%s) - started )) s, with a stuck timeout of 1 s"
+    q -c "SELECT kind, count(*) FROM scrape.alerts GROUP BY 1" \
+      -c "SELECT event, count(*) FROM scrape.job_history WHERE event IN ('recovered', 'heartbeat_gap') GROUP BY 1" \
+      | sed 's/^/# /'
+    check "none was stuck, alerted or dead-lettered" \
+        test "$(q -c "SELECT (SELECT count(*) FROM scrape.alerts WHERE kind IN ('job_stuck', 'job_dead_lettered'))
+                             + (SELECT count(*) FROM scrape.job_history WHERE event IN ('recovered', 'heartbeat_gap'))
+                             + (SELECT count(*) FROM scrape.background_jobs WHERE status <> 'completed' OR attempts > 1)")" = 0
+
+    # a batch that holds its session past the timeout (as a frozen worker's
+    # would): alerted once, not dead-lettered; released, the job completes.
+    # A finished session is put back into its extracting stage: its session
+    # held (and running again) by an open transaction, its job processing
+    # with a heartbeat a minute old.
+    first=$(q -c "SELECT scrape.scrape_submit('$SJ_HTTP_URL/ok?stages=held')")
+    test "$(q -c "SELECT scrape.scrape_wait($first, '30 s')")" = completed
+    jid=$(q -c "SELECT background_job_id FROM scrape.scraping_sessions WHERE id = $first")
+    q -c "BEGIN" -c "UPDATE scrape.scraping_sessions SET status = 'running', finished_at = NULL WHERE id = $first" \
+      -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null &
+    sleep 0.3
+    q -c "UPDATE scrape.background_jobs SET status = 'processing', current_stage = 'extracting',
+                 finished_at = NULL, last_heartbeat = now() - interval '1 minute' WHERE id = $jid"
+    # (the monitor rests on an idle system; its passes, called here)
+    sleep 1.5
+    q -c "SELECT scrape.scrape_detect_stuck()" >/dev/null
+    sleep 0.5
+    q -c "SELECT scrape.scrape_detect_stuck()" >/dev/null
+    check "a stage batch held past the timeout is alerted once" \
+        test "$(q -c "SELECT count(*) FROM scrape.alerts WHERE job_id = $jid AND kind = 'job_stuck'")" = 1
+    wait
+    q -c "SELECT scrape._scrape_wake(true, false, false)" >/dev/null
+    check "released, it completes, with its attempts untouched" wait_for 30 \
+        "SELECT status = 'completed' AND attempts = 1 FROM scrape.background_jobs WHERE id = $jid"
+}
+
+case "${1:-}" in
+    settings) run_settings ;;
+    concurrency) run_concurrency ;;
+    stages) run_stages ;;
+    *) echo "usage: $0 settings|concurrency|stages" >&2; exit 2 ;;
+esac
+tap_done
