@@ -69,6 +69,7 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    v_candidates bigint[];
     v_pages    bigint[];
     v_page_sessions bigint[];
     v_sessions bigint[];
@@ -83,16 +84,58 @@ DECLARE
     v_obey     boolean := current_setting('scrape_jobs.obey_robots')::boolean;
     v_beat     interval := current_setting('scrape_jobs.heartbeat_interval')::interval;
 BEGIN
-    -- Pages first; SKIP LOCKED lets workers claim side by side.
+    -- Pages first, in turns between sessions: the first due page of each
+    -- of the first p_limit sessions that have pending pages (found by a
+    -- loose scan of the pending pages' session index), then the second of
+    -- each..., so that a small session submitted behind a large one starts
+    -- with the next claim instead of after it (0.1.2 took the oldest pages
+    -- of all).  The oldest due pages of all come after the turns, so that
+    -- sessions whose pages all wait (for a retry) cannot leave a claim
+    -- empty.  SKIP LOCKED lets workers claim side by side, the second
+    -- taking the candidates the first left.
+    SELECT array_agg(x.id ORDER BY x.turn, x.id)
+      INTO v_candidates
+      FROM (SELECT DISTINCT ON (y.id) y.id, y.turn
+              FROM ((WITH RECURSIVE live(sid) AS (
+                         (SELECT q.session_id FROM @extschema@.scraping_pages q
+                           WHERE q.status = 'pending'
+                           ORDER BY q.session_id LIMIT 1)
+                         UNION ALL
+                         SELECT (SELECT q.session_id FROM @extschema@.scraping_pages q
+                                  WHERE q.status = 'pending' AND q.session_id > live.sid
+                                  ORDER BY q.session_id LIMIT 1)
+                           FROM live WHERE live.sid IS NOT NULL)
+                     SELECT t.id, t.turn
+                       FROM (SELECT live.sid FROM live WHERE live.sid IS NOT NULL
+                              LIMIT p_limit) AS l
+                      CROSS JOIN LATERAL (
+                            SELECT q.id, row_number() OVER (ORDER BY q.id) AS turn
+                              FROM @extschema@.scraping_pages q
+                             WHERE q.session_id = l.sid AND q.status = 'pending'
+                               AND (q.not_before IS NULL OR q.not_before <= now())
+                             ORDER BY q.id
+                             LIMIT p_limit) AS t
+                      ORDER BY t.turn, t.id
+                      LIMIT 2 * p_limit)
+                    UNION ALL
+                    (SELECT q.id, p_limit + 1 AS turn
+                       FROM @extschema@.scraping_pages q
+                      WHERE q.status = 'pending'
+                        AND (q.not_before IS NULL OR q.not_before <= now())
+                      ORDER BY q.id
+                      LIMIT 2 * p_limit)) AS y
+             ORDER BY y.id, y.turn) AS x;
+    -- (the candidates by key, in their order: a join the planner would
+    -- rather hash against the whole table)
     SELECT array_agg(c.id ORDER BY c.id), array_agg(c.session_id ORDER BY c.id)
       INTO v_pages, v_page_sessions
       FROM (SELECT p.id, p.session_id
-              FROM @extschema@.scraping_pages p
+              FROM unnest(v_candidates) WITH ORDINALITY AS k(id, ord)
+              JOIN @extschema@.scraping_pages p ON p.id = k.id
              WHERE p.status = 'pending'
-               AND (p.not_before IS NULL OR p.not_before <= now())
-             ORDER BY p.id
+             ORDER BY k.ord
              LIMIT p_limit
-               FOR UPDATE SKIP LOCKED) AS c;
+               FOR UPDATE OF p SKIP LOCKED) AS c;
 
     IF v_pages IS NULL THEN
         RETURN;

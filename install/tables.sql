@@ -163,6 +163,11 @@ CREATE INDEX scraping_pages_session_status_idx
 CREATE INDEX scraping_pages_pending_idx
     ON @extschema@.scraping_pages (id) WHERE status = 'pending';
 
+-- Pending pages by session: a claim takes them in turns between sessions
+-- (_scrape_claim walks the sessions that have any through this index).
+CREATE INDEX scraping_pages_pending_session_idx
+    ON @extschema@.scraping_pages (session_id, id) WHERE status = 'pending';
+
 -- In-flight pages by owner, to hand back the work of a dead worker.
 CREATE INDEX scraping_pages_fetching_idx
     ON @extschema@.scraping_pages (claimed_by) WHERE status = 'fetching';
