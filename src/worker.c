@@ -429,14 +429,17 @@ WriteResults(void)
 			batch[n++] = TransferOfWorkerNode(node);
 		}
 		n_unwritten -= n;
-		RecordBatch(batch, n);
-		/* kept until the commit makes the rows durable (ForgetWritten) */
+		/*
+		 * Kept until the commit makes the rows durable (ForgetWritten), or
+		 * given back to the unwritten if the pass fails (UndoPass), the
+		 * write itself included.
+		 */
 		for (i = 0; i < n; i++)
-		{
+			dlist_push_tail(&written, &batch[i]->worker_node);
+		RecordBatch(batch, n);
+		for (i = 0; i < n; i++)
 			if (!batch[i]->result.ok)
 				requeued = true;
-			dlist_push_tail(&written, &batch[i]->worker_node);
-		}
 	}
 	unwritten_bytes = 0;
 	first_unwritten_at = 0;
@@ -598,14 +601,6 @@ PassCommit(void)
 }
 
 /*
- * Short transactions doing whatever is due.  Transfers claimed are started
- * only after COMMIT, so no page is fetched for a claim that could still roll
- * back.  A result write commits before the claim that follows it: it holds
- * its sessions' and jobs' rows, which the other workers' result writes wait
- * for, and a claim in the same transaction kept them waiting through it
- * (a third of a result write's time, with two workers on one session).
- */
-/*
  * After a pass that failed for a reason that passes (QueueAbortTransient):
  * try again after a backoff of 100 ms doubling to 5 s, so a lock conflict
  * clears and a persistent one does not spin.
@@ -620,6 +615,14 @@ RetryPassLater(void)
 												Min(ms, 5000L));
 }
 
+/*
+ * Short transactions doing whatever is due.  Transfers claimed are started
+ * only after COMMIT, so no page is fetched for a claim that could still roll
+ * back.  A result write commits before the claim that follows it: it holds
+ * its sessions' and jobs' rows, which the other workers' result writes wait
+ * for, and a claim in the same transaction kept them waiting through it
+ * (a third of a result write's time, with two workers on one session).
+ */
 static void
 QueuePass(bool flush, bool claim, bool beat)
 {
