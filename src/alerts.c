@@ -421,7 +421,7 @@ ScrapeAlerterMain(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 
 	BackgroundWorkerInitializeConnection(scrape_database, NULL, 0);
-	ScrapePinSessionSettings("0");
+	ScrapePinSessionSettings();
 	pgstat_report_appname("scrape_jobs alerter");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		ereport(FATAL,

@@ -381,12 +381,15 @@ ScrapeDefineGucs(void)
  * SKIP LOCKED makes safe), no statement or idle-in-transaction timeout
  * (statements are short; a timeout meant for applications would kill the
  * queue's), no temporary-file cap (a result write of large bodies may
- * spill).  lock_timeout is the caller's: the launcher's is 500 ms (it
- * must never block a DROP EXTENSION), the workers' none.  Override
- * priority, so a reload of postgresql.conf keeps them.
+ * spill).  lock_timeout is 500 ms, below deadlock_timeout (1 s by
+ * default): when a DROP EXTENSION and one of our transactions wait for
+ * each other's locks, ours gives up first (and is retried, or finds the
+ * extension gone) rather than the deadlock detector cancelling the
+ * administrator's DROP.  Override priority, so a reload of postgresql.conf
+ * keeps them.
  */
 void
-ScrapePinSessionSettings(const char *lock_timeout)
+ScrapePinSessionSettings(void)
 {
 	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
@@ -394,5 +397,5 @@ ScrapePinSessionSettings(const char *lock_timeout)
 	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("temp_file_limit", "-1", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("lock_timeout", lock_timeout, PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", "500", PGC_SUSET, PGC_S_OVERRIDE);
 }

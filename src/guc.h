@@ -53,6 +53,6 @@ typedef enum ScrapeHistoryLevel
 } ScrapeHistoryLevel;
 
 extern void ScrapeDefineGucs(void);
-extern void ScrapePinSessionSettings(const char *lock_timeout);
+extern void ScrapePinSessionSettings(void);
 
 #endif							/* SCRAPE_GUC_H */

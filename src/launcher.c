@@ -402,11 +402,12 @@ ScrapeLauncherMain(Datum main_arg)
 									sizeof(LauncherSlot) * ScrapeState->nslots);
 
 	/*
-	 * Our queries give up on a lock after 500 ms, before the deadlock
-	 * detector (deadlock_timeout, 1 s) could pick an administrator's DROP
-	 * EXTENSION as the victim; a pass that fails is retried (below).
+	 * Our queries give up on a lock after 500 ms (guc.c), before the
+	 * deadlock detector (deadlock_timeout, 1 s) could pick an
+	 * administrator's DROP EXTENSION as the victim; a pass that fails is
+	 * retried (below).
 	 */
-	ScrapePinSessionSettings("500");
+	ScrapePinSessionSettings();
 	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
 	{
 		QueueRecoverFromError();

@@ -934,7 +934,7 @@ ScrapeWorkerMain(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
-	ScrapePinSessionSettings("0");
+	ScrapePinSessionSettings();
 	pgstat_report_appname("scrape_jobs worker");
 
 	AttachSlot(DatumGetInt32(main_arg));

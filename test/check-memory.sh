@@ -138,7 +138,7 @@ vg_start_cluster() {
 vg_wait_workers() {
     local want=$1 n=0 i
     for i in $(seq 1 "$VG_STARTUP_TIMEOUT"); do
-        n=$("$PGBIN/psql" -XAtq -c "SELECT count(*) FROM scrape_workers()" 2>/dev/null || echo 0)
+        n=$("$PGBIN/psql" -XAtq -c "SELECT count(*) FROM scrape.scrape_workers()" 2>/dev/null || echo 0)
         if [ "$n" = "$want" ]; then
             log "$want workers running after ${i}s (total $(elapsed))"
             return 0
@@ -152,11 +152,16 @@ vg_wait_workers() {
 # run_tap of test/run.sh, with longer waits.  (Called in an `||` list,
 # where set -e does not apply: every step checks its status.)
 vg_run_tap() {
+    # test sessions choose their search_path, the workers get the hostile
+    # database default (test/decoy.sql), as in test/run.sh
+    export PGOPTIONS="-c search_path=scrape,public"
+    sj_psql -f "$ROOT/test/decoy.sql" || return 1
     sj_psql -c "SET client_min_messages = warning" \
             -c "CREATE EXTENSION IF NOT EXISTS scrape_jobs" \
             -c "CREATE EXTENSION IF NOT EXISTS pgtap" \
             -c "ALTER DATABASE postgres SET scrape_test.base_url = '$SJ_HTTP_URL'" \
             -c "ALTER DATABASE postgres SET scrape_test.sentry_url = '$SJ_SENTRY_URL'" \
+            -c "ALTER DATABASE postgres SET scrape_test.server_log = '$SJ_TMP/server.log'" \
         || return 1
     vg_wait_workers 2 || return 1
     (cd "$ROOT" && pg_prove --failures --timer -d postgres "$@")
