@@ -278,15 +278,17 @@ EndTransaction(void)
 }
 
 /*
- * The quoted schema of the extension, or NULL if it is not installed at
- * the version this library serves (version.h): the alerter waits then.
+ * The quoted schema of the extension, locked against a DROP EXTENSION for
+ * the rest of the transaction, or NULL if it is not installed at the
+ * version this library serves (or is being dropped): the alerter waits
+ * then (version.h).
  */
 static char *
 ExtensionSchema(void)
 {
 	Oid			ext;
 
-	if (ScrapeExtensionCheck(&ext, NULL) != SCRAPE_EXT_READY)
+	if (!ScrapeExtensionAttach(&ext))
 		return NULL;
 	return QueueExtensionSchema(ext);
 }

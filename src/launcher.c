@@ -73,6 +73,39 @@ LauncherDetach(int code, Datum arg)
 }
 
 /*
+ * Begin one of the launcher's short transactions on the extension's
+ * objects: SPI, a snapshot, and the extension locked against a DROP
+ * EXTENSION until it ends (ScrapeExtensionAttach).  Returns false, with the
+ * transaction ended, when the extension is gone or being dropped: the pass
+ * is skipped, and the next look at pg_extension tells what happened.
+ */
+static bool
+LauncherBegin(const char *activity)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (!ScrapeExtensionAttach(NULL))
+	{
+		CommitTransactionCommand();
+		return false;
+	}
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, activity);
+	return true;
+}
+
+static void
+LauncherCommit(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/*
  * Whether the extension is installed here at the version this library
  * serves (version.h).  A change is published for scrape_launcher() and
  * logged once: a library newer than the SQL waits, with one line saying
@@ -90,21 +123,17 @@ ExtensionReady(void)
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	status = ScrapeExtensionCheck(&ext, installed);
+	CommitTransactionCommand();
 	/*
 	 * The metrics of a new extension (start-up, re-created, restored) are
 	 * set before any worker of ours counts into them.
 	 */
-	if (status == SCRAPE_EXT_READY && MetricsNeedRestore(ext))
+	if (status == SCRAPE_EXT_READY && MetricsNeedRestore(ext) &&
+		LauncherBegin("scrape_jobs: restoring the metrics"))
 	{
-		SPI_connect();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pgstat_report_activity(STATE_RUNNING, "scrape_jobs: restoring the metrics");
 		MetricsRestore();
-		SPI_finish();
-		PopActiveSnapshot();
-		pgstat_report_activity(STATE_IDLE, NULL);
+		LauncherCommit();
 	}
-	CommitTransactionCommand();
 
 	if ((int) status == last_status && strcmp(installed, last_installed) == 0)
 		return status == SCRAPE_EXT_READY;
@@ -154,17 +183,13 @@ ReleaseOrphans(void)
 	int			n = LiveTokens(tokens);
 	int			released;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "scrape_jobs: releasing orphaned pages");
+	if (!LauncherBegin("scrape_jobs: releasing orphaned pages"))
+	{
+		pfree(tokens);
+		return;
+	}
 	released = QueueReleaseOrphans(tokens, n);
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
+	LauncherCommit();
 	pfree(tokens);
 
 	if (released > 0)
@@ -218,11 +243,8 @@ DetectStuckJobs(void)
 	uint64		gen = pg_atomic_read_u64(&ScrapeState->work_generation);
 	uint64		counts;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "scrape_jobs: detecting stuck jobs");
+	if (!LauncherBegin("scrape_jobs: detecting stuck jobs"))
+		return;
 	MetricsRestore();
 	/* (after the restore, which changes them, and before the save) */
 	counts = MetricsFingerprint();
@@ -231,11 +253,7 @@ DetectStuckJobs(void)
 	monitor_saw_jobs = QueueAnyJobProcessing();
 	monitor_seen_generation = gen;
 	monitor_seen_counts = counts;
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
+	LauncherCommit();
 
 	if (recovered > 0)
 		ereport(LOG,
@@ -263,16 +281,12 @@ AlertCrashes(void)
 	if (n == 0)
 		return;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	if (!LauncherBegin("scrape_jobs: recording worker crashes"))
+		return;
 	for (i = 0; i < n; i++)
 		QueueRecordWorkerCrash(crashes[i].slot, crashes[i].pid,
 							   crashes[i].exit_code, crashes[i].at);
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	LauncherCommit();
 	ereport(LOG,
 			(errmsg("scrape_jobs recorded %d worker_crashed alerts", n)));
 }

@@ -143,8 +143,10 @@ QueueExtensionSchema(Oid ext)
 
 /*
  * Make sure the extension exists in this database at the version this
- * library serves (version.h) and our plans point at it.  Returns false when
- * it is not (or no longer) installed, or installed at another version.
+ * library serves (version.h), lock it against a DROP EXTENSION for the rest
+ * of the transaction, and point our plans at it.  Returns false when it is
+ * not (or no longer, or no longer for long: a DROP holds it) installed, or
+ * installed at another version.
  */
 bool
 QueueAttach(void)
@@ -163,7 +165,7 @@ QueueAttach(void)
 	Oid			heartbeat_types[2] = {INT8ARRAYOID, INT8ARRAYOID};
 	Oid			alert_types[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
 
-	if (ScrapeExtensionCheck(&ext, NULL) != SCRAPE_EXT_READY)
+	if (!ScrapeExtensionAttach(&ext))
 	{
 		ForgetPlans();
 		return false;

@@ -15,6 +15,7 @@
 #include "access/table.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
@@ -57,4 +58,32 @@ ScrapeExtensionCheck(Oid *ext, char *installed)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return status;
+}
+
+/*
+ * The lock DROP EXTENSION takes on the extension conflicts with this one: a
+ * pass that holds it runs to its end on objects that exist, and a DROP
+ * waits for that pass (a short transaction) instead of pulling the tables
+ * from under it, which made the pass fail with "relation does not exist".
+ * Taken conditionally, so that we never queue behind a DROP (pg_net's
+ * rule), and the extension looked up again under the lock, since a DROP
+ * may have committed between the look and the lock.
+ */
+bool
+ScrapeExtensionAttach(Oid *ext)
+{
+	Oid			found;
+	Oid			again;
+
+	if (ext)
+		*ext = InvalidOid;
+	if (ScrapeExtensionCheck(&found, NULL) != SCRAPE_EXT_READY)
+		return false;
+	if (!ConditionalLockDatabaseObject(ExtensionRelationId, found, 0, AccessShareLock))
+		return false;
+	if (ScrapeExtensionCheck(&again, NULL) != SCRAPE_EXT_READY || again != found)
+		return false;
+	if (ext)
+		*ext = found;
+	return true;
 }

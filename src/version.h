@@ -34,4 +34,12 @@ typedef enum ScrapeExtensionStatus
  */
 extern ScrapeExtensionStatus ScrapeExtensionCheck(Oid *ext, char *installed);
 
+/*
+ * For a background process about to use the extension's objects in the
+ * current transaction: true if it is installed at our version and now
+ * locked against DROP EXTENSION until the transaction ends.  False if not,
+ * or if a DROP EXTENSION holds it (never waited for).
+ */
+extern bool ScrapeExtensionAttach(Oid *ext);
+
 #endif							/* SCRAPE_VERSION_H */
