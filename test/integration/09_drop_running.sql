@@ -33,7 +33,7 @@ SELECT ok(EXISTS (SELECT 1 FROM log_after_drop
 
 CREATE EXTENSION scrape_jobs;
 SELECT scrape_submit(pg_temp.url('/ok?drop=' || :'run')) AS sid2 \gset
-SELECT is(scrape_wait(:sid2, '30 s'), 'completed', 'a session completes after CREATE EXTENSION');
+SELECT is(scrape_wait(:sid2, '60 s'), 'completed', 'a session completes after CREATE EXTENSION');
 SELECT is(count(*), 2::bigint, 'the workers are back') FROM scrape_workers();
 SELECT is(state, 'running', 'the launcher is running') FROM scrape_launcher();
 -- the metrics are the new extension's: the dropped one's jobs and pages
