@@ -26,6 +26,9 @@ Routes (GET):
   /counted?key=K&fails=N&how=H  the first N requests of K fail (H: 503, the
                                 default, or reset), the next answer 200;
                                 /counted-hits?key=K tells how many came
+  /counted-summary?prefix=P     "KEYS MAX TOTAL": how many keys start with P,
+                                the most requests one got, and all (ms=M on
+                                /counted waits M ms before the answer)
 """
 
 import argparse
@@ -289,9 +292,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         key = self.query.get("key", [""])[0]
         fails = self.int_param("fails", 1000000, hi=1 << 30)
         how = self.query.get("how", ["503"])[0]
+        ms = self.int_param("ms", 0, hi=3600 * 1000)
         with State.lock:
             n = State.counted.get(key, 0) + 1
             State.counted[key] = n
+        if ms > 0:
+            time.sleep(ms / 1000.0)
         if n > fails:
             self.send_body(200, page("counted", "request %d of %s" % (n, key)))
         elif how == "reset":
@@ -304,6 +310,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with State.lock:
             n = State.counted.get(key, 0)
         self.send_text(200, "%d\n" % n)
+
+    def route_counted_summary(self):
+        # over the keys that start with prefix: how many, and the most
+        # requests any of them got
+        prefix = self.query.get("prefix", [""])[0]
+        with State.lock:
+            hits = [n for k, n in State.counted.items() if k.startswith(prefix)]
+        self.send_text(200, "%d %d %d\n" % (len(hits), max(hits, default=0), sum(hits)))
 
     def route_drip(self):
         chunks = self.int_param("chunks", 10, hi=1 << 20)
@@ -518,6 +532,7 @@ EXACT_ROUTES = {
     "/concurrency": Handler.route_concurrency,
     "/flaky": Handler.route_flaky, "/flaky-set": Handler.route_flaky_set,
     "/counted": Handler.route_counted, "/counted-hits": Handler.route_counted_hits,
+    "/counted-summary": Handler.route_counted_summary,
     "/ok": Handler.route_ok, "/slow": Handler.route_slow, "/drip": Handler.route_drip,
     "/redirect-loop": Handler.route_redirect_loop, "/redirect-to": Handler.route_redirect_to,
     "/big": Handler.route_big, "/big-nolength": Handler.route_big_nolength,
