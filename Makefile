@@ -27,7 +27,8 @@ OBJS = \
 	src/urlcore.o \
 	src/pricecore.o \
 	src/api.o \
-	src/version.o
+	src/version.o \
+	src/journal.o
 
 EXTENSION = scrape_jobs
 # The SQL scripts (install/README.md): the current version's install script

@@ -48,12 +48,31 @@ BEGIN
     VALUES (j.id, v_session, 'heartbeat_gap',
             jsonb_build_object('last_heartbeat', j.last_heartbeat,
                                'gap_s', round(extract(epoch FROM now() - j.last_heartbeat))));
-    WITH back AS (
+    -- a page the frozen worker had started pays its attempt (the server
+    -- may have answered it); one still in its backlog gets it back (the
+    -- worker's journal tells which: _scrape_release_orphans)
+    WITH holder AS MATERIALIZED (
+        SELECT t.token, jr.page_ids IS NOT NULL AS journaled, jr.page_ids, jr.attempts
+          FROM (SELECT DISTINCT q.claimed_by AS token
+                  FROM @extschema@.scraping_pages q
+                 WHERE q.session_id = v_session AND q.status = 'fetching') t,
+               LATERAL @extschema@._scrape_started_pages(t.token) jr
+    ), held AS MATERIALIZED (
+        SELECT q.id,
+               (coalesce(NOT h.journaled, true)
+                OR EXISTS (SELECT 1 FROM unnest(h.page_ids, h.attempts) AS u(page_id, attempt)
+                            WHERE u.page_id = q.id AND u.attempt = q.attempts)) AS started
+          FROM @extschema@.scraping_pages q
+          LEFT JOIN holder h ON h.token = q.claimed_by
+         WHERE q.session_id = v_session AND q.status = 'fetching'
+    ), back AS (
         UPDATE @extschema@.scraping_pages p
            SET status = 'pending', claimed_by = NULL, claim_lease = NULL,
+               attempts = CASE WHEN h.started THEN p.attempts ELSE p.attempts - 1 END,
                updated_at = now()
-         WHERE p.session_id = v_session AND p.status = 'fetching'
-        RETURNING p.id, p.attempts
+          FROM held h
+         WHERE p.id = h.id
+        RETURNING p.id, p.attempts, h.started
     ), logged AS (
         INSERT INTO @extschema@.scraping_page_attempts
                (page_id, session_id, attempt, error_class, error, retryable,
@@ -61,6 +80,7 @@ BEGIN
         SELECT back.id, v_session, back.attempts, 'job_stuck', v_reason, true,
                'released'
           FROM back
+         WHERE back.started
     )
     SELECT count(*) INTO v_pages FROM back;
 

@@ -802,11 +802,26 @@ BEGIN
 END;
 $$;
 
--- Hand back to the queue the pages in flight for workers that no longer
--- exist (p_live lists the tokens of the live ones).  Called by the launcher
--- at start-up and whenever a worker exits.  The lost fetch counts as an
--- attempt of the page (a page that keeps killing workers is failed with
--- class worker_lost once its attempts are spent); the job goes on.
+-- The requests the worker of p_token started (page and attempt), from its
+-- journal (src/journal.c: a file each worker appends to before its
+-- requests start); both NULL when it has none, and then every page it
+-- held counts as started.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_started_pages(p_token bigint,
+                                                  OUT page_ids bigint[],
+                                                  OUT attempts integer[])
+RETURNS record
+AS 'MODULE_PATHNAME', 'scrape_started_pages'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+
+-- Hand back to the queue the pages held by workers that no longer exist
+-- (p_live lists the tokens of the live ones).  Called by the launcher at
+-- start-up and whenever a worker exits.  A page whose request had started
+-- (the worker's journal lists it: _scrape_started_pages) pays the attempt
+-- its claim charged: the server may have seen it, and a page that
+-- keeps killing workers is failed with class worker_lost once its attempts
+-- are spent.  A page still in the worker's backlog goes back as it was,
+-- its attempt given back.  The job goes on.
 CREATE OR REPLACE FUNCTION @extschema@._scrape_release_orphans(p_live bigint[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -817,26 +832,48 @@ DECLARE
     v_released integer;
     v_sessions bigint[];
 BEGIN
-    WITH orphan AS (
-        SELECT p.id, p.session_id, p.attempts,
+    WITH dead AS MATERIALIZED (
+        SELECT t.token, jr.page_ids IS NOT NULL AS journaled, jr.page_ids, jr.attempts
+          FROM (SELECT DISTINCT p.claimed_by AS token
+                  FROM @extschema@.scraping_pages p
+                 WHERE p.status = 'fetching'
+                   AND NOT (p.claimed_by = ANY (coalesce(p_live, '{}')))) t,
+               LATERAL @extschema@._scrape_started_pages(t.token) jr
+    ), started AS MATERIALIZED (
+        SELECT d.token, u.page_id, u.attempt
+          FROM dead d, unnest(d.page_ids, d.attempts) AS u(page_id, attempt)
+    ), held AS (
+        SELECT p.id, p.session_id, p.attempts, p.kind,
+               (NOT d.journaled
+                OR EXISTS (SELECT 1 FROM started st
+                            WHERE st.token = p.claimed_by AND st.page_id = p.id
+                              AND st.attempt = p.attempts)) AS started,
                p.attempts >= coalesce((s.options ->> 'max_attempts')::integer,
-                                      v_max) AS spent
+                                      v_max) AS last_attempt
           FROM @extschema@.scraping_pages p
+          JOIN dead d ON d.token = p.claimed_by
           JOIN @extschema@.scraping_sessions s ON s.id = p.session_id
          WHERE p.status = 'fetching'
-           AND NOT (p.claimed_by = ANY (coalesce(p_live, '{}')))
          ORDER BY p.id
            FOR UPDATE OF p
+    ), orphan AS (
+        SELECT h.id, h.session_id, h.attempts, h.kind, h.started,
+               h.started AND h.last_attempt AS spent
+          FROM held h
     ), released AS (
         UPDATE @extschema@.scraping_pages p
            SET status = CASE WHEN o.spent THEN 'failed' ELSE 'pending' END,
-               error_class = 'worker_lost',
-               error = 'the worker fetching the page exited',
+               attempts = CASE WHEN o.started THEN p.attempts
+                               ELSE p.attempts - 1 END,
+               error_class = CASE WHEN o.started THEN 'worker_lost'
+                                  ELSE p.error_class END,
+               error = CASE WHEN o.started THEN 'the worker fetching the page exited'
+                            ELSE p.error END,
                fetched_at = CASE WHEN o.spent THEN now() ELSE p.fetched_at END,
                claimed_by = NULL, claim_lease = NULL, updated_at = now()
           FROM orphan o
          WHERE p.id = o.id
-        RETURNING p.id, p.session_id, o.attempts, o.spent
+        RETURNING p.id, p.session_id, o.attempts, o.started, o.spent, o.kind
     ), logged AS (
         INSERT INTO @extschema@.scraping_page_attempts
                (page_id, session_id, attempt, error_class, error, retryable,
@@ -845,9 +882,11 @@ BEGIN
                'the worker fetching the page exited', true,
                CASE WHEN r.spent THEN 'failed' ELSE 'released' END
           FROM released r
+         WHERE r.started
     ), per_session AS (
         SELECT r.session_id, count(*) AS pages,
-               count(*) FILTER (WHERE r.spent) AS failed
+               count(*) FILTER (WHERE NOT r.started) AS unstarted,
+               count(*) FILTER (WHERE r.spent AND r.kind = 'page') AS failed
           FROM released r GROUP BY r.session_id
     ), locked AS (
         SELECT s.id FROM @extschema@.scraping_sessions s
@@ -858,12 +897,12 @@ BEGIN
            SET pages_failed = s.pages_failed + ps.failed, updated_at = now()
           FROM per_session ps, locked
          WHERE s.id = ps.session_id AND locked.id = s.id
-        RETURNING s.id, s.background_job_id, ps.pages, ps.failed
+        RETURNING s.id, s.background_job_id, ps.pages, ps.unstarted, ps.failed
     ), history AS (
         INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
         SELECT c.background_job_id, c.id, 'work_released',
-               jsonb_build_object('pages', c.pages, 'failed', c.failed,
-                                  'reason', 'worker exited')
+               jsonb_build_object('pages', c.pages, 'not_started', c.unstarted,
+                                  'failed', c.failed, 'reason', 'worker exited')
           FROM counted c
     )
     SELECT coalesce(sum(c.pages), 0), array_agg(c.id ORDER BY c.id)

@@ -43,6 +43,7 @@
 #include "utils/timestamp.h"
 
 #include "guc.h"
+#include "journal.h"
 #include "launcher.h"
 #include "metrics.h"
 #include "queue.h"
@@ -190,6 +191,15 @@ ReleaseOrphans(void)
 	}
 	released = QueueReleaseOrphans(tokens, n);
 	LauncherCommit();
+
+	/* the journals of the workers whose pages went back are done with */
+	{
+		uint64	   *now_live = palloc(sizeof(uint64) * ScrapeState->nslots);
+		int			n_now = LiveTokens(now_live);
+
+		JournalRemoveDead(tokens, n, now_live, n_now);
+		pfree(now_live);
+	}
 	pfree(tokens);
 
 	if (released > 0)

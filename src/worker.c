@@ -57,6 +57,7 @@
 #include "stages.h"
 #include "url.h"
 #include "version.h"
+#include "journal.h"
 #include "worker.h"
 
 /* Longest a finished result waits for more before it is written. */
@@ -209,6 +210,7 @@ AttachSlot(int slotno)
 	slot->started_at = slot->last_activity = GetCurrentTimestamp();
 	LWLockRelease(ScrapeState->lock);
 	before_shmem_exit(DetachSlot, (Datum) 0);
+	JournalOpen(MyToken);
 }
 
 /* The distinct (job, lease) pairs of the transfers this worker holds. */
@@ -730,13 +732,65 @@ DeferTransfer(ScrapeTransfer *t, TimestampTz until, TimestampTz now)
 }
 
 /*
- * Start the claimed pages their hosts admit now; defer those whose circuit
- * is open; leave the others waiting, noting when to look again.
+ * Journal the starts of the n transfers (journal.h), before any of them
+ * starts: from then on a crash charges their pages an attempt.
+ */
+static void
+JournalStarts(ScrapeTransfer **start, int n)
+{
+	ScrapeJournalEntry *e = palloc(sizeof(ScrapeJournalEntry) * n);
+	ScrapeJournalEntry *held = NULL;
+	int			nheld = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		e[i].page_id = start[i]->page.page_id;
+		e[i].attempt = start[i]->page.attempt;
+	}
+	if (JournalNeedsRewrite(n))
+	{
+		dlist_head *lists[2] = {&inflight, &unwritten};
+		int			l;
+
+		held = palloc(sizeof(ScrapeJournalEntry) *
+					  Max(n_inflight + n_unwritten, 1));
+		for (l = 0; l < 2; l++)
+		{
+			dlist_iter	it;
+
+			dlist_foreach(it, lists[l])
+			{
+				ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
+
+				/* (a deferred page was never started) */
+				if (t->finished && t->result.defer_ms >= 0)
+					continue;
+				held[nheld].page_id = t->page.page_id;
+				held[nheld].attempt = t->page.attempt;
+				nheld++;
+			}
+		}
+	}
+	JournalStarted(e, n, held, nheld);
+	pfree(e);
+	if (held)
+		pfree(held);
+}
+
+/*
+ * Start the claimed pages their hosts admit now, once their starts are in
+ * the journal; defer those whose circuit is open; leave the others
+ * waiting, noting when to look again.
  */
 static void
 DispatchReady(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
+	ScrapeTransfer **start = palloc(sizeof(ScrapeTransfer *) *
+									scrape_max_connections_per_worker);
+	int			nstart = 0;
+	int			i;
 	dlist_mutable_iter it;
 
 	ready_recheck_at = 0;
@@ -752,7 +806,7 @@ DispatchReady(void)
 		bool		probe = false;
 
 		/* the rest is backlog until a transfer slot frees */
-		if (n_inflight >= scrape_max_connections_per_worker)
+		if (n_inflight + nstart >= scrape_max_connections_per_worker)
 			break;
 		if (t->host != NULL)
 			d = HostAdmit(t->host, max_conn, delay, MySlotNo, &until, &probe);
@@ -772,10 +826,17 @@ DispatchReady(void)
 		}
 		t->admitted = (t->host != NULL);
 		t->is_probe = probe;
-		dlist_push_tail(&inflight, &t->worker_node);
-		n_inflight++;
-		FetcherStart(t);
+		start[nstart++] = t;
 	}
+	if (nstart > 0)
+		JournalStarts(start, nstart);
+	for (i = 0; i < nstart; i++)
+	{
+		dlist_push_tail(&inflight, &start[i]->worker_node);
+		n_inflight++;
+		FetcherStart(start[i]);
+	}
+	pfree(start);
 }
 
 /* Note wake-ups sent through shared memory since we last looked. */
