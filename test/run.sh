@@ -136,7 +136,7 @@ suite backup env SJ_HTTP_URL="$SJ_HTTP_URL" bash "$ROOT/test/lifecycle.sh" backu
 # Reliability under hostile database settings, concurrent clients and a
 # stage backlog far longer than the stuck timeout, each on a cluster of its
 # own (test/chaos.sh).
-for c in settings concurrency stages; do
+for c in settings concurrency stages crashes; do
     suite "chaos $c" env SJ_HTTP_URL="$SJ_HTTP_URL" bash "$ROOT/test/chaos.sh" "$c"
 done
 
