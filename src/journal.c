@@ -40,7 +40,7 @@ static char journal_path[MAXPGPATH];
 static void
 JournalPath(uint64 token, char *path)
 {
-	snprintf(path, MAXPGPATH, "%s/started.%016llx", SCRAPE_JOURNAL_DIR,
+	snprintf(path, MAXPGPATH, "%s/started.%016llx", SCRAPE_STATE_DIR,
 			 (unsigned long long) token);
 }
 
@@ -62,11 +62,17 @@ JournalAbandon(const char *what)
 			 errdetail("A crash of this worker will charge an attempt to every page it holds, started or not.")));
 }
 
+bool
+ScrapeStateDirReady(void)
+{
+	return MakePGDirectory(SCRAPE_STATE_DIR) == 0 || errno == EEXIST;
+}
+
 void
 JournalOpen(uint64 token)
 {
 	JournalPath(token, journal_path);
-	if (MakePGDirectory(SCRAPE_JOURNAL_DIR) < 0 && errno != EEXIST)
+	if (!ScrapeStateDirReady())
 	{
 		JournalAbandon("create the directory of");
 		return;
@@ -211,10 +217,10 @@ JournalRemoveDead(const uint64 *live_before, int n_before,
 	DIR		   *dir;
 	struct dirent *de;
 
-	dir = AllocateDir(SCRAPE_JOURNAL_DIR);
+	dir = AllocateDir(SCRAPE_STATE_DIR);
 	if (dir == NULL && errno == ENOENT)
 		return;
-	while ((de = ReadDirExtended(dir, SCRAPE_JOURNAL_DIR, LOG)) != NULL)
+	while ((de = ReadDirExtended(dir, SCRAPE_STATE_DIR, LOG)) != NULL)
 	{
 		unsigned long long token;
 		char		end;
@@ -226,7 +232,7 @@ JournalRemoveDead(const uint64 *live_before, int n_before,
 		if (TokenIn(token, live_before, n_before) ||
 			TokenIn(token, live_after, n_after))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", SCRAPE_JOURNAL_DIR, de->d_name);
+		snprintf(path, sizeof(path), "%s/%s", SCRAPE_STATE_DIR, de->d_name);
 		if (unlink(path) != 0 && errno != ENOENT)
 			ereport(LOG,
 					(errcode_for_file_access(),

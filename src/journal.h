@@ -20,8 +20,15 @@
 #ifndef SCRAPE_JOURNAL_H
 #define SCRAPE_JOURNAL_H
 
-/* The journals' directory, under the data directory. */
-#define SCRAPE_JOURNAL_DIR "pg_scrape_jobs"
+/*
+ * The directory, under the data directory, of what the workers write to
+ * outlive their own processes: these journals, and the snapshots of the
+ * counters (metrics.c).
+ */
+#define SCRAPE_STATE_DIR "pg_scrape_jobs"
+
+/* Create it if it does not exist; false (errno set) if it cannot be. */
+extern bool ScrapeStateDirReady(void);
 
 /* A request started: the page, and the attempt its claim made it. */
 typedef struct ScrapeJournalEntry

@@ -20,8 +20,13 @@
  *	 - The counters and histograms survive restarts through the
  *	   metric_counters table: the launcher restores them at start-up (and
  *	   starts them again from zero for an extension re-created) and
- *	   writes them back at every monitor pass, so a crash loses at most one
- *	   monitor_interval of counts.
+ *	   writes them back at every monitor pass.  Between two passes each
+ *	   worker writes a snapshot of them to a file of its own at most every
+ *	   SNAPSHOT_EVERY_MS (MetricsSaveSnapshot: a write(), no fsync, no
+ *	   transaction), and the restore takes, counter by counter, the largest
+ *	   of the table's and the snapshots' values (counters only grow): a
+ *	   crash of a process loses the last SNAPSHOT_EVERY_MS of counts, one
+ *	   of the operating system at most one monitor_interval.
  *
  * Histograms have fixed buckets (1 ms to 5 minutes); percentiles are read
  * from them by linear interpolation inside a bucket, which is what
@@ -34,11 +39,14 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "common/file_perm.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
+#include "port/pg_crc32c.h"
+#include "storage/fd.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/array.h"
@@ -47,6 +55,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "journal.h"
 #include "metrics.h"
 #include "queue.h"
 #include "shmem.h"
@@ -106,6 +115,25 @@ typedef struct ScrapeMetrics
 } ScrapeMetrics;
 
 static ScrapeMetrics *M = NULL;
+
+/*
+ * The counters and histograms, read as one array of SNAPSHOT_VALUES atomics
+ * from the start of ScrapeMetrics (what a snapshot saves).
+ */
+#define SNAPSHOT_VALUES (offsetof(ScrapeMetrics, mutex) / sizeof(pg_atomic_uint64))
+StaticAssertDecl(offsetof(ScrapeMetrics, mutex) ==
+				 sizeof(pg_atomic_uint64) * (MC_NCOUNTERS + 600 + METRIC_NCLASSES) +
+				 sizeof(MetricHistogram) * MH_NHISTOGRAMS,
+				 "the counters of ScrapeMetrics are not one array");
+StaticAssertDecl(sizeof(MetricHistogram) ==
+				 sizeof(pg_atomic_uint64) * (METRIC_NBUCKETS + 2),
+				 "a MetricHistogram is not an array of atomics");
+
+static inline pg_atomic_uint64 *
+SnapshotValue(int i)
+{
+	return ((pg_atomic_uint64 *) M) + i;
+}
 
 /*
  * What the current transaction reported, waiting for it to commit: counter
@@ -457,6 +485,130 @@ MetricsFingerprint(void)
 	return sum;
 }
 
+/* ---- snapshots (the workers) ---- */
+
+#define SNAPSHOT_MAGIC 0x534a4d31	/* "SJM1" */
+#define SNAPSHOT_EVERY_MS 100
+
+typedef struct CounterSnapshot
+{
+	uint32		magic;
+	uint32		nvalues;
+	Oid			ext;			/* the extension the counters count for */
+	pg_crc32c	crc;			/* of ext and the values */
+	uint64		values[SNAPSHOT_VALUES];
+} CounterSnapshot;
+
+static pg_crc32c
+SnapshotCrc(const CounterSnapshot *snap)
+{
+	pg_crc32c	crc;
+
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, &snap->ext, sizeof(snap->ext));
+	COMP_CRC32C(crc, snap->values, sizeof(snap->values));
+	FIN_CRC32C(crc);
+	return crc;
+}
+
+/*
+ * For a worker, often (each loop): write the counters to its snapshot,
+ * pg_scrape_jobs/counters.<slot>, if they moved and the last write is
+ * SNAPSHOT_EVERY_MS old.  A write that fails is said once in the log, and
+ * no more are tried: the monitor's passes still save the counters.
+ */
+void
+MetricsSaveSnapshot(int slot)
+{
+	static int	fd = -1;
+	static bool failed = false;
+	static TimestampTz last_at = 0;
+	static uint64 last_fingerprint = 0;
+	static CounterSnapshot snap;
+	char		path[MAXPGPATH];
+	TimestampTz now;
+	uint64		fingerprint;
+	int			i;
+
+	if (M == NULL || !M->restored || failed)
+		return;
+	now = GetCurrentTimestamp();
+	if (!TimestampDifferenceExceeds(last_at, now, SNAPSHOT_EVERY_MS))
+		return;
+	fingerprint = MetricsFingerprint();
+	if (fingerprint == last_fingerprint)
+		return;
+	last_at = now;
+	last_fingerprint = fingerprint;
+
+	snprintf(path, sizeof(path), "%s/counters.%d", SCRAPE_STATE_DIR, slot);
+	if (fd < 0 && ScrapeStateDirReady())
+		fd = BasicOpenFile(path, O_WRONLY | O_CREAT | PG_BINARY);
+	snap.magic = SNAPSHOT_MAGIC;
+	snap.nvalues = SNAPSHOT_VALUES;
+	snap.ext = M->counted_ext;
+	for (i = 0; i < (int) SNAPSHOT_VALUES; i++)
+		snap.values[i] = pg_atomic_read_u64(SnapshotValue(i));
+	snap.crc = SnapshotCrc(&snap);
+	if (fd < 0 || pg_pwrite(fd, &snap, sizeof(snap), 0) != sizeof(snap))
+	{
+		if (errno == 0)
+			errno = ENOSPC;
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("scrape_jobs worker could not write the counters' snapshot \"%s\": %m",
+						path),
+				 errdetail("A crash will lose the counts since the last monitor pass.")));
+		failed = true;
+	}
+}
+
+/* Raise each counter to what a valid snapshot of extension ext says. */
+static void
+RestoreCounterSnapshot(const char *path, Oid ext)
+{
+	CounterSnapshot snap;
+	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	int			i;
+	bool		valid;
+
+	if (fd < 0)
+		return;
+	valid = read(fd, &snap, sizeof(snap)) == sizeof(snap) &&
+		snap.magic == SNAPSHOT_MAGIC && snap.nvalues == SNAPSHOT_VALUES &&
+		snap.ext == ext && EQ_CRC32C(snap.crc, SnapshotCrc(&snap));
+	CloseTransientFile(fd);
+	if (!valid)
+		return;
+	for (i = 0; i < (int) SNAPSHOT_VALUES; i++)
+	{
+		uint64		have = pg_atomic_read_u64(SnapshotValue(i));
+
+		if (snap.values[i] > have)
+			pg_atomic_fetch_add_u64(SnapshotValue(i), snap.values[i] - have);
+	}
+}
+
+static void
+RestoreCounterSnapshots(Oid ext)
+{
+	DIR		   *dir = AllocateDir(SCRAPE_STATE_DIR);
+	struct dirent *de;
+
+	if (dir == NULL && errno == ENOENT)
+		return;
+	while ((de = ReadDirExtended(dir, SCRAPE_STATE_DIR, LOG)) != NULL)
+	{
+		char		path[MAXPGPATH];
+
+		if (strncmp(de->d_name, "counters.", strlen("counters.")) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", SCRAPE_STATE_DIR, de->d_name);
+		RestoreCounterSnapshot(path, ext);
+	}
+	FreeDir(dir);
+}
+
 /* ---- persistence (the launcher) ---- */
 
 /* "le:<bound>" of bucket i, as metric_counters stores it. */
@@ -611,6 +763,7 @@ MetricsRestore(void)
 				   SPI_getvalue(tuple, SPI_tuptable->tupdesc, 2),
 				   DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &isnull)));
 	}
+	RestoreCounterSnapshots(ext);
 	RecountJobs(schema);
 	M->restored = true;
 	M->counted_ext = ext;

@@ -90,5 +90,6 @@ extern bool MetricsNeedRestore(Oid ext);
 extern void MetricsRestore(void);
 extern void MetricsFlush(void);
 extern uint64 MetricsFingerprint(void);
+extern void MetricsSaveSnapshot(int slot);
 
 #endif							/* SCRAPE_METRICS_H */

@@ -973,6 +973,7 @@ WorkerLoop(void)
 			stage_work = StagePass();
 		}
 
+		MetricsSaveSnapshot(MySlotNo);
 		now = GetCurrentTimestamp();
 		UpdateSlot(n_inflight > 0 ? SCRAPE_WORKER_FETCHING : SCRAPE_WORKER_IDLE);
 		FetcherWait(NextTimeout(now, ClaimRoom()));

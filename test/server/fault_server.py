@@ -23,6 +23,7 @@ Routes (GET):
   /charset/latin1, /charset/meta-1252, /charset/http-equiv, /charset/invalid-utf8
   /binary                       small valid PNG image
   /hits?path=P, /hits/reset     per-path request counters (path without query)
+  /requests-ours                requests with the workers' default User-Agent
   /counted?key=K&fails=N&how=H  the first N requests of K fail (H: 503, the
                                 default, or reset), the next answer 200;
                                 /counted-hits?key=K tells how many came
@@ -111,6 +112,7 @@ class State:
     """Shared mutable state: hit counters and the gzip-bomb cache."""
     lock = threading.Lock()
     hits = {}
+    ours = 0        # requests with the workers' default User-Agent
     bombs = {}
     inflight = {}   # /slow?track=K: requests of K being served now
     max_inflight = {}   # ... and the most seen at once
@@ -164,9 +166,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             parts = urlsplit(self.path)
             # by path, and by path with query so a test can count its own URL
             keys = {parts.path, parts.path + ("?" + parts.query if parts.query else "")}
+            ours = (self.headers.get("User-Agent") or "").startswith("scrape_jobs/")
             with State.lock:
                 for key in keys:
                     State.hits[key] = State.hits.get(key, 0) + 1
+                if ours:
+                    State.ours += 1
         return ok
 
     def send_body(self, code, body, ctype="text/html; charset=utf-8", headers=()):
@@ -487,6 +492,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             count = State.hits.get(target, 0)
         self.send_text(200, "%d\n" % count)
 
+    def route_requests_ours(self):
+        with State.lock:
+            n = State.ours
+        self.send_text(200, "%d\n" % n)
+
     def route_hits_reset(self):
         with State.lock:
             State.hits.clear()
@@ -539,7 +549,8 @@ EXACT_ROUTES = {
     "/reset": Handler.route_reset, "/reset-mid": Handler.route_reset_mid,
     "/gzip": Handler.route_gzip, "/gzip-bomb": Handler.route_gzip_bomb,
     "/binary": Handler.route_binary, "/hits": Handler.route_hits,
-    "/hits/reset": Handler.route_hits_reset, "/site": Handler.route_site_noslash,
+    "/hits/reset": Handler.route_hits_reset,
+    "/requests-ours": Handler.route_requests_ours, "/site": Handler.route_site_noslash,
 }
 PREFIX_ROUTES = [
     ("/site/", Handler.route_site), ("/status/", Handler.route_status),
