@@ -7,6 +7,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -253,7 +254,9 @@ ExtensionStatusName(int status)
 
 /*
  * scrape_launcher(): the launcher and what it found in pg_extension, one
- * row (no row while no launcher runs).  Kept with the same columns in every
+ * row.  On a standby, where the launcher starts only at promotion
+ * (BgWorkerStart_RecoveryFinished), a row without a pid says so; no row
+ * while no launcher runs otherwise.  Kept with the same columns in every
  * release: an older release's SQL calls it while it waits for an update.
  */
 Datum
@@ -273,6 +276,16 @@ scrape_launcher(PG_FUNCTION_ARGS)
 	status = ScrapeState->ext_status;
 	strlcpy(installed, ScrapeState->ext_installed, SCRAPE_VERSION_LEN);
 	LWLockRelease(ScrapeState->lock);
+	if (pid == 0 && RecoveryInProgress())
+	{
+		nulls[0] = nulls[3] = true;
+		values[1] = CStringGetTextDatum(scrape_database);
+		values[2] = CStringGetTextDatum("standby");
+		values[4] = CStringGetTextDatum(SCRAPE_JOBS_VERSION);
+		values[5] = CStringGetTextDatum("the server is in recovery: the launcher and its workers start when it is promoted");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		return (Datum) 0;
+	}
 	if (pid == 0)
 		return (Datum) 0;
 
