@@ -133,10 +133,11 @@ suite readme_examples run_readme_examples
 suite upgrade env SJ_HTTP_URL="$SJ_HTTP_URL" bash "$ROOT/test/lifecycle.sh" upgrade
 suite backup env SJ_HTTP_URL="$SJ_HTTP_URL" bash "$ROOT/test/lifecycle.sh" backup
 
-# Reliability under hostile database settings, concurrent clients and a
-# stage backlog far longer than the stuck timeout, each on a cluster of its
-# own (test/chaos.sh).
-for c in settings concurrency stages crashes; do
+# Reliability under hostile database settings, concurrent clients, a stage
+# backlog far longer than the stuck timeout, crashes under load and a crash
+# between two saves of the counters, and a standby promoted, each on a
+# cluster of its own (test/chaos.sh).
+for c in settings concurrency stages crashes counters standby; do
     suite "chaos $c" env SJ_HTTP_URL="$SJ_HTTP_URL" bash "$ROOT/test/chaos.sh" "$c"
 done
 
