@@ -84,15 +84,19 @@ DECLARE
     v_obey     boolean := current_setting('scrape_jobs.obey_robots')::boolean;
     v_beat     interval := current_setting('scrape_jobs.heartbeat_interval')::interval;
 BEGIN
-    -- Pages first, in turns between sessions: the first due page of each
-    -- of the first p_limit sessions that have pending pages (found by a
-    -- loose scan of the pending pages' session index), then the second of
-    -- each..., so that a small session submitted behind a large one starts
-    -- with the next claim instead of after it (0.1.2 took the oldest pages
-    -- of all).  The oldest due pages of all come after the turns, so that
-    -- sessions whose pages all wait (for a retry) cannot leave a claim
-    -- empty.  SKIP LOCKED lets workers claim side by side, the second
-    -- taking the candidates the first left.
+    -- Pages first, in turns between workspaces and, within a workspace,
+    -- between its sessions: of the first p_limit sessions that have pending
+    -- pages (found by a loose scan of the pending pages' session index),
+    -- the first due page of a session of each workspace, then of the next
+    -- session of each..., a workspace's sessions taking their turns in
+    -- order (sessions without a workspace are one workspace).  So a small
+    -- session submitted behind a large one starts with the next claim
+    -- instead of after it (0.1.2 took the oldest pages of all), and a
+    -- tenant with many sessions does not crowd out one with a single
+    -- session (0.1.3 gave every session a turn).  The oldest due pages of
+    -- all come after the turns, so that sessions whose pages all wait (for
+    -- a retry) cannot leave a claim empty.  SKIP LOCKED lets workers claim
+    -- side by side, the second taking the candidates the first left.
     SELECT array_agg(x.id ORDER BY x.turn, x.id)
       INTO v_candidates
       FROM (SELECT DISTINCT ON (y.id) y.id, y.turn
@@ -105,9 +109,13 @@ BEGIN
                                   WHERE q.status = 'pending' AND q.session_id > live.sid
                                   ORDER BY q.session_id LIMIT 1)
                            FROM live WHERE live.sid IS NOT NULL)
-                     SELECT t.id, t.turn
-                       FROM (SELECT live.sid FROM live WHERE live.sid IS NOT NULL
-                              LIMIT p_limit) AS l
+                     SELECT t.id,
+                            row_number() OVER (PARTITION BY l.workspace_id
+                                               ORDER BY t.turn, l.sid) AS turn
+                       FROM (SELECT f.sid, s.workspace_id
+                               FROM (SELECT live.sid FROM live WHERE live.sid IS NOT NULL
+                                      LIMIT p_limit) AS f
+                               JOIN @extschema@.scraping_sessions s ON s.id = f.sid) AS l
                       CROSS JOIN LATERAL (
                             SELECT q.id, row_number() OVER (ORDER BY q.id) AS turn
                               FROM @extschema@.scraping_pages q
@@ -115,10 +123,10 @@ BEGIN
                                AND (q.not_before IS NULL OR q.not_before <= now())
                              ORDER BY q.id
                              LIMIT p_limit) AS t
-                      ORDER BY t.turn, t.id
+                      ORDER BY 2, 1
                       LIMIT 2 * p_limit)
                     UNION ALL
-                    (SELECT q.id, p_limit + 1 AS turn
+                    (SELECT q.id, p_limit::bigint * p_limit + 1 AS turn
                        FROM @extschema@.scraping_pages q
                       WHERE q.status = 'pending'
                         AND (q.not_before IS NULL OR q.not_before <= now())

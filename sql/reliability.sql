@@ -159,3 +159,20 @@ DO $$ BEGIN PERFORM scrape_requeue_dead(currval(pg_get_serial_sequence('backgrou
 EXCEPTION WHEN OTHERS THEN RAISE NOTICE '% %', SQLSTATE, regexp_replace(SQLERRM, '\d+', 'N'); END $$;
 SELECT scrape_requeue_dead(-1);
 \set VERBOSITY default
+
+-- Claims take turns between workspaces, then between a workspace's
+-- sessions (0.1.5): workspace a has 5 sessions and b one, of 10 pages
+-- each; a claim of 6 gives b 3 pages (0.1.4 gave every session a turn, so
+-- b had 1 and a 5), and a's come from its first sessions in turn.
+DELETE FROM background_jobs;
+SELECT count(scrape_submit_urls(array(SELECT 'http://ws-a.example/' || s || '/' || g
+                                        FROM generate_series(1, 10) g),
+                                workspace_id => 'aaaaaaaa-0000-4000-8000-00000000000a'))
+  FROM generate_series(1, 5) s;
+SELECT scrape_submit_urls(array(SELECT 'http://ws-b.example/' || g FROM generate_series(1, 10) g),
+                          workspace_id => 'bbbbbbbb-0000-4000-8000-00000000000b') IS NOT NULL
+       AS submitted;
+SELECT s.workspace_id, count(*) AS pages, count(DISTINCT s.id) AS sessions
+  FROM _scrape_claim(505, 6) c JOIN scraping_sessions s ON s.id = c.session_id
+ GROUP BY 1 ORDER BY 1;
+DELETE FROM background_jobs;
