@@ -57,9 +57,9 @@ BEGIN
                            current_setting('scrape_jobs.obey_robots')::boolean) THEN
             to_fetch := to_fetch || r.id;
         ELSIF r.http_status IS NULL THEN
-            INSERT INTO @extschema@.scraping_pages (session_id, url, kind)
+            INSERT INTO @extschema@.scraping_pages (session_id, url, kind, host)
             VALUES (r.session_id, @extschema@._scrape_origin(r.url) || '/robots.txt',
-                    'robots')
+                    'robots', coalesce(@extschema@._scrape_host(r.url), ''))
             ON CONFLICT (session_id, url) DO UPDATE
                SET status = 'pending', attempts = 0, not_before = NULL,
                    updated_at = now()
@@ -101,8 +101,9 @@ BEGIN
     IF @extschema@._scrape_path(p_url) = '/' THEN
         UPDATE @extschema@.scraping_pages SET url = v_origin || '/sitemap.xml', kind = 'sitemap'
          WHERE session_id = p_session_id;
-        INSERT INTO @extschema@.scraping_pages (session_id, url, kind)
-        VALUES (p_session_id, v_origin || '/robots.txt', 'robots')
+        INSERT INTO @extschema@.scraping_pages (session_id, url, kind, host)
+        VALUES (p_session_id, v_origin || '/robots.txt', 'robots',
+                coalesce(@extschema@._scrape_host(p_url), ''))
         ON CONFLICT (session_id, url) DO NOTHING;
     ELSE
         UPDATE @extschema@.scraping_pages SET kind = 'sitemap'
@@ -233,12 +234,14 @@ BEGIN
     -- written like the pages of a submit: batch_size rows per INSERT
     WHILE v_from <= v_n LOOP
         WITH added AS (
-            INSERT INTO @extschema@.scraping_pages (session_id, url, depth, found_on, kind)
-            SELECT * FROM unnest(v_sess[v_from:v_from + v_batch - 1],
-                                 v_url[v_from:v_from + v_batch - 1],
-                                 v_depth[v_from:v_from + v_batch - 1],
-                                 v_found[v_from:v_from + v_batch - 1],
-                                 v_kind[v_from:v_from + v_batch - 1])
+            INSERT INTO @extschema@.scraping_pages (session_id, url, depth, found_on, kind, host)
+            SELECT n.*, coalesce(@extschema@._scrape_host(n.url), '')
+              FROM unnest(v_sess[v_from:v_from + v_batch - 1],
+                          v_url[v_from:v_from + v_batch - 1],
+                          v_depth[v_from:v_from + v_batch - 1],
+                          v_found[v_from:v_from + v_batch - 1],
+                          v_kind[v_from:v_from + v_batch - 1])
+                   AS n(session_id, url, depth, found_on, kind)
             ON CONFLICT (session_id, url) DO NOTHING
             RETURNING session_id, kind
         ), counted AS (

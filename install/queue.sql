@@ -46,9 +46,59 @@ BEGIN
 END;
 $$;
 
+-- A session's candidates for a claim, in turns between its hosts: the
+-- first due page of each of its first p_limit hosts (in host order), then
+-- the second of each..., up to p_limit pages; the pages of p_busy_hosts
+-- after the others.  Both walks go through
+-- scraping_pages_pending_host_idx.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_session_turns(p_session bigint, p_limit integer,
+                                                            p_busy_hosts text[],
+    OUT id bigint, OUT busy boolean, OUT turn bigint)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH RECURSIVE hosts(host) AS (
+        (SELECT q.host FROM @extschema@.scraping_pages q
+          WHERE q.session_id = p_session AND q.status = 'pending'
+          ORDER BY q.host LIMIT 1)
+        UNION ALL
+        SELECT (SELECT q.host FROM @extschema@.scraping_pages q
+                 WHERE q.session_id = p_session AND q.status = 'pending'
+                   AND q.host > hosts.host
+                 ORDER BY q.host LIMIT 1)
+          FROM hosts WHERE hosts.host IS NOT NULL
+    ), chosen AS (
+        -- each host's share of the claim: of p_limit among the hosts that
+        -- are not busy, or among all for a busy one
+        SELECT h.host, h.busy, row_number() OVER (ORDER BY h.host) AS rank,
+               CASE WHEN h.busy THEN count(*) OVER ()
+                    ELSE greatest(count(*) FILTER (WHERE NOT h.busy) OVER (), 1)
+               END AS n
+          FROM (SELECT hosts.host, hosts.host = ANY (p_busy_hosts) AS busy
+                  FROM hosts WHERE hosts.host IS NOT NULL
+                 LIMIT p_limit) AS h
+    )
+    SELECT p.id, c.busy,
+           row_number() OVER (ORDER BY c.busy, p.k, c.rank) AS turn
+      FROM chosen c
+     CROSS JOIN LATERAL (
+           SELECT q.id, row_number() OVER (ORDER BY q.id) AS k
+             FROM @extschema@.scraping_pages q
+            WHERE q.session_id = p_session AND q.host = c.host
+              AND q.status = 'pending'
+              AND (q.not_before IS NULL OR q.not_before <= now())
+            ORDER BY q.id
+            LIMIT (p_limit + c.n - 1) / c.n) AS p
+     ORDER BY 3
+     LIMIT p_limit
+$$;
+
 -- Claim up to p_limit due pending pages for worker p_worker.  Starts the jobs
 -- they belong to (pending -> processing, stage scraping) and returns what the
 -- worker needs to fetch each page, with the lease it must write back with.
+-- p_busy_hosts: hosts whose pages already wait in the worker's backlog for
+-- a free connection or their delay; their pages come last.
 --
 -- Locks: the pages first (SKIP LOCKED, so workers claim side by side).  A
 -- claim for jobs already processing takes no session or job row lock: the
@@ -59,7 +109,8 @@ $$;
 -- and fetching pages before the job: it either holds our pages already (we
 -- skip them) or waits for our commit and then takes back what we claimed.
 -- Starting a pending job does lock its session and job, in id order.
-CREATE OR REPLACE FUNCTION @extschema@._scrape_claim(p_worker bigint, p_limit integer)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_claim(p_worker bigint, p_limit integer,
+                                                    p_busy_hosts text[] DEFAULT '{}')
 RETURNS TABLE (page_id bigint, job_id bigint, session_id bigint,
                lease bigint, url text, attempt integer,
                request_timeout_ms integer, connect_timeout_ms integer,
@@ -83,23 +134,30 @@ DECLARE
     v_worker   text := @extschema@._scrape_worker_label(p_worker);
     v_obey     boolean := current_setting('scrape_jobs.obey_robots')::boolean;
     v_beat     interval := current_setting('scrape_jobs.heartbeat_interval')::interval;
+    v_busy     text[] := coalesce(p_busy_hosts, '{}');
 BEGIN
-    -- Pages first, in turns between workspaces and, within a workspace,
-    -- between its sessions: of the first p_limit sessions that have pending
-    -- pages (found by a loose scan of the pending pages' session index),
-    -- the first due page of a session of each workspace, then of the next
-    -- session of each..., a workspace's sessions taking their turns in
+    -- Pages first, in turns: between workspaces, within a workspace
+    -- between its sessions, within a session between its hosts.  Of the
+    -- first p_limit sessions that have pending pages (a loose scan of the
+    -- pending pages' index), and of each session's first p_limit hosts
+    -- (the same loose scan, one level down), a session's turns take the
+    -- first due page of each host, then the second of each...; the
+    -- workspaces' turns take the first turn of a session of each
+    -- workspace, then the next session's..., a workspace's sessions in
     -- order (sessions without a workspace are one workspace).  So a small
     -- session submitted behind a large one starts with the next claim
-    -- instead of after it (0.1.2 took the oldest pages of all), and a
-    -- tenant with many sessions does not crowd out one with a single
-    -- session (0.1.3 gave every session a turn).  The oldest due pages of
-    -- all come after the turns, so that sessions whose pages all wait (for
-    -- a retry) cannot leave a claim empty.  SKIP LOCKED lets workers claim
-    -- side by side, the second taking the candidates the first left.
-    SELECT array_agg(x.id ORDER BY x.turn, x.id)
+    -- instead of after it (0.1.2 took the oldest pages of all), a tenant
+    -- with many sessions does not crowd out one with a single session
+    -- (0.1.3 gave every session a turn), and a session's pages on a slow
+    -- host do not fill a worker's backlog while its other hosts wait
+    -- (0.1.5 took a session's pages in id order).  The pages of the
+    -- worker's busy hosts come after all the others.  The oldest due
+    -- pages of all come after the turns, so that sessions whose pages all
+    -- wait (for a retry) cannot leave a claim empty.  SKIP LOCKED lets
+    -- workers claim side by side, the second taking what the first left.
+    SELECT array_agg(x.id ORDER BY x.busy, x.turn, x.id)
       INTO v_candidates
-      FROM (SELECT DISTINCT ON (y.id) y.id, y.turn
+      FROM (SELECT DISTINCT ON (y.id) y.id, y.busy, y.turn
               FROM ((WITH RECURSIVE live(sid) AS (
                          (SELECT q.session_id FROM @extschema@.scraping_pages q
                            WHERE q.status = 'pending'
@@ -109,24 +167,19 @@ BEGIN
                                   WHERE q.status = 'pending' AND q.session_id > live.sid
                                   ORDER BY q.session_id LIMIT 1)
                            FROM live WHERE live.sid IS NOT NULL)
-                     SELECT t.id,
+                     SELECT t.id, t.busy,
                             row_number() OVER (PARTITION BY l.workspace_id
-                                               ORDER BY t.turn, l.sid) AS turn
+                                               ORDER BY t.busy, t.turn, l.sid) AS turn
                        FROM (SELECT f.sid, s.workspace_id
                                FROM (SELECT live.sid FROM live WHERE live.sid IS NOT NULL
                                       LIMIT p_limit) AS f
                                JOIN @extschema@.scraping_sessions s ON s.id = f.sid) AS l
-                      CROSS JOIN LATERAL (
-                            SELECT q.id, row_number() OVER (ORDER BY q.id) AS turn
-                              FROM @extschema@.scraping_pages q
-                             WHERE q.session_id = l.sid AND q.status = 'pending'
-                               AND (q.not_before IS NULL OR q.not_before <= now())
-                             ORDER BY q.id
-                             LIMIT p_limit) AS t
-                      ORDER BY 2, 1
+                      CROSS JOIN LATERAL @extschema@._scrape_session_turns(l.sid, p_limit, v_busy) AS t
+                      ORDER BY 2, 3, 1
                       LIMIT 2 * p_limit)
                     UNION ALL
-                    (SELECT q.id, p_limit::bigint * p_limit + 1 AS turn
+                    (SELECT q.id, coalesce(q.host = ANY (v_busy), false),
+                            p_limit::bigint * p_limit + 1 AS turn
                        FROM @extschema@.scraping_pages q
                       WHERE q.status = 'pending'
                         AND (q.not_before IS NULL OR q.not_before <= now())

@@ -244,8 +244,8 @@ BEGIN
     -- New pages go in batches (scrape_jobs.batch_size, 100 by default).
     i := 1;
     WHILE i <= v_n LOOP
-        INSERT INTO @extschema@.scraping_pages (session_id, url)
-        SELECT v_session_id, u
+        INSERT INTO @extschema@.scraping_pages (session_id, url, host)
+        SELECT v_session_id, u, coalesce(@extschema@._scrape_host(u), '')
           FROM unnest(p_urls[i : i + v_batch - 1]) AS u
         ON CONFLICT (session_id, url) DO NOTHING;
         GET DIAGNOSTICS v_rows = ROW_COUNT;

@@ -151,6 +151,12 @@ CREATE TABLE @extschema@.scraping_pages (
     updated_at      timestamptz NOT NULL DEFAULT now(),
     -- when the retention of bodies (scrape_jobs.body_retention) emptied body
     body_pruned_at  timestamptz,
+    -- the URL's host, lower-case ('' if it has none), set when the page
+    -- is queued: a claim takes a session's pages in turns between its
+    -- hosts (0.1.6; NULL on pages that were not pending at the upgrade to
+    -- 0.1.6: a default would have made the upgrade's column differ from a
+    -- fresh install's)
+    host            text,
     UNIQUE (session_id, url)
 );
 
@@ -163,10 +169,12 @@ CREATE INDEX scraping_pages_session_status_idx
 CREATE INDEX scraping_pages_pending_idx
     ON @extschema@.scraping_pages (id) WHERE status = 'pending';
 
--- Pending pages by session: a claim takes them in turns between sessions
--- (_scrape_claim walks the sessions that have any through this index).
-CREATE INDEX scraping_pages_pending_session_idx
-    ON @extschema@.scraping_pages (session_id, id) WHERE status = 'pending';
+-- Pending pages by session and host: a claim takes them in turns between
+-- sessions, and a session's in turns between its hosts (_scrape_claim
+-- walks the sessions that have any, and a session's hosts, through this
+-- index; it replaced 0.1.3's (session_id, id) in 0.1.6).
+CREATE INDEX scraping_pages_pending_host_idx
+    ON @extschema@.scraping_pages (session_id, host, id) WHERE status = 'pending';
 
 -- In-flight pages by owner, to hand back the work of a dead worker.
 CREATE INDEX scraping_pages_fetching_idx

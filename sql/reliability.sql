@@ -176,3 +176,28 @@ SELECT s.workspace_id, count(*) AS pages, count(DISTINCT s.id) AS sessions
   FROM _scrape_claim(505, 6) c JOIN scraping_sessions s ON s.id = c.session_id
  GROUP BY 1 ORDER BY 1;
 DELETE FROM background_jobs;
+
+-- Within a session, claims take turns between its hosts (0.1.6): 30 pages
+-- on slow.example, then 4 on each of two other hosts; a claim of 9 takes 3
+-- of each (0.1.5 took the first 9, all of slow.example).  A host the
+-- worker reports busy (its pages wait in the worker's backlog) comes last.
+SELECT scrape_submit_urls(array(SELECT 'http://slow.example/' || g FROM generate_series(1, 30) g)
+                          || array(SELECT 'http://' || h || '.example/' || g
+                                     FROM unnest('{one,two}'::text[]) h, generate_series(1, 4) g))
+       AS hosts \gset
+SELECT host, count(*) AS pages FROM scraping_pages WHERE session_id = :hosts GROUP BY 1 ORDER BY 1;
+BEGIN;
+SELECT _scrape_host(c.url) AS host, count(*) AS pages
+  FROM _scrape_claim(606, 9) c GROUP BY 1 ORDER BY 1;
+ROLLBACK;
+BEGIN;
+SELECT _scrape_host(c.url) AS host, count(*) AS pages
+  FROM _scrape_claim(606, 9, '{slow.example}') c GROUP BY 1 ORDER BY 1;
+ROLLBACK;
+-- what is claimed when only the busy host has pages left: its pages
+BEGIN;
+UPDATE scraping_pages SET status = 'done' WHERE session_id = :hosts AND host <> 'slow.example';
+SELECT _scrape_host(c.url) AS host, count(*) AS pages
+  FROM _scrape_claim(606, 9, '{slow.example}') c GROUP BY 1 ORDER BY 1;
+ROLLBACK;
+DELETE FROM background_jobs;

@@ -247,17 +247,22 @@ ExtensionStatusName(int status)
 			return "running";
 		case SCRAPE_EXT_MISMATCH:
 			return "waiting_for_update";
+		case SCRAPE_EXT_STANDBY:
+			return "standby";
 		default:
 			return "waiting_for_extension";
 	}
 }
 
+#define STANDBY_DETAIL "the server is in recovery: the fetch workers start when it is promoted"
+
 /*
  * scrape_launcher(): the launcher and what it found in pg_extension, one
- * row.  On a standby, where the launcher starts only at promotion
- * (BgWorkerStart_RecoveryFinished), a row without a pid says so; no row
- * while no launcher runs otherwise.  Kept with the same columns in every
- * release: an older release's SQL calls it while it waits for an update.
+ * row.  On a hot standby the launcher waits for promotion and the row says
+ * standby; before it starts there (at consistency), a row without a pid
+ * says the same.  No row while no launcher runs otherwise.  Kept with the
+ * same columns in every release: an older release's SQL calls it while it
+ * waits for an update.
  */
 Datum
 scrape_launcher(PG_FUNCTION_ARGS)
@@ -282,7 +287,7 @@ scrape_launcher(PG_FUNCTION_ARGS)
 		values[1] = CStringGetTextDatum(scrape_database);
 		values[2] = CStringGetTextDatum("standby");
 		values[4] = CStringGetTextDatum(SCRAPE_JOBS_VERSION);
-		values[5] = CStringGetTextDatum("the server is in recovery: the launcher and its workers start when it is promoted");
+		values[5] = CStringGetTextDatum(STANDBY_DETAIL);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		return (Datum) 0;
 	}
@@ -295,7 +300,9 @@ scrape_launcher(PG_FUNCTION_ARGS)
 	values[3] = CStringGetTextDatum(installed);
 	nulls[3] = (installed[0] == '\0');
 	values[4] = CStringGetTextDatum(SCRAPE_JOBS_VERSION);
-	if (status == SCRAPE_EXT_MISMATCH)
+	if (status == SCRAPE_EXT_STANDBY)
+		values[5] = CStringGetTextDatum(STANDBY_DETAIL);
+	else if (status == SCRAPE_EXT_MISMATCH)
 		values[5] = CStringGetTextDatum(psprintf("version %s of the extension is installed; this library serves %s: run ALTER EXTENSION scrape_jobs UPDATE in database \"%s\"",
 												 installed, SCRAPE_JOBS_VERSION,
 												 scrape_database));

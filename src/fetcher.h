@@ -69,6 +69,7 @@ typedef struct ScrapeTransfer
 	bool		admitted;		/* counted by HostAdmit, to HostRelease */
 	bool		is_probe;		/* the half-open circuit's probe */
 	TimestampTz wait_until;		/* waiting for the host: ask again then */
+	bool		host_waits;		/* in the backlog, its host said wait */
 	TimestampTz claimed_at;		/* when the queue handed it out */
 	CURL	   *easy;
 	/* filled by curl callbacks (no ereport, no palloc that can throw) */

@@ -29,6 +29,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -51,6 +52,7 @@
 
 #define RESTART_DELAY_MS 1000
 #define ABSENT_RECHECK_MS (60 * 1000)
+#define PROMOTION_RECHECK_MS 1000	/* a standby: a look at the recovery state */
 
 typedef struct LauncherSlot
 {
@@ -402,6 +404,41 @@ StartMissingWorkers(void)
 	return next;
 }
 
+/*
+ * On a hot standby the launcher starts at consistency (scrape_jobs.c), so
+ * that the log and scrape_launcher() say why nothing runs, and waits here,
+ * unconnected, until the server is promoted: a standby's database is read
+ * only, and its queue is the primary's.
+ */
+static void
+WaitForPromotion(void)
+{
+	if (!RecoveryInProgress())
+		return;
+
+	LWLockAcquire(ScrapeState->lock, LW_EXCLUSIVE);
+	ScrapeState->ext_status = SCRAPE_EXT_STANDBY;
+	LWLockRelease(ScrapeState->lock);
+	ereport(LOG,
+			(errmsg("scrape_jobs launcher is waiting for the server to be promoted"),
+			 errdetail("The server is a standby; no fetch worker runs while it is in recovery.")));
+
+	while (RecoveryInProgress())
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 PROMOTION_RECHECK_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+	}
+	ereport(LOG,
+			(errmsg("scrape_jobs launcher is starting: the server was promoted")));
+}
+
 void
 ScrapeLauncherMain(Datum main_arg)
 {
@@ -413,14 +450,15 @@ ScrapeLauncherMain(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	BackgroundWorkerInitializeConnection(scrape_database, NULL, 0);
-	pgstat_report_appname("scrape_jobs launcher");
-
 	LWLockAcquire(ScrapeState->lock, LW_EXCLUSIVE);
 	ScrapeState->launcher_pid = MyProcPid;
 	ScrapeState->launcher_latch = MyLatch;
 	LWLockRelease(ScrapeState->lock);
 	before_shmem_exit(LauncherDetach, (Datum) 0);
+
+	WaitForPromotion();
+	BackgroundWorkerInitializeConnection(scrape_database, NULL, 0);
+	pgstat_report_appname("scrape_jobs launcher");
 
 	lslots = MemoryContextAllocZero(TopMemoryContext,
 									sizeof(LauncherSlot) * ScrapeState->nslots);

@@ -154,7 +154,7 @@ QueueAttach(void)
 	Oid			ext;
 	char	   *schema;
 	char	   *sql;
-	Oid			claim_types[2] = {INT8OID, INT4OID};
+	Oid			claim_types[3] = {INT8OID, INT4OID, TEXTARRAYOID};
 	Oid			result_types[20] = {
 		INT8OID, INT8ARRAYOID, INT8ARRAYOID, BOOLARRAYOID, INT4ARRAYOID,
 		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
@@ -176,8 +176,8 @@ QueueAttach(void)
 	ForgetPlans();
 	schema = QueueExtensionSchema(ext);
 
-	sql = psprintf("SELECT * FROM %s._scrape_claim($1, $2)", schema);
-	claim_plan = PrepareKept(sql, 2, claim_types);
+	sql = psprintf("SELECT * FROM %s._scrape_claim($1, $2, $3)", schema);
+	claim_plan = PrepareKept(sql, 3, claim_types);
 	sql = psprintf("SELECT %s._scrape_record_results($1, $2, $3, $4, $5, $6,"
 				   " $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
 				   " $19, $20)", schema);
@@ -337,19 +337,25 @@ Int32Column(HeapTuple tup, TupleDesc desc, int col)
 }
 
 /*
- * Claim up to limit pages.  Each becomes a ScrapeTransfer in a memory
- * context of its own under parent, appended to *claimed (by worker_node).
+ * Claim up to limit pages, those of the nbusy busy_hosts (hosts whose pages
+ * already wait in the worker's backlog) last.  Each becomes a
+ * ScrapeTransfer in a memory context of its own under parent, appended to
+ * *claimed (by worker_node).
  */
 int
-QueueClaim(uint64 worker_token, int limit, MemoryContext parent,
-		   dlist_head *claimed)
+QueueClaim(uint64 worker_token, int limit, char **busy_hosts, int nbusy,
+		   MemoryContext parent, dlist_head *claimed)
 {
-	Datum		values[2];
+	Datum		values[3];
+	Datum	   *hosts = palloc(sizeof(Datum) * Max(nbusy, 1));
 	int			ret;
 	uint64		i;
 
+	for (i = 0; i < (uint64) nbusy; i++)
+		hosts[i] = CStringGetTextDatum(busy_hosts[i]);
 	values[0] = Int64GetDatum((int64) worker_token);
 	values[1] = Int32GetDatum(limit);
+	values[2] = QueueArray(hosts, NULL, nbusy, TEXTOID);
 	ret = SPI_execute_plan(claim_plan, values, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "claim failed: %s", SPI_result_code_string(ret));

@@ -33,8 +33,8 @@ extern bool QueueAbortTransient(const char *what);
 extern char *QueueExtensionSchema(Oid ext);
 extern Datum QueueArray(Datum *elems, bool *nulls, int n, Oid elemtype);
 extern SPIPlanPtr QueueStagePlan(QueueStageStatement which);
-extern int	QueueClaim(uint64 worker_token, int limit, MemoryContext parent,
-					   dlist_head *claimed);
+extern int	QueueClaim(uint64 worker_token, int limit, char **busy_hosts,
+					   int nbusy, MemoryContext parent, dlist_head *claimed);
 extern int	QueueRecordResults(uint64 worker_token, ScrapeTransfer **done,
 							   int n);
 extern int	QueueHeartbeat(const int64 *jobs, const int64 *leases, int n,

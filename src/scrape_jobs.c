@@ -26,16 +26,17 @@ void		_PG_init(void);
 /*
  * Register a static background worker of ours, connected to
  * scrape_jobs.database (the function does that), restarted 10 s after it
- * dies.
+ * dies, started at start_time.
  */
 static void
-RegisterStaticWorker(const char *function, const char *name)
+RegisterStaticWorker(const char *function, const char *name,
+					 BgWorkerStartTime start_time)
 {
 	BackgroundWorker bgw;
 
 	memset(&bgw, 0, sizeof(bgw));
 	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	bgw.bgw_start_time = start_time;
 	bgw.bgw_restart_time = 10;
 	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "scrape_jobs");
 	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "%s", function);
@@ -55,6 +56,9 @@ _PG_init(void)
 
 	ScrapeDefineGucs();
 	ScrapeShmemInstallHooks();
-	RegisterStaticWorker("ScrapeLauncherMain", "scrape_jobs launcher");
-	RegisterStaticWorker("ScrapeAlerterMain", "scrape_jobs alerter");
+	/* (the launcher on a hot standby too, to say that it waits there) */
+	RegisterStaticWorker("ScrapeLauncherMain", "scrape_jobs launcher",
+						 BgWorkerStart_ConsistentState);
+	RegisterStaticWorker("ScrapeAlerterMain", "scrape_jobs alerter",
+						 BgWorkerStart_RecoveryFinished);
 }

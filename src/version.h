@@ -22,7 +22,8 @@ typedef enum ScrapeExtensionStatus
 {
 	SCRAPE_EXT_ABSENT,			/* not installed in this database */
 	SCRAPE_EXT_READY,			/* installed at the version we serve */
-	SCRAPE_EXT_MISMATCH			/* installed at another version */
+	SCRAPE_EXT_MISMATCH,		/* installed at another version */
+	SCRAPE_EXT_STANDBY			/* the server is in recovery: not looked at */
 } ScrapeExtensionStatus;
 
 #define SCRAPE_VERSION_LEN 64

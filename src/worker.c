@@ -544,16 +544,66 @@ Heartbeat(int64 **lost)
 }
 
 /*
+ * Claimed pages in the backlog whose host said wait (a connection limit or
+ * its delay) when they were last offered to it.
+ */
+static int
+ReadyWaiting(void)
+{
+	int			n = 0;
+	dlist_iter	it;
+
+	dlist_foreach(it, &ready)
+	{
+		if (TransferOfWorkerNode(it.cur)->host_waits)
+			n++;
+	}
+	return n;
+}
+
+/*
  * Pages this worker may still claim: its transfer slots plus a backlog of
  * up to one batch, so that a finished transfer is replaced from memory at
  * once rather than after a claim transaction, and a claim takes a whole
- * batch (a claim per batch_size pages, not per few free slots).
+ * batch (a claim per batch_size pages, not per few free slots).  Pages
+ * waiting for their host do not count against that batch, so that other
+ * hosts' pages are claimed beside them, but the backlog never holds more
+ * than two batches.
  */
 static int
 ClaimRoom(void)
 {
-	return scrape_max_connections_per_worker + scrape_batch_size -
-		n_inflight - n_ready;
+	int			room = scrape_max_connections_per_worker + scrape_batch_size -
+		n_inflight - (n_ready - ReadyWaiting());
+
+	return Min(room, scrape_max_connections_per_worker +
+			   2 * scrape_batch_size - n_inflight - n_ready);
+}
+
+/*
+ * The hosts of the backlog's waiting pages, without repeats, into hosts
+ * (room for n_ready); returns how many.  The claim takes their pages last.
+ */
+static int
+BusyHosts(char **hosts)
+{
+	int			n = 0;
+	dlist_iter	it;
+
+	dlist_foreach(it, &ready)
+	{
+		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
+		int			i;
+
+		if (!t->host_waits || t->host == NULL)
+			continue;
+		for (i = 0; i < n; i++)
+			if (strcmp(hosts[i], t->host) == 0)
+				break;
+		if (i == n)
+			hosts[n++] = t->host;
+	}
+	return n;
 }
 
 /*
@@ -564,10 +614,13 @@ static bool
 Claim(dlist_head *claimed)
 {
 	int			limit = Min(ClaimRoom(), scrape_batch_size);
+	char	  **busy = palloc(sizeof(char *) * Max(n_ready, 1));
+	int			nbusy = BusyHosts(busy);
 	bool		short_claim;
 	dlist_iter	it;
 
-	short_claim = QueueClaim(MyToken, limit, TransferContext, claimed) < limit;
+	short_claim = QueueClaim(MyToken, limit, busy, nbusy, TransferContext,
+							 claimed) < limit;
 	if (short_claim)
 		more_work = false;
 	last_claim_at = GetCurrentTimestamp();
@@ -787,12 +840,21 @@ static void
 DispatchReady(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	ScrapeTransfer **start = palloc(sizeof(ScrapeTransfer *) *
-									scrape_max_connections_per_worker);
+	static ScrapeTransfer **start = NULL;
+	static int	start_size = 0;
 	int			nstart = 0;
 	int			i;
 	dlist_mutable_iter it;
 
+	/* (reallocated only when a reload raised max_connections_per_worker) */
+	if (start_size < scrape_max_connections_per_worker)
+	{
+		if (start != NULL)
+			pfree(start);
+		start = MemoryContextAlloc(TopMemoryContext, sizeof(ScrapeTransfer *) *
+								   scrape_max_connections_per_worker);
+		start_size = scrape_max_connections_per_worker;
+	}
 	ready_recheck_at = 0;
 	dlist_foreach_modify(it, &ready)
 	{
@@ -811,6 +873,7 @@ DispatchReady(void)
 		if (t->host != NULL)
 			d = HostAdmit(t->host, max_conn, delay, MySlotNo, &until, &probe);
 
+		t->host_waits = (d == HOST_WAIT);
 		if (d == HOST_WAIT)
 		{
 			if (ready_recheck_at == 0 || until < ready_recheck_at)
@@ -836,7 +899,6 @@ DispatchReady(void)
 		n_inflight++;
 		FetcherStart(start[i]);
 	}
-	pfree(start);
 }
 
 /* Note wake-ups sent through shared memory since we last looked. */
@@ -950,7 +1012,7 @@ WorkerLoop(void)
 		claim = more_work && room > 0 &&
 			MsUntil(last_claim_at, scrape_batch_delay_ms, now) == 0 &&
 			(n_inflight + n_ready == 0 ||
-			 n_ready < scrape_max_connections_per_worker / 2 ||
+			 n_ready - ReadyWaiting() < scrape_max_connections_per_worker / 2 ||
 			 (flush && room >= Max(1, scrape_batch_size / 2)));
 		beat = holding &&
 			(check_jobs ||

@@ -22,7 +22,8 @@
 #   bash test/chaos.sh counters      a kill -9 an hour before the monitor's
 #       next save of the counters keeps them (the workers' snapshots);
 #   bash test/chaos.sh standby       on a streaming standby scrape_launcher()
-#       says standby and no worker runs; promoted, a session completes;
+#       and one log line say standby and no worker runs; promoted, a
+#       session completes;
 #   bash test/chaos.sh stages        2,000 single-page sessions submitted at
 #       once, a stage backlog far longer than a 1 s stuck timeout: none is
 #       stuck, alerted or dead-lettered; a stage batch held past the
@@ -269,8 +270,9 @@ run_counters() {
         test "$after" = "$before" -a "${before%% *}" -ge 200
 }
 
-# A standby: no launcher runs there, and scrape_launcher() says why;
-# promoted, the launcher starts its workers and sessions run.
+# A standby: the launcher waits there without workers, and its log line
+# and scrape_launcher() say why; promoted, the launcher starts its workers
+# and sessions run.
 run_standby() {
     local standby port sid
     lc_cluster ""
@@ -281,8 +283,10 @@ run_standby() {
     port=$(sj_free_port)
     echo "port = $port" | as_pg tee -a "$standby/postgresql.conf" >/dev/null
     as_pg "$PGBIN/pg_ctl" -D "$standby" -l "$SJ_TMP/standby.log" -w -s start
-    check "on the standby, scrape_launcher() says standby, without a pid" \
-        test "$(q -p "$port" -c "SELECT state || ' ' || (pid IS NULL) FROM scrape.scrape_launcher()")" = "standby true"
+    check "on the standby, scrape_launcher() says standby, with the waiting launcher's pid" wait_for 10 \
+        "SELECT state = 'standby' AND pid IS NOT NULL FROM scrape.scrape_launcher()" -p "$port"
+    check "the standby's log says once that the launcher waits for promotion" \
+        test "$(grep -c 'scrape_jobs launcher is waiting for the server to be promoted' "$SJ_TMP/standby.log")" = 1
     check "no worker runs on the standby" \
         test "$(q -p "$port" -c "SELECT count(*) FROM scrape.scrape_workers()")" = 0
     as_pg "$PGBIN/pg_ctl" -D "$SJ_TMP/data" -m fast -w -s stop
@@ -290,6 +294,7 @@ run_standby() {
     check "promoted, it runs the launcher and its workers" wait_for 30 \
         "SELECT (SELECT state FROM scrape.scrape_launcher()) = 'running'
             AND (SELECT count(*) FROM scrape.scrape_workers()) = 2" -p "$port"
+    grep 'scrape_jobs launcher' "$SJ_TMP/standby.log" | sed 's/^/# /'
     sid=$(q -p "$port" -c "SELECT scrape.scrape_submit('$SJ_HTTP_URL/ok?standby=1')")
     check "a session submitted after the promotion completes" \
         test "$(q -p "$port" -c "SELECT scrape.scrape_wait($sid, '30 s')")" = completed
