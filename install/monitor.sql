@@ -50,21 +50,12 @@ BEGIN
                                'gap_s', round(extract(epoch FROM now() - j.last_heartbeat))));
     -- a page the frozen worker had started pays its attempt (the server
     -- may have answered it); one still in its backlog gets it back (the
-    -- worker's journal tells which: _scrape_release_orphans)
-    WITH holder AS MATERIALIZED (
-        SELECT t.token, jr.page_ids IS NOT NULL AS journaled, jr.page_ids, jr.attempts
-          FROM (SELECT DISTINCT q.claimed_by AS token
-                  FROM @extschema@.scraping_pages q
-                 WHERE q.session_id = v_session AND q.status = 'fetching') t,
-               LATERAL @extschema@._scrape_started_pages(t.token) jr
-    ), held AS MATERIALIZED (
-        SELECT q.id,
-               (coalesce(NOT h.journaled, true)
-                OR EXISTS (SELECT 1 FROM unnest(h.page_ids, h.attempts) AS u(page_id, attempt)
-                            WHERE u.page_id = q.id AND u.attempt = q.attempts)) AS started
-          FROM @extschema@.scraping_pages q
-          LEFT JOIN holder h ON h.token = q.claimed_by
-         WHERE q.session_id = v_session AND q.status = 'fetching'
+    -- worker's journal tells which: _scrape_pages_started)
+    WITH held AS MATERIALIZED (
+        SELECT st.page_id AS id, st.started
+          FROM @extschema@._scrape_pages_started(
+                   array(SELECT q.id FROM @extschema@.scraping_pages q
+                          WHERE q.session_id = v_session AND q.status = 'fetching')) AS st
     ), back AS (
         UPDATE @extschema@.scraping_pages p
            SET status = 'pending', claimed_by = NULL, claim_lease = NULL,

@@ -875,10 +875,40 @@ AS 'MODULE_PATHNAME', 'scrape_started_pages'
 LANGUAGE C VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp;
 
+-- Which of p_pages (fetching pages, which the caller has locked) had their
+-- request started: those the journal of the worker holding them lists at
+-- their current attempt, or every page of a worker without a journal.  The
+-- others were still in that worker's backlog.  Used by
+-- _scrape_release_orphans and _scrape_recover_job.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_pages_started(p_pages bigint[])
+RETURNS TABLE (page_id bigint, started boolean)
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH held AS MATERIALIZED (
+        SELECT q.id, q.claimed_by, q.attempts
+          FROM @extschema@.scraping_pages q
+         WHERE q.id = ANY (p_pages) AND q.status = 'fetching'
+    ), journal AS MATERIALIZED (
+        SELECT t.token, jr.page_ids IS NOT NULL AS journaled, jr.page_ids, jr.attempts
+          FROM (SELECT DISTINCT h.claimed_by AS token FROM held h
+                 WHERE h.claimed_by IS NOT NULL) AS t,
+               LATERAL @extschema@._scrape_started_pages(t.token) AS jr
+    ), entries AS (
+        SELECT DISTINCT j.token, u.page_id, u.attempt
+          FROM journal j, unnest(j.page_ids, j.attempts) AS u(page_id, attempt)
+    )
+    SELECT h.id, coalesce(NOT j.journaled, true) OR e.page_id IS NOT NULL
+      FROM held h
+      LEFT JOIN journal j ON j.token = h.claimed_by
+      LEFT JOIN entries e
+             ON e.token = h.claimed_by AND e.page_id = h.id AND e.attempt = h.attempts
+$$;
+
 -- Hand back to the queue the pages held by workers that no longer exist
 -- (p_live lists the tokens of the live ones).  Called by the launcher at
 -- start-up and whenever a worker exits.  A page whose request had started
--- (the worker's journal lists it: _scrape_started_pages) pays the attempt
+-- (the worker's journal lists it: _scrape_pages_started) pays the attempt
 -- its claim charged: the server may have seen it, and a page that
 -- keeps killing workers is failed with class worker_lost once its attempts
 -- are spent.  A page still in the worker's backlog goes back as it was,
@@ -892,35 +922,26 @@ DECLARE
     v_max      integer := current_setting('scrape_jobs.max_attempts')::integer;
     v_released integer;
     v_sessions bigint[];
+    v_held     bigint[];
 BEGIN
-    WITH dead AS MATERIALIZED (
-        SELECT t.token, jr.page_ids IS NOT NULL AS journaled, jr.page_ids, jr.attempts
-          FROM (SELECT DISTINCT p.claimed_by AS token
-                  FROM @extschema@.scraping_pages p
-                 WHERE p.status = 'fetching'
-                   AND NOT (p.claimed_by = ANY (coalesce(p_live, '{}')))) t,
-               LATERAL @extschema@._scrape_started_pages(t.token) jr
-    ), started AS MATERIALIZED (
-        SELECT d.token, u.page_id, u.attempt
-          FROM dead d, unnest(d.page_ids, d.attempts) AS u(page_id, attempt)
-    ), held AS (
-        SELECT p.id, p.session_id, p.attempts, p.kind,
-               (NOT d.journaled
-                OR EXISTS (SELECT 1 FROM started st
-                            WHERE st.token = p.claimed_by AND st.page_id = p.id
-                              AND st.attempt = p.attempts)) AS started,
-               p.attempts >= coalesce((s.options ->> 'max_attempts')::integer,
-                                      v_max) AS last_attempt
-          FROM @extschema@.scraping_pages p
-          JOIN dead d ON d.token = p.claimed_by
+    SELECT array_agg(q.id ORDER BY q.id) INTO v_held
+      FROM (SELECT p.id FROM @extschema@.scraping_pages p
+             WHERE p.status = 'fetching'
+               AND NOT (p.claimed_by = ANY (coalesce(p_live, '{}')))
+             ORDER BY p.id
+               FOR UPDATE OF p) AS q;
+    IF v_held IS NULL THEN
+        RETURN 0;
+    END IF;
+
+    WITH orphan AS MATERIALIZED (
+        SELECT p.id, p.session_id, p.attempts, p.kind, st.started,
+               st.started
+               AND p.attempts >= coalesce((s.options ->> 'max_attempts')::integer,
+                                          v_max) AS spent
+          FROM @extschema@._scrape_pages_started(v_held) st
+          JOIN @extschema@.scraping_pages p ON p.id = st.page_id
           JOIN @extschema@.scraping_sessions s ON s.id = p.session_id
-         WHERE p.status = 'fetching'
-         ORDER BY p.id
-           FOR UPDATE OF p
-    ), orphan AS (
-        SELECT h.id, h.session_id, h.attempts, h.kind, h.started,
-               h.started AND h.last_attempt AS spent
-          FROM held h
     ), released AS (
         UPDATE @extschema@.scraping_pages p
            SET status = CASE WHEN o.spent THEN 'failed' ELSE 'pending' END,

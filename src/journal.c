@@ -3,8 +3,9 @@
  *	  The started-pages journal of each fetch worker (journal.h says why).
  *
  * A journal is a file of ScrapeJournalEntry (native int64 page id and
- * attempt), appended to with one write() per group of requests started.  Nothing in it is ever fsync'd:
- * it must survive the worker's death, not the machine's.  A worker whose
+ * attempt), appended to with one write() per group of requests started.
+ * Nothing in it is ever fsync'd: it must survive the worker's death, not
+ * the machine's.  A worker whose
  * journal cannot be written removes it, so that the pages it holds are
  * charged as they were before the journal existed (more than their due,
  * never less), and says so once in the log.
@@ -16,11 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "common/file_perm.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "access/htup_details.h"
 #include "storage/fd.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -156,7 +157,7 @@ JournalRead(uint64 token, int *n)
 	char		path[MAXPGPATH];
 	int			fd;
 	struct stat st;
-	ScrapeJournalEntry *ids;
+	ScrapeJournalEntry *entries;
 	size_t		want;
 	size_t		got = 0;
 
@@ -179,10 +180,10 @@ JournalRead(uint64 token, int *n)
 	want = ((size_t) st.st_size / esz) * esz;
 	if (want > MaxAllocSize)
 		want = (MaxAllocSize / esz) * esz;
-	ids = palloc(Max(want, esz));
+	entries = palloc(Max(want, esz));
 	while (got < want)
 	{
-		ssize_t		r = read(fd, (char *) ids + got, want - got);
+		ssize_t		r = read(fd, (char *) entries + got, want - got);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -196,7 +197,7 @@ JournalRead(uint64 token, int *n)
 	}
 	CloseTransientFile(fd);
 	*n = (int) (got / esz);
-	return ids;
+	return entries;
 }
 
 static bool

@@ -6,9 +6,10 @@
  * backlog of claimed pages).  When it dies, only the pages whose requests
  * had started may have reached a server and pay an attempt; the others go
  * back to the queue as they were.  Before it starts requests, a worker
- * appends their pages (id and attempt) to a file of its own (pg_scrape_jobs/started.<its
- * token>); the queue's SQL (_scrape_release_orphans, _scrape_recover_job)
- * reads it through _scrape_started_pages().  A write() to a file survives
+ * appends their pages (id and attempt) to a file of its own
+ * (pg_scrape_jobs/started.<its token>); the queue's SQL
+ * (_scrape_pages_started, for _scrape_release_orphans and
+ * _scrape_recover_job) reads it through _scrape_started_pages().  A write() to a file survives
  * the death of the process, kill -9 and an immediate shutdown included,
  * without an fsync or a transaction per start (a committed mark per start
  * cost half the throughput of small pages: bench/notes.md).  After an

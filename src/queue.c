@@ -210,7 +210,7 @@ QueueRecoverFromError(void)
 	HOLD_INTERRUPTS();
 	QueryCancelPending = false;
 	EmitErrorReport();
-	AbortCurrentTransaction();
+	AbortOutOfAnyTransaction();
 	MemoryContextSwitchTo(TopMemoryContext);
 	FlushErrorState();
 	pgstat_report_activity(STATE_IDLE, NULL);
@@ -257,7 +257,7 @@ QueueAbortTransient(const char *what)
 	HOLD_INTERRUPTS();
 	QueryCancelPending = false;
 	FlushErrorState();
-	AbortCurrentTransaction();
+	AbortOutOfAnyTransaction();
 	MemoryContextSwitchTo(TopMemoryContext);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	RESUME_INTERRUPTS();

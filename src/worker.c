@@ -48,16 +48,16 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "breaker.h"
 #include "fetcher.h"
 #include "guc.h"
-#include "breaker.h"
+#include "journal.h"
 #include "metrics.h"
 #include "queue.h"
 #include "shmem.h"
 #include "stages.h"
 #include "url.h"
 #include "version.h"
-#include "journal.h"
 #include "worker.h"
 
 /* Longest a finished result waits for more before it is written. */

@@ -24,6 +24,8 @@
 #   bash test/chaos.sh standby       on a streaming standby scrape_launcher()
 #       and one log line say standby and no worker runs; promoted, a
 #       session completes;
+#   bash test/chaos.sh locks         a lock held past lock_timeout while the
+#       workers write results: retried, no worker exits;
 #   bash test/chaos.sh stages        2,000 single-page sessions submitted at
 #       once, a stage backlog far longer than a 1 s stuck timeout: none is
 #       stuck, alerted or dead-lettered; a stage batch held past the
@@ -347,6 +349,33 @@ scrape_jobs.heartbeat_interval = '100ms'"
         "SELECT status = 'completed' AND attempts = 1 FROM scrape.background_jobs WHERE id = $jid"
 }
 
+# A lock held past the workers' lock_timeout while they write results:
+# the write fails inside its subtransaction, the pass is retried, and the
+# worker goes on (before 0.1.6's library the abort left the subtransaction
+# behind, and the next pass ended the worker with "unexpected state
+# SUBABORT").
+run_locks() {
+    local sid jid
+    lc_cluster ""
+    q -c "CREATE EXTENSION scrape_jobs"
+    check "the workers run" wait_for 20 "SELECT count(*) = 2 FROM scrape.scrape_workers()"
+    sid=$(q -c "SELECT scrape.scrape_submit_urls(array(
+                  SELECT '$SJ_HTTP_URL/slow?ms=200&locks=' || g FROM generate_series(1, 60) g),
+                  options => '{\"per_host_max_connections\": 2}')")
+    jid=$(q -c "SELECT background_job_id FROM scrape.scraping_sessions WHERE id = $sid")
+    wait_for 20 "SELECT pages_done > 0 FROM scrape.scraping_sessions WHERE id = $sid" || true
+    q -c "BEGIN" \
+      -c "SELECT 1 FROM scrape.scraping_sessions WHERE id = $sid FOR UPDATE" \
+      -c "SELECT 1 FROM scrape.background_jobs WHERE id = $jid FOR UPDATE" \
+      -c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null
+    check "the session completes" test "$(q -c "SELECT scrape.scrape_wait($sid, '60 s')")" = completed
+    check "a result write met the lock and was retried" \
+        grep -q 'will retry its queue pass after an error: canceling statement due to lock timeout' "$SJ_TMP/server.log"
+    grep -E 'scrape_jobs worker (FATAL|PANIC):' "$SJ_TMP/server.log" | sed 's/^/# /' || true
+    check "no worker exited" \
+        test "$(grep -cE 'background worker "scrape_jobs worker" \(PID [0-9]+\) exited with exit code' "$SJ_TMP/server.log")" = 0
+}
+
 case "${1:-}" in
     settings) run_settings ;;
     concurrency) run_concurrency ;;
@@ -354,6 +383,7 @@ case "${1:-}" in
     crashes) run_crashes ;;
     counters) run_counters ;;
     standby) run_standby ;;
-    *) echo "usage: $0 settings|concurrency|stages|crashes|counters|standby" >&2; exit 2 ;;
+    locks) run_locks ;;
+    *) echo "usage: $0 settings|concurrency|stages|crashes|counters|standby|locks" >&2; exit 2 ;;
 esac
 tap_done
