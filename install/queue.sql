@@ -640,6 +640,9 @@ BEGIN
                s.scraping_mode,
                CASE WHEN r.defer_ms IS NOT NULL THEN 'deferred'
                     WHEN r.ok THEN 'done'
+                    -- a robots.txt answered 4xx was fetched: it means no
+                    -- rules (RFC 9309 2.3.1.3), not a failure
+                    WHEN p.kind = 'robots' AND r.http_status BETWEEN 400 AND 499 THEN 'done'
                     WHEN r.retryable
                          AND p.attempts < coalesce((s.options ->> 'max_attempts')::integer,
                                                    v_max) THEN 'retry'
@@ -689,10 +692,12 @@ BEGIN
                                 THEN bd.body_size ELSE p.body_size END,
                fetch_ms = CASE WHEN bd.outcome = 'deferred'
                                THEN p.fetch_ms ELSE bd.fetch_ms END,
-               error_class = CASE WHEN bd.outcome = 'deferred'
-                                  THEN p.error_class ELSE bd.error_class END,
-               error = CASE WHEN bd.outcome = 'deferred'
-                            THEN p.error ELSE bd.error END,
+               error_class = CASE WHEN bd.outcome = 'deferred' THEN p.error_class
+                                  WHEN bd.outcome = 'done' THEN NULL
+                                  ELSE bd.error_class END,
+               error = CASE WHEN bd.outcome = 'deferred' THEN p.error
+                            WHEN bd.outcome = 'done' THEN NULL
+                            ELSE bd.error END,
                claimed_by = NULL,
                claim_lease = NULL,
                fetched_at = CASE WHEN bd.outcome = 'deferred'

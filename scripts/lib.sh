@@ -126,10 +126,11 @@ sj_start_python_server() {
 
 # Start the HTTP test server on 127.0.0.1 (a free port); sets SJ_HTTP_URL.
 # It listens on 127.0.0.2 and 127.0.0.3 too (same port): tests that trip
-# per-host circuit breakers use those, so they stay apart from the others.
+# per-host circuit breakers use those, so they stay apart from the others;
+# and on 127.0.0.4, a host without a robots.txt (404).
 sj_start_http() {
     SJ_HTTP_URL=$(sj_start_python_server http "$ROOT/test/server/fault_server.py" \
-                      --host 127.0.0.1 --host 127.0.0.2 --host 127.0.0.3)
+                      --host 127.0.0.1 --host 127.0.0.2 --host 127.0.0.3 --host 127.0.0.4)
     SJ_HTTP_PID=$(cat "$SJ_TMP/http.pid")
     log "HTTP test server at $SJ_HTTP_URL"
 }

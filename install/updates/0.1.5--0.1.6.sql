@@ -1,10 +1,16 @@
 /*
  * install/updates/0.1.5--0.1.6.sql
  *
- * 0.1.6 (issue 14, item 6: claims that know hosts): every page records its
- * URL's host, and a claim takes a session's pages in turns between its
- * hosts, the hosts the claiming worker reports as busy last
- * (_scrape_claim in install/queue.sql, which gains p_busy_hosts).
+ * 0.1.6:
+ * - issue 14, item 6, claims that know hosts: every page records its URL's
+ *   host, and a claim takes a session's pages in turns between its hosts,
+ *   the hosts the claiming worker reports as busy last (_scrape_claim in
+ *   install/queue.sql, which gains p_busy_hosts);
+ * - one helper decides which held pages had started, for the release of a
+ *   dead worker's pages and the recovery of a stuck job
+ *   (_scrape_pages_started);
+ * - issue 15: a robots.txt answered 4xx is a page done, not failed
+ *   (_scrape_record_results).
  */
 
 -- (no default: ADD COLUMN would store it as the column's missing value,

@@ -416,7 +416,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def route_robots(self):
         # the robots.txt of the whole server: test/site/robots.txt, with
-        # {origin} replaced by this request's scheme://host:port
+        # {origin} replaced by this request's scheme://host:port; host
+        # 127.0.0.4 has none (404), as many sites
+        if (self.headers.get("Host") or "").startswith("127.0.0.4:"):
+            return self.send_body(404, page("not found", "not found"))
         with open(os.path.join(self.server.root, "robots.txt"), "rb") as f:
             body = self.with_origin(f.read())
         self.send_body(200, body, "text/plain; charset=utf-8")
