@@ -91,6 +91,7 @@ COMMENT ON COLUMN @extschema@.scraping_pages.structured IS 'The extracting stage
 COMMENT ON COLUMN @extschema@.scraping_pages.created_at IS 'When the page was queued.';
 COMMENT ON COLUMN @extschema@.scraping_pages.fetched_at IS 'When the page''s last result was written (done, failed or skipped); NULL if never.';
 COMMENT ON COLUMN @extschema@.scraping_pages.body_pruned_at IS 'When scrape_prune_bodies() emptied body under scrape_jobs.body_retention; NULL while the body is kept (or was never stored).';
+COMMENT ON COLUMN @extschema@.scraping_pages.extraction_crashes IS 'How many times a worker crashed (a signal, the server restarted) while the extracting stage parsed this page; NULL: never. After scrape_jobs.max_attempts the stage passes the page by, with an extraction_error in structured.';
 COMMENT ON COLUMN @extschema@.scraping_pages.host IS 'The URL''s host, lower-case ('''' if it has none), set when the page is queued: a claim takes a session''s pages in turns between its hosts. NULL on pages that were not pending at the upgrade to 0.1.6.';
 COMMENT ON COLUMN @extschema@.scraping_pages.updated_at IS 'When the row last changed.';
 
@@ -157,7 +158,7 @@ COMMENT ON TABLE @extschema@.job_history IS 'Append-only event log of the jobs a
 COMMENT ON COLUMN @extschema@.job_history.id IS 'Event id (identity), in the order events were written.';
 COMMENT ON COLUMN @extschema@.job_history.job_id IS 'The job; deleting the job deletes its history.';
 COMMENT ON COLUMN @extschema@.job_history.session_id IS 'The job''s session (no foreign key).';
-COMMENT ON COLUMN @extschema@.job_history.event IS 'created, claimed, stage_changed, completed, failed, cancelled, work_released, retry_scheduled, heartbeat_gap, recovered, dead_lettered, requeued; pages: page_claimed, page_done, page_failed, page_skipped, page_deferred, pages_claimed, pages_done.';
+COMMENT ON COLUMN @extschema@.job_history.event IS 'created, claimed, stage_changed, completed, failed, cancelled, work_released, retry_scheduled, heartbeat_gap, recovered, dead_lettered, requeued, extraction_crashed (a worker crashed while the extracting stage parsed the page in detail); pages: page_claimed, page_done, page_failed, page_skipped, page_deferred, pages_claimed, pages_done.';
 COMMENT ON COLUMN @extschema@.job_history.detail IS 'Event details as JSON (such as from/to of a stage change, page_id and attempt, worker, pages, delay_ms, error).';
 COMMENT ON COLUMN @extschema@.job_history.created_at IS 'When the event was recorded; scrape_prune_history deletes by it.';
 
@@ -306,6 +307,7 @@ COMMENT ON FUNCTION @extschema@._scrape_record_results(bigint, bigint[], bigint[
 -- Functions: the stages after scraping
 ------------------------------------------------------------------------------
 
+COMMENT ON FUNCTION @extschema@._scrape_note_extraction_crash(bigint) IS 'Internal: counts a crash of the extracting stage against the page it was parsing (found in a dead worker''s extraction marker) and records an extraction_crashed event; returns the page''s crashes so far. Called by the launcher.';
 COMMENT ON FUNCTION @extschema@._scrape_claim_stage() IS 'Internal: locks (SKIP LOCKED) the next session with extracting or creating_products work for one batch and returns its stage, checkpoint (stage_cursor) and XPath rules; no row if none. Called by the fetch workers'' stage pass.';
 COMMENT ON FUNCTION @extschema@._scrape_record_extraction(bigint, bigint, bigint[], text[], bigint, boolean, text[], text[], text[], text[], text[]) IS 'Internal: stores a batch of the extracting stage (each page''s structured document and, for pages not parsed at fetch time, title, description, canonical URL, language, links), moves the checkpoint to p_last and, when p_finished, enters creating_products. Called by the fetch workers.';
 COMMENT ON FUNCTION @extschema@._scrape_jtext(jsonb) IS 'Internal: the first scalar a JSON-LD value holds, as text: a string (trimmed, NULL if empty) or number; of an array its first element; of an object its @value or name. Used by the product functions.';

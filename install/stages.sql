@@ -129,3 +129,35 @@ BEGIN
     END IF;
 END;
 $$;
+
+-- A crash of the extracting stage while it parsed p_page_id (the launcher
+-- found the page in a dead worker's extraction marker: src/journal.h).
+-- Returns the page's crashes so far, NULL if the page is gone.  The stage
+-- passes the page by after scrape_jobs.max_attempts of them, with an
+-- extraction_error in its document, so that one page cannot crash the
+-- server in a loop.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_note_extraction_crash(p_page_id bigint)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_crashes integer;
+    v_session bigint;
+BEGIN
+    UPDATE @extschema@.scraping_pages
+       SET extraction_crashes = coalesce(extraction_crashes, 0) + 1,
+           updated_at = now()
+     WHERE id = p_page_id
+    RETURNING extraction_crashes, session_id INTO v_crashes, v_session;
+    IF v_session IS NOT NULL THEN
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT s.background_job_id, s.id, 'extraction_crashed',
+               jsonb_build_object('page_id', p_page_id, 'crashes', v_crashes,
+                                  'max_attempts',
+                                  current_setting('scrape_jobs.max_attempts')::integer)
+          FROM @extschema@.scraping_sessions s WHERE s.id = v_session;
+    END IF;
+    RETURN v_crashes;
+END;
+$$;

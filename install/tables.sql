@@ -157,6 +157,9 @@ CREATE TABLE @extschema@.scraping_pages (
     -- 0.1.6: a default would have made the upgrade's column differ from a
     -- fresh install's)
     host            text,
+    -- crashes of the extracting stage while it parsed this page (0.1.6;
+    -- NULL: none): after max_attempts of them the stage passes it by
+    extraction_crashes integer,
     UNIQUE (session_id, url)
 );
 
@@ -278,6 +281,7 @@ CREATE TABLE @extschema@.job_history (
                                  'work_released', 'retry_scheduled',
                                  'heartbeat_gap', 'recovered',
                                  'dead_lettered', 'requeued',
+                                 'extraction_crashed',
                                  -- a page's own (scrape_jobs.page_history)
                                  'page_claimed', 'page_done', 'page_failed',
                                  'page_skipped', 'page_deferred',

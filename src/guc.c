@@ -44,6 +44,7 @@ int			scrape_breaker_cooldown_ms = 30 * 1000;
 int			scrape_batch_delay_ms = 0;
 int			scrape_per_host_max_connections = 8;
 int			scrape_per_host_delay_ms = 0;
+char	   *scrape_debug_crash_on_extract = NULL;
 int			scrape_max_hosts = 1024;
 bool		scrape_allow_private_networks = false;
 int			scrape_max_pages_per_session = 10000;
@@ -369,6 +370,19 @@ ScrapeDefineGucs(void)
 							30 * 1000, 0, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	/*
+	 * For the tests of crash safety only: makes the extracting stage
+	 * abort() ("crash:TEXT") or raise an ERROR ("error:TEXT") on the pages
+	 * whose URL contains TEXT, as a bug of a parser would.
+	 */
+	DefineCustomStringVariable("scrape_jobs.debug_crash_on_extract",
+							   "Developer option: fail or crash the extracting stage on matching pages.",
+							   "\"crash:TEXT\" aborts the worker, \"error:TEXT\" raises an error, on pages whose URL contains TEXT. For tests only.",
+							   &scrape_debug_crash_on_extract,
+							   "",
+							   PGC_SIGHUP, GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("scrape_jobs");
 }

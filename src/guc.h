@@ -20,6 +20,7 @@ extern int	scrape_max_redirects;
 extern char *scrape_user_agent;
 extern int	scrape_batch_size;
 extern int	scrape_max_attempts;
+extern char *scrape_debug_crash_on_extract;
 extern int	scrape_retry_base_delay_ms;
 extern int	scrape_retry_max_delay_ms;
 extern int	scrape_monitor_interval_ms;

@@ -23,6 +23,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "storage/fd.h"
+#include "storage/ipc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
@@ -38,10 +39,22 @@ static int	journal_fd = -1;
 static int	journal_entries = 0;
 static char journal_path[MAXPGPATH];
 
+/* the page being extracted: 8 bytes at offset 0, 0 between pages */
+static int	marker_fd = -1;
+
+static bool WriteAll(int fd, const char *buf, size_t len, off_t offset);
+
 static void
 JournalPath(uint64 token, char *path)
 {
 	snprintf(path, MAXPGPATH, "%s/started.%016llx", SCRAPE_STATE_DIR,
+			 (unsigned long long) token);
+}
+
+static void
+MarkerPath(uint64 token, char *path)
+{
+	snprintf(path, MAXPGPATH, "%s/extracting.%016llx", SCRAPE_STATE_DIR,
 			 (unsigned long long) token);
 }
 
@@ -69,6 +82,62 @@ ScrapeStateDirReady(void)
 	return MakePGDirectory(SCRAPE_STATE_DIR) == 0 || errno == EEXIST;
 }
 
+/* A normal exit, FATAL included, is no crash of the page in hand. */
+static void
+MarkerOnExit(int code, Datum arg)
+{
+	JournalExtracting(0);
+}
+
+/*
+ * Without its file a worker's crashes in the extracting stage go
+ * uncounted, as before 0.1.6: the page is then tried again after each one.
+ */
+static void
+MarkerOpen(uint64 token)
+{
+	char		path[MAXPGPATH];
+
+	MarkerPath(token, path);
+	marker_fd = BasicOpenFile(path, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
+	if (marker_fd < 0)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("scrape_jobs worker could not create its extraction marker \"%s\": %m",
+						path),
+				 errdetail("A page that crashes this worker while it is extracted will be extracted again after each crash.")));
+		return;
+	}
+	before_shmem_exit(MarkerOnExit, (Datum) 0);
+}
+
+void
+JournalExtracting(int64 page_id)
+{
+	if (marker_fd < 0)
+		return;
+	if (!WriteAll(marker_fd, (const char *) &page_id, sizeof(page_id), 0))
+	{
+		close(marker_fd);
+		marker_fd = -1;
+	}
+}
+
+int64
+JournalReadExtracting(const char *path)
+{
+	int64		page_id = 0;
+	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+
+	if (fd < 0)
+		return 0;
+	if (read(fd, &page_id, sizeof(page_id)) != sizeof(page_id))
+		page_id = 0;
+	CloseTransientFile(fd);
+	return page_id;
+}
+
 void
 JournalOpen(uint64 token)
 {
@@ -82,16 +151,17 @@ JournalOpen(uint64 token)
 	if (journal_fd < 0)
 		JournalAbandon("create");
 	journal_entries = 0;
+	MarkerOpen(token);
 }
 
-/* Write all of buf at offset (or append, offset < 0); false on failure. */
+/* Write all of buf to fd at offset (or append, offset < 0); false on failure. */
 static bool
-WriteAll(const char *buf, size_t len, off_t offset)
+WriteAll(int fd, const char *buf, size_t len, off_t offset)
 {
 	while (len > 0)
 	{
-		ssize_t		w = offset < 0 ? write(journal_fd, buf, len) :
-			pwrite(journal_fd, buf, len, offset);
+		ssize_t		w = offset < 0 ? write(fd, buf, len) :
+			pwrite(fd, buf, len, offset);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -131,8 +201,8 @@ JournalStarted(const ScrapeJournalEntry *e, int n,
 		 */
 		size_t		esz = sizeof(ScrapeJournalEntry);
 
-		if (!WriteAll((const char *) held, esz * nheld, 0) ||
-			!WriteAll((const char *) e, esz * n, (off_t) (esz * nheld)) ||
+		if (!WriteAll(journal_fd, (const char *) held, esz * nheld, 0) ||
+			!WriteAll(journal_fd, (const char *) e, esz * n, (off_t) (esz * nheld)) ||
 			ftruncate(journal_fd, (off_t) (esz * (nheld + n))) != 0 ||
 			lseek(journal_fd, 0, SEEK_END) < 0)
 		{
@@ -142,7 +212,7 @@ JournalStarted(const ScrapeJournalEntry *e, int n,
 		journal_entries = nheld + n;
 		return;
 	}
-	if (!WriteAll((const char *) e, sizeof(ScrapeJournalEntry) * n, -1))
+	if (!WriteAll(journal_fd, (const char *) e, sizeof(ScrapeJournalEntry) * n, -1))
 	{
 		JournalAbandon("write");
 		return;
@@ -211,6 +281,63 @@ TokenIn(uint64 token, const uint64 *tokens, int n)
 	return false;
 }
 
+/*
+ * Whether name is a worker's journal or extraction marker
+ * ("started.<token>" or "extracting.<token>", 16 hex digits); its token.
+ */
+static bool
+TokenFile(const char *name, uint64 *token)
+{
+	static const char *const prefixes[] = {"started.", "extracting."};
+	int			i;
+
+	for (i = 0; i < lengthof(prefixes); i++)
+	{
+		size_t		plen = strlen(prefixes[i]);
+		unsigned long long t;
+		char		end;
+
+		if (strncmp(name, prefixes[i], plen) == 0 &&
+			strlen(name) == plen + 16 &&
+			sscanf(name + plen, "%16llx%c", &t, &end) == 1)
+		{
+			*token = (uint64) t;
+			return true;
+		}
+	}
+	return false;
+}
+
+int
+JournalListExtracting(uint64 *tokens, int64 *pages, int max)
+{
+	DIR		   *dir;
+	struct dirent *de;
+	int			n = 0;
+
+	dir = AllocateDir(SCRAPE_STATE_DIR);
+	if (dir == NULL && errno == ENOENT)
+		return 0;
+	while (n < max && (de = ReadDirExtended(dir, SCRAPE_STATE_DIR, LOG)) != NULL)
+	{
+		char		path[MAXPGPATH];
+		uint64		token;
+		int64		page_id;
+
+		if (strncmp(de->d_name, "extracting.", 11) != 0 ||
+			!TokenFile(de->d_name, &token))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", SCRAPE_STATE_DIR, de->d_name);
+		page_id = JournalReadExtracting(path);
+		if (page_id <= 0)
+			continue;
+		tokens[n] = token;
+		pages[n++] = page_id;
+	}
+	FreeDir(dir);
+	return n;
+}
+
 void
 JournalRemoveDead(const uint64 *live_before, int n_before,
 				  const uint64 *live_after, int n_after)
@@ -223,12 +350,10 @@ JournalRemoveDead(const uint64 *live_before, int n_before,
 		return;
 	while ((de = ReadDirExtended(dir, SCRAPE_STATE_DIR, LOG)) != NULL)
 	{
-		unsigned long long token;
-		char		end;
+		uint64		token;
 		char		path[MAXPGPATH];
 
-		if (sscanf(de->d_name, "started.%16llx%c", &token, &end) != 1 ||
-			strlen(de->d_name) != strlen("started.") + 16)
+		if (!TokenFile(de->d_name, &token))
 			continue;
 		if (TokenIn(token, live_before, n_before) ||
 			TokenIn(token, live_after, n_after))

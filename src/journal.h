@@ -59,9 +59,30 @@ extern void JournalStarted(const ScrapeJournalEntry *e, int n,
 extern ScrapeJournalEntry *JournalRead(uint64 token, int *n);
 
 /*
+ * The extraction marker: before the extracting stage parses a page, a
+ * worker writes the page's id to a file of its own
+ * (pg_scrape_jobs/extracting.<its token>), and 0 once the parse returned
+ * or the worker exits normally.  A marker left non-zero names the page
+ * whose parse crashed the process (a signal: the server restarts every
+ * process), so that the launcher counts the crash against the page
+ * (_scrape_note_extraction_crash) and the stage passes the page by after
+ * max_attempts of them, rather than crash the server in a loop.
+ */
+extern void JournalExtracting(int64 page_id);
+extern int64 JournalReadExtracting(const char *path);
+
+/*
+ * For the launcher: the markers that name a page, up to max of them, as
+ * tokens[i] and pages[i]; returns how many.  The caller leaves out the
+ * tokens of live workers (listed after this call).
+ */
+extern int	JournalListExtracting(uint64 *tokens, int64 *pages, int max);
+
+/*
  * For the launcher, after the pages of dead workers went back to the
- * queue: remove the journals of tokens in neither list of live workers
- * (the one taken before the release and the one taken after it).
+ * queue: remove the journals and extraction markers of tokens in neither
+ * list of live workers (the one taken before the release and the one
+ * taken after it).
  */
 extern void JournalRemoveDead(const uint64 *live_before, int n_before,
 							  const uint64 *live_after, int n_after);

@@ -178,7 +178,50 @@ LiveTokens(uint64 *tokens)
 	return n;
 }
 
-/* Return to the queue the pages of workers that no longer exist. */
+#define MAX_MARKERS 256			/* extraction markers read per release */
+
+/*
+ * Count against its page each crash of the extracting stage that a dead
+ * worker's extraction marker names (journal.h), in the release's
+ * transaction.  A token alive before the release or now is no crash: the
+ * worker may be parsing that page.
+ */
+static void
+NoteExtractionCrashes(const uint64 *live_before, int n_before)
+{
+	uint64	   *tokens = palloc(sizeof(uint64) * MAX_MARKERS);
+	int64	   *pages = palloc(sizeof(int64) * MAX_MARKERS);
+	int			n = JournalListExtracting(tokens, pages, MAX_MARKERS);
+	uint64	   *live_now = palloc(sizeof(uint64) * ScrapeState->nslots);
+	int			n_now = LiveTokens(live_now);
+	int			i,
+				j;
+
+	for (i = 0; i < n; i++)
+	{
+		bool		live = false;
+		int			crashes;
+
+		for (j = 0; j < n_before && !live; j++)
+			live = (live_before[j] == tokens[i]);
+		for (j = 0; j < n_now && !live; j++)
+			live = (live_now[j] == tokens[i]);
+		if (live)
+			continue;
+		crashes = QueueNoteExtractionCrash(pages[i]);
+		if (crashes > 0)
+			ereport(LOG,
+					(errmsg("scrape_jobs worker crashed while extracting page " INT64_FORMAT " (crash %d of the page)",
+							pages[i], crashes),
+					 errdetail("After %d crashes the extracting stage passes the page by (scrape_jobs.max_attempts).",
+							   scrape_max_attempts)));
+	}
+}
+
+/*
+ * Return to the queue the pages of workers that no longer exist, and count
+ * the crashes of the extracting stage they had in hand.
+ */
 static void
 ReleaseOrphans(void)
 {
@@ -192,6 +235,7 @@ ReleaseOrphans(void)
 		return;
 	}
 	released = QueueReleaseOrphans(tokens, n);
+	NoteExtractionCrashes(tokens, n);
 	LauncherCommit();
 
 	/* the journals of the workers whose pages went back are done with */

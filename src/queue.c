@@ -97,7 +97,8 @@ PrepareStagePlans(const char *schema)
 					0, NULL);
 	stage_plans[STAGE_PAGES] =
 		PrepareKept(psprintf("SELECT p.id, coalesce(p.final_url, p.url),"
-							 "       p.content_type, p.body, p.links IS NULL"
+							 "       p.content_type, p.body, p.links IS NULL,"
+							 "       coalesce(p.extraction_crashes, 0)"
 							 "  FROM %s.scraping_pages p"
 							 " WHERE p.session_id = $1 AND p.status = 'done'"
 							 "   AND p.kind = 'page' AND p.id > $2"
@@ -616,4 +617,32 @@ QueueReleaseOrphans(const uint64 *live_tokens, int n)
 			 SPI_result_code_string(ret));
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 									   SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * Count a crash of the extracting stage against the page whose parse it
+ * interrupted (the launcher, from a dead worker's extraction marker);
+ * returns the page's crashes so far (0: the page is gone).
+ */
+int
+QueueNoteExtractionCrash(int64 page_id)
+{
+	Oid			ext = get_extension_oid("scrape_jobs", true);
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	bool		isnull;
+	Datum		d;
+	int			ret;
+
+	if (!OidIsValid(ext))
+		return 0;
+	values[0] = Int64GetDatum(page_id);
+	ret = SPI_execute_with_args(psprintf("SELECT %s._scrape_note_extraction_crash($1)",
+										 QueueExtensionSchema(ext)),
+								1, argtypes, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "counting an extraction crash failed: %s",
+			 SPI_result_code_string(ret));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? 0 : DatumGetInt32(d);
 }

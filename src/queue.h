@@ -35,6 +35,7 @@ extern Datum QueueArray(Datum *elems, bool *nulls, int n, Oid elemtype);
 extern SPIPlanPtr QueueStagePlan(QueueStageStatement which);
 extern int	QueueClaim(uint64 worker_token, int limit, char **busy_hosts,
 					   int nbusy, MemoryContext parent, dlist_head *claimed);
+extern int	QueueNoteExtractionCrash(int64 page_id);
 extern int	QueueRecordResults(uint64 worker_token, ScrapeTransfer **done,
 							   int n);
 extern int	QueueHeartbeat(const int64 *jobs, const int64 *leases, int n,

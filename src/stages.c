@@ -41,11 +41,13 @@
 #include "storage/latch.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
 #include "extract.h"
 #include "guc.h"
+#include "journal.h"
 #include "queue.h"
 #include "stages.h"
 #include "structured.h"
@@ -154,9 +156,87 @@ SetColumn(ExtractedBatch *b, int c, const char *s)
 }
 
 /*
+ * The document of a page the stage could not parse: the usual keys, empty,
+ * and why (so the products stage finds nothing, and a reader finds out).
+ */
+static char *
+ExtractionError(const char *why)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"json_ld\": [], \"microdata\": [], "
+						   "\"opengraph\": {}, \"rules\": {}, \"extraction_error\": ");
+	escape_json(&buf, why);
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* scrape_jobs.debug_crash_on_extract: fail or crash on a marked page. */
+static void
+DebugFault(const char *url)
+{
+	const char *rule = scrape_debug_crash_on_extract;
+
+	if (rule == NULL || rule[0] == '\0' || url == NULL)
+		return;
+	if (strncmp(rule, "crash:", 6) == 0 && strstr(url, rule + 6) != NULL)
+		abort();
+	if (strncmp(rule, "error:", 6) == 0 && strstr(url, rule + 6) != NULL)
+		elog(ERROR, "scrape_jobs.debug_crash_on_extract: an error on page \"%s\"", url);
+}
+
+/*
+ * Parse one page for the stage, its id in the extraction marker meanwhile
+ * (journal.h: a crash here is counted against the page, which is passed
+ * by after max_attempts of them).  An ERROR from the parsers is the page's
+ * failure, recorded in its document, never the worker's: it would
+ * otherwise take the batch down with it again at every retry.  The
+ * parsers touch no shared state and take no lock, so the transaction
+ * goes on.
+ */
+static char *
+ParseGuarded(int64 page_id, const char *html, size_t len, const char *url,
+			 const StageWork *w, ScrapeHtmlInfo **info)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	char	   *volatile doc = NULL;
+
+	JournalExtracting(page_id);
+	PG_TRY();
+	{
+		DebugFault(url);
+		doc = ScrapeExtractData(html, len, url, w->rule_names, w->rule_xpaths,
+								w->nrules, info);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(LOG,
+				(errmsg("scrape_jobs worker could not extract page " INT64_FORMAT ": %s",
+						page_id, edata->message)));
+		doc = ExtractionError(edata->message);
+		if (info != NULL)
+			*info = NULL;
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	JournalExtracting(0);
+	return doc;
+}
+
+/*
  * Parse one fetched page (one parse, in page_cxt, reset after) and add its
  * row to the batch: its structured document, and its metadata and links if
- * it was not parsed when fetched (column 5 of the cursor).
+ * it was not parsed when fetched (column 5 of the cursor); a page whose parse
+ * crashed max_attempts workers (column 6) is not parsed again.
  */
 static void
 ExtractPage(HeapTuple tuple, TupleDesc desc, const StageWork *w,
@@ -177,16 +257,21 @@ ExtractPage(HeapTuple tuple, TupleDesc desc, const StageWork *w,
 															 &isnull)));
 	if (DatumGetPointer(body) != NULL)
 	{
+		int			crashes = DatumGetInt32(SPI_getbinval(tuple, desc, 6, &isnull));
+
 		MemoryContextSwitchTo(page_cxt);
 		url = SPI_getvalue(tuple, desc, 2);
 		ctype = SPI_getvalue(tuple, desc, 3);
-		if (ScrapeIsHtml(ctype))
+		if (ScrapeIsHtml(ctype) && crashes >= scrape_max_attempts)
+			doc = ExtractionError(psprintf("the worker extracting the page crashed %d times",
+										   crashes));
+		else if (ScrapeIsHtml(ctype))
 		{
 			text	   *t = DatumGetTextPP(body);
 
-			doc = ScrapeExtractData(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), url,
-									w->rule_names, w->rule_xpaths, w->nrules,
-									needs_info ? &info : NULL);
+			doc = ParseGuarded(DatumGetInt64(b->ids[b->n]), VARDATA_ANY(t),
+							   VARSIZE_ANY_EXHDR(t), url, w,
+							   needs_info ? &info : NULL);
 		}
 		MemoryContextSwitchTo(keep_cxt);
 		SetColumn(b, COL_DOC, doc);

@@ -26,6 +26,9 @@
 #       session completes;
 #   bash test/chaos.sh locks         a lock held past lock_timeout while the
 #       workers write results: retried, no worker exits;
+#   bash test/chaos.sh poison        a page whose parse crashes the
+#       extracting stage: 3 crashes, then passed by; a parse that raises an
+#       ERROR: the page's failure, no worker exits;
 #   bash test/chaos.sh stages        2,000 single-page sessions submitted at
 #       once, a stage backlog far longer than a 1 s stuck timeout: none is
 #       stuck, alerted or dead-lettered; a stage batch held past the
@@ -376,6 +379,52 @@ run_locks() {
         test "$(grep -cE 'background worker "scrape_jobs worker" \(PID [0-9]+\) exited with exit code' "$SJ_TMP/server.log")" = 0
 }
 
+# A page whose parse crashes the extracting stage (abort(), as a bug of a
+# parser would; scrape_jobs.debug_crash_on_extract marks it): each crash
+# restarts the server, the launcher counts it against the page, and after
+# max_attempts (3) crashes the stage passes the page by and the session
+# completes.  Then a parse that raises an ERROR: the page's failure, in its
+# document, and no worker exits.  (Before 0.1.6 the first page crashed the
+# server in a loop, and the second ended a worker at every retry.)
+run_poison() {
+    local sid sid2 exits
+    lc_cluster "scrape_jobs.debug_crash_on_extract = 'crash:poison-page'"
+    q -c "CREATE EXTENSION scrape_jobs"
+    check "the workers run" wait_for 20 "SELECT count(*) = 2 FROM scrape.scrape_workers()"
+    sid=$(q -c "SELECT scrape.scrape_submit_urls(array(
+                  SELECT '$SJ_HTTP_URL/ok?poison=' || g FROM generate_series(1, 20) g)
+                  || '$SJ_HTTP_URL/ok?poison-page=1'::text)")
+    wait_for 120 "SELECT status = 'completed' FROM scrape.scraping_sessions WHERE id = $sid" || true
+    check "the session completes" \
+        test "$(q -c "SELECT status FROM scrape.scraping_sessions WHERE id = $sid")" = completed
+    check "the page crashed the stage 3 times, counted and in the history" \
+        test "$(q -c "SELECT p.extraction_crashes || ' ' || (SELECT count(*) FROM scrape.job_history h
+                        WHERE h.session_id = $sid AND h.event = 'extraction_crashed')
+                      FROM scrape.scraping_pages p WHERE p.session_id = $sid AND p.url LIKE '%poison-page%'")" = "3 3"
+    exits=$(grep -cE 'background worker "scrape_jobs worker" \(PID [0-9]+\) was terminated by signal 6' "$SJ_TMP/server.log" || true)
+    check "the server restarted after each of the 3 crashes, and no more ($exits)" test "$exits" = 3
+    check "the page is passed by with why in its document" \
+        test "$(q -c "SELECT structured ->> 'extraction_error' FROM scrape.scraping_pages
+                      WHERE session_id = $sid AND url LIKE '%poison-page%'")" \
+             = "the worker extracting the page crashed 3 times"
+    check "the session's other pages were extracted (their titles, from the stage)" \
+        test "$(q -c "SELECT count(*) FROM scrape.scraping_pages WHERE session_id = $sid
+                      AND title = 'ok' AND NOT coalesce(structured ? 'extraction_error', false)")" = 20
+
+    q -c "ALTER SYSTEM SET scrape_jobs.debug_crash_on_extract = 'error:error-page'" -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 1
+    sid2=$(q -c "SELECT scrape.scrape_submit_urls(array(
+                   SELECT '$SJ_HTTP_URL/ok?errors=' || g FROM generate_series(1, 5) g)
+                   || '$SJ_HTTP_URL/ok?error-page=1'::text)")
+    check "a session with a page whose parse raises an ERROR completes" \
+        test "$(q -c "SELECT scrape.scrape_wait($sid2, '60 s')")" = completed
+    check "the ERROR is the page's, in its document" \
+        test "$(q -c "SELECT structured ->> 'extraction_error' LIKE '%an error on page%'
+                      FROM scrape.scraping_pages WHERE session_id = $sid2 AND url LIKE '%error-page%'")" = t
+    check "no worker exited with an exit code" \
+        test "$(grep -cE 'background worker "scrape_jobs worker" \(PID [0-9]+\) exited with exit code' "$SJ_TMP/server.log" || true)" = 0
+}
+
 case "${1:-}" in
     settings) run_settings ;;
     concurrency) run_concurrency ;;
@@ -384,6 +433,7 @@ case "${1:-}" in
     counters) run_counters ;;
     standby) run_standby ;;
     locks) run_locks ;;
-    *) echo "usage: $0 settings|concurrency|stages|crashes|counters|standby|locks" >&2; exit 2 ;;
+    poison) run_poison ;;
+    *) echo "usage: $0 settings|concurrency|stages|crashes|counters|standby|locks|poison" >&2; exit 2 ;;
 esac
 tap_done

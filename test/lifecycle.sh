@@ -21,9 +21,10 @@ source "$(dirname "$0")/../scripts/lib.sh"
 source "$(dirname "$0")/cluster_tap.sh"
 
 # Every table and sequence the extension marks for pg_dump, with its row
-# count and a hash of its sorted rows (a sequence: its last value).  A
-# column an upgrade adds and derives from the others (scraping_pages.host,
-# 0.1.6) is left out, so that the rows of a release before it compare.
+# count and a hash of its sorted rows (a sequence: its last value).  The
+# columns an upgrade adds (0.1.6: scraping_pages.host, which it derives
+# from url, and extraction_crashes) are left out, so that the rows of a
+# release before them compare.
 FINGERPRINT="
 CREATE FUNCTION pg_temp.fingerprint() RETURNS TABLE (obj text, n bigint, hash text)
 LANGUAGE plpgsql AS \$\$
@@ -39,7 +40,7 @@ BEGIN
         IF (SELECT relkind FROM pg_class WHERE oid = r) = 'S' THEN
             EXECUTE format('SELECT last_value, '''' FROM %s', r) INTO n, hash;
         ELSE
-            derived := CASE obj WHEN 'scrape.scraping_pages' THEN '{host}' ELSE '{}' END;
+            derived := CASE obj WHEN 'scrape.scraping_pages' THEN '{host,extraction_crashes}' ELSE '{}' END;
             EXECUTE format('SELECT count(*), md5(coalesce(string_agg(x, E''\\n'' ORDER BY x), ''''))
                               FROM (SELECT (to_jsonb(t) - %L::text[])::text AS x FROM %s t) AS s',
                            derived, r) INTO n, hash;

@@ -135,10 +135,10 @@ suite backup env SJ_HTTP_URL="$SJ_HTTP_URL" bash "$ROOT/test/lifecycle.sh" backu
 
 # Reliability under hostile database settings, concurrent clients, a stage
 # backlog far longer than the stuck timeout, crashes under load and a crash
-# between two saves of the counters, a standby promoted, and a lock held
-# past the workers' lock_timeout, each on a cluster of its own
-# (test/chaos.sh).
-for c in settings concurrency stages crashes counters standby locks; do
+# between two saves of the counters, a standby promoted, a lock held past
+# the workers' lock_timeout, and pages whose parse crashes or fails the
+# extracting stage, each on a cluster of its own (test/chaos.sh).
+for c in settings concurrency stages crashes counters standby locks poison; do
     suite "chaos $c" env SJ_HTTP_URL="$SJ_HTTP_URL" bash "$ROOT/test/chaos.sh" "$c"
 done
 
