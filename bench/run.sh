@@ -22,6 +22,8 @@
 #            times with 10k, 100k and 1M finished rows (EXPLAIN ANALYZE)
 # and, only when named: profile (not timed: queue functions' calls and times,
 # HOT updates, claims, a perf profile of the workers; bench/out/profile_*.txt)
+# and hosts (50 hosts x 40 pages at per_host_delay 100 ms, one connection
+# per host: politeness across hosts, issue 16)
 #
 # As root on Debian 12 it installs what it needs: the packages of
 # scripts/lib.sh plus nginx, gnuplot-nox and curl (apt-get; SCRAPE_SKIP_APT=1
@@ -48,7 +50,7 @@ BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$BENCH/../scripts/lib.sh"
 
 ALL_SCENARIOS=(idle latency list batch small crawl memory growth)
-EXTRA_SCENARIOS=(profile)
+EXTRA_SCENARIOS=(profile hosts)
 ROUNDS=${BENCH_ROUNDS:-3}
 PAGES=${BENCH_PAGES:-1200}
 SMALL=${BENCH_SMALL:-10000}
@@ -174,6 +176,7 @@ http {
     keepalive_requests 100000;
     server {
         listen 127.0.0.1:$NGX_PORT;
+$(for h in $(seq 2 51); do echo "        listen 127.0.0.$h:$NGX_PORT;"; done)
         root $SITE/www;
         location /huge/ { rewrite ^ /huge.html break; }
     }
@@ -409,6 +412,24 @@ scenario_small() {
         pgboss noop "$SITE/urls_small_abs.txt" small "$r" pg-boss-noop
         pgboss fetch "$SITE/urls_small_abs.txt" small "$r" pg-boss-fetch
         curl_bound small small "$r"
+    done
+}
+
+# Politeness across hosts (issue 16): 50 hosts (127.0.0.2-51, the same
+# nginx) x 40 small pages in one list, per_host_delay 100 ms and one
+# connection per host.  The ideal is (40 - 1) x 100 ms = 3.9 s.
+scenario_hosts() {
+    local r
+    for r in $(seq 1 "$ROUNDS"); do
+        log "hosts round $r/$ROUNDS (50 hosts x 40 pages, 100 ms apart)"
+        ext_session hosts "$r" scrape_jobs \
+            "SELECT scrape_submit_urls(ARRAY(
+                 SELECT replace(u.url, '//127.0.0.1:', '//127.0.0.' || h || ':') || '?r=' || :'round'
+                   FROM generate_series(2, 51) h,
+                        (SELECT url, ord FROM bench_urls WHERE set = 'small' ORDER BY ord LIMIT 40) u
+                  ORDER BY h, u.ord),
+               options => '{\"per_host_delay\": \"100 ms\", \"per_host_max_connections\": 1}') AS sid \gset" \
+            -v round="$r" >/dev/null
     done
 }
 
