@@ -108,6 +108,7 @@ bench_cleanup() {
         [ -n "$NGX_PID" ] && kill -KILL "$NGX_PID" 2>/dev/null || true
     fi
     [ -n "$NGX" ] && cp "$NGX/error.log" "$OUT/nginx_error.log" 2>/dev/null
+    [ -n "$NGX" ] && cp "$NGX/access.log" "$OUT/nginx_access.log" 2>/dev/null
     [ -n "$SJ_TMP" ] && cp "$SJ_TMP/server.log" "$OUT/server.log" 2>/dev/null
     (exit "$rc")
     sj_cleanup
@@ -163,7 +164,7 @@ events { worker_connections 4096; }
 http {
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
-    log_format bench '\$msec \$request_time \$status \$body_bytes_sent "\$request_uri"';
+    log_format bench '\$msec \$request_time \$status \$body_bytes_sent "\$request_uri" \$host';
     access_log $NGX/access.log bench;
     client_body_temp_path $NGX/tmp/body;
     proxy_temp_path $NGX/tmp/proxy;

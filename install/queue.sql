@@ -47,7 +47,7 @@ END;
 $$;
 
 -- A session's candidates for a claim, in turns between its hosts: the
--- first due page of each of its first p_limit hosts (in host order), then
+-- first due page of each of its first p_limit hosts (in a random order), then
 -- the second of each..., up to p_limit pages; the pages of p_busy_hosts
 -- after the others.  Both walks go through
 -- scraping_pages_pending_host_idx.
@@ -71,7 +71,9 @@ AS $$
     ), chosen AS (
         -- each host's share of the claim: of p_limit among the hosts that
         -- are not busy, or among all for a busy one
-        SELECT h.host, h.busy, row_number() OVER (ORDER BY h.host) AS rank,
+        -- (in a random order: a claim smaller than the number of hosts,
+        -- all busy, would otherwise always serve the same first ones)
+        SELECT h.host, h.busy, row_number() OVER (ORDER BY random()) AS rank,
                CASE WHEN h.busy THEN count(*) OVER ()
                     ELSE greatest(count(*) FILTER (WHERE NOT h.busy) OVER (), 1)
                END AS n
