@@ -1006,13 +1006,17 @@ WorkerLoop(void)
 			 MsUntil(first_unwritten_at, FLUSH_DELAY_MS, now) == 0);
 		/*
 		 * Refill in bulk rather than one page per transaction: when the
-		 * backlog no longer covers the transfer slots, or along with a
-		 * result write that happens anyway.
+		 * backlog no longer covers the transfer slots (pages waiting for
+		 * their host do not cover them) and a quarter of a batch fits, or
+		 * along with a result write that happens anyway.  (Without the
+		 * quarter, a backlog full of waiting pages made a claim of a page
+		 * or two for every page started.)
 		 */
 		claim = more_work && room > 0 &&
 			MsUntil(last_claim_at, scrape_batch_delay_ms, now) == 0 &&
 			(n_inflight + n_ready == 0 ||
-			 n_ready - ReadyWaiting() < scrape_max_connections_per_worker / 2 ||
+			 (n_ready - ReadyWaiting() < scrape_max_connections_per_worker / 2 &&
+			  room >= Max(1, scrape_batch_size / 4)) ||
 			 (flush && room >= Max(1, scrape_batch_size / 2)));
 		beat = holding &&
 			(check_jobs ||
