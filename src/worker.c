@@ -656,6 +656,31 @@ PassCommit(void)
 }
 
 /*
+ * Lock the extension for this transaction of the pass (a DROP EXTENSION
+ * waits for it), or exit if it was dropped or changed version.
+ */
+static void
+PassAttach(void)
+{
+	if (QueueAttach())
+		return;
+	PassCommit();
+	ereport(LOG,
+			(errmsg("scrape_jobs worker exiting because extension scrape_jobs %s is not installed in database \"%s\"",
+					SCRAPE_JOBS_VERSION, scrape_database)));
+	proc_exit(0);
+}
+
+/* Commit one transaction of a pass and begin the next. */
+static void
+PassNext(void)
+{
+	PassCommit();
+	PassBegin();
+	PassAttach();
+}
+
+/*
  * After a pass that failed for a reason that passes (QueueAbortTransient):
  * try again after a backoff of 100 ms doubling to 5 s, so a lock conflict
  * clears and a persistent one does not spin.
@@ -693,32 +718,33 @@ QueuePass(bool flush, bool claim, bool beat)
 	{
 		PassBegin();
 		pgstat_report_activity(STATE_RUNNING, "scrape_jobs: queue pass");
+		PassAttach();
 
-		if (!QueueAttach())
-		{
-			PassCommit();
-			ereport(LOG,
-					(errmsg("scrape_jobs worker exiting because extension scrape_jobs %s is not installed in database \"%s\"",
-							SCRAPE_JOBS_VERSION, scrape_database)));
-			proc_exit(0);
-		}
-
-		if (flush)
-			look_due = WriteResults();
-		if (n_pending_alerts > 0)
-			WriteAlerts();
+		/*
+		 * The heartbeat commits on its own, first: a result write that
+		 * waits for a lock and fails (lock_timeout) must not take the
+		 * heartbeat down with it, or the jobs it holds look stuck.  (It
+		 * skips rows other transactions hold, so it never waits.)
+		 */
 		if (beat)
 		{
 			int64	   *l;
 
 			nlost = Heartbeat(&l);
 			lost = l;
+			if (flush || claim || n_pending_alerts > 0)
+				PassNext();
 		}
+		if (flush)
+			look_due = WriteResults();
+		if (n_pending_alerts > 0)
+			WriteAlerts();
 		if (flush && claim)
 		{
 			PassCommit();
 			ForgetWritten();
 			PassBegin();
+			PassAttach();
 		}
 		if (claim && Claim(&pass_claimed))
 			look_due = true;
@@ -741,6 +767,12 @@ QueuePass(bool flush, bool claim, bool beat)
 			PG_RE_THROW();
 		UndoPass();
 		RetryPassLater();
+		/*
+		 * The jobs lost, if the heartbeat committed, went with the pass's
+		 * memory; if it rolled back, it did not happen.  Either way the
+		 * retry heartbeats again.
+		 */
+		check_jobs = true;
 		MemoryContextSwitchTo(TopMemoryContext);
 		MemoryContextReset(PassContext);
 		return;
