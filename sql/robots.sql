@@ -45,6 +45,23 @@ user-agent: SCRAPE_JOBS
 disallow: /c
 Sitemap: https://www.example.com/sitemap-2.xml.gz
 $r$),
+-- as real files are written (and google/robotstxt reads them): a Host and a
+-- Crawl-delay line inside a run of user-agents do not end it, keys without
+-- their colon or misspelt, an allowed index.html allows its directory
+('real', $r$
+User-agent: scrape_jobs
+Host: www.shop.example
+Crawl-delay: 2
+User-agent: *
+Dissallow: /cart
+Disallow /checkout/
+Disalow: /tmp/
+Disallow: /archive/
+Allow: /archive/index.html
+
+User agent: nosy
+Disallow: /
+$r$),
 ('empty', ''),
 ('garbage', E'\x01\x02 this is not a robots file \n::::\nDisallow /nothing\n');
 
@@ -79,6 +96,14 @@ SELECT r.name, t.agent, t.path, c.allowed, c.rule
     ('merged', NULL, '/b'),
     ('merged', NULL, '/c'),
     ('merged', NULL, '/orphan'),
+    ('real', NULL, '/cart'),
+    ('real', 'otherbot', '/cart'),
+    ('real', NULL, '/checkout/pay'),
+    ('real', NULL, '/tmp/x'),
+    ('real', NULL, '/archive/'),
+    ('real', NULL, '/archive/index.html'),
+    ('real', NULL, '/archive/2019/'),
+    ('real', 'nosy', '/anything'),
     ('empty', NULL, '/anything'),
     ('garbage', NULL, '/nothing')
   ) AS t(name, agent, path) USING (name),
@@ -86,6 +111,7 @@ SELECT r.name, t.agent, t.path, c.allowed, c.rule
  ORDER BY r.name, t.path, t.agent;
 
 SELECT crawl_delay FROM robots, scrape_robots_check(body, '/', 'a') WHERE name = 'matching';
+SELECT crawl_delay FROM robots, scrape_robots_check(body, '/') WHERE name = 'real';
 SELECT name, scrape_robots_sitemaps(body) FROM robots ORDER BY 1, 2;
 -- the default User-Agent is scrape_jobs.user_agent ("scrape_jobs/0.1.0 ...")
 SELECT allowed FROM robots, scrape_robots_check(body, '/c') WHERE name = 'merged';

@@ -6,6 +6,8 @@
  *	 - lines are "key: value", comments start with '#', keys are
  *	   case-insensitive; unknown keys are ignored;
  *	 - a group is one or more user-agent lines and the rules after them;
+ *	   only a rule ends a run of user-agent lines (other records, such as
+ *	   Host or Crawl-delay, do not interfere with the groups);
  *	   the crawler uses the groups whose user-agent equals its product
  *	   token (case-insensitive), all of them combined, else the "*" groups;
  *	 - among the rules of that group, the longest matching path pattern
@@ -19,6 +21,10 @@
  *	 - at most ROBOTS_MAX_BYTES are read.
  * Crawl-delay (not in the RFC, widely used) is taken from the group that
  * applies; Sitemap lines are collected wherever they are.
+ * Where real files are broken, we read them as Google's reference parser
+ * (google/robotstxt) does: "Disallow /x" without its colon, misspelt keys,
+ * a partial byte-order mark, lines cut at ROBOTS_MAX_LINE_BYTES, and an
+ * allowed ".../index.html" allowing its directory.
  *-------------------------------------------------------------------------
  */
 #include <ctype.h>
@@ -146,111 +152,288 @@ TrimmedCopy(const char *start, const char *end)
 	return copy;
 }
 
-/* Handle one "key: value" line; *in_agents tracks the group being opened. */
+/* The keys we act on; every other line is ignored. */
+typedef enum RobotsKey
+{
+	KEY_UNKNOWN,
+	KEY_AGENT,
+	KEY_ALLOW,
+	KEY_DISALLOW,
+	KEY_SITEMAP,
+	KEY_DELAY
+} RobotsKey;
+
+/*
+ * The spellings of the keys, the common misspellings the reference parser
+ * (google/robotstxt) accepts among them: real files are hand-edited, and
+ * a "Dissalow" is meant as a disallow.
+ */
+static const struct
+{
+	const char *spelling;
+	RobotsKey	key;
+}			key_spellings[] = {
+	{"user-agent", KEY_AGENT},
+	{"useragent", KEY_AGENT},
+	{"user agent", KEY_AGENT},
+	{"allow", KEY_ALLOW},
+	{"disallow", KEY_DISALLOW},
+	{"dissallow", KEY_DISALLOW},
+	{"dissalow", KEY_DISALLOW},
+	{"disalow", KEY_DISALLOW},
+	{"diasllow", KEY_DISALLOW},
+	{"disallaw", KEY_DISALLOW},
+	{"sitemap", KEY_SITEMAP},
+	{"site-map", KEY_SITEMAP},
+	{"crawl-delay", KEY_DELAY},
+};
+
+static bool
+HasSpace(const char *s, const char *end)
+{
+	for (; s < end; s++)
+		if (isspace((unsigned char) *s))
+			return true;
+	return false;
+}
+
+/*
+ * The key a line's key text names.  A spelling matches as a prefix
+ * ("Disallowed" is a disallow, as in the reference parser), but not across
+ * white space: "Disallow /a" before a colon in "Disallow /a:b" is no key.
+ */
+static RobotsKey
+KeyOf(const char *key, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; i < sizeof(key_spellings) / sizeof(key_spellings[0]); i++)
+	{
+		size_t		n = strlen(key_spellings[i].spelling);
+
+		if (len >= n && strncasecmp(key, key_spellings[i].spelling, n) == 0 &&
+			!HasSpace(key + n, key + len))
+			return key_spellings[i].key;
+	}
+	return KEY_UNKNOWN;
+}
+
+/* [*start, *end) without the white space around it. */
 static void
-ParseLine(Robots *r, const char *key, size_t keylen, const char *value,
-		  const char *value_end, bool *in_agents)
+Trim(const char **start, const char **end)
+{
+	while (*start < *end && isspace((unsigned char) **start))
+		(*start)++;
+	while (*end > *start && isspace((unsigned char) (*end)[-1]))
+		(*end)--;
+}
+
+/*
+ * Split a line (its comment removed) into a key and its value: at the
+ * colon, or, for a line without one that names no key before it, at the
+ * white space between exactly two words ("Disallow /x", as the reference
+ * parser reads it).  KEY_UNKNOWN for anything else.
+ */
+static RobotsKey
+SplitLine(const char *line, const char *end, const char **value,
+		  const char **value_end)
+{
+	const char *colon = memchr(line, ':', end - line);
+	const char *key = line;
+	const char *key_end;
+	const char *sep;
+	RobotsKey	k;
+
+	if (colon != NULL)
+	{
+		key_end = colon;
+		Trim(&key, &key_end);
+		k = KeyOf(key, key_end - key);
+		if (k != KEY_UNKNOWN)
+		{
+			*value = colon + 1;
+			*value_end = end;
+			return k;
+		}
+	}
+	Trim(&line, &end);
+	for (sep = line; sep < end && !isspace((unsigned char) *sep); sep++)
+		;
+	*value = sep;
+	*value_end = end;
+	Trim(value, value_end);
+	if (sep == end || HasSpace(*value, *value_end))
+		return KEY_UNKNOWN;
+	return KeyOf(line, sep - line);
+}
+
+/*
+ * Add a rule to g (value trimmed); false when out of memory.  An allowed
+ * ".../index.htm(l)" also allows its directory itself, ".../$", as the
+ * reference parser does: a site that allows its index allows the URL that
+ * serves it.
+ */
+static bool
+AddRule(RobotsGroup *g, bool allow, const char *raw, size_t len)
+{
+	RobotsRule *rule;
+	const char *slash;
+
+	if (!Append((void **) &g->rules, &g->nrules, sizeof(RobotsRule)))
+		return false;
+	rule = &g->rules[g->nrules - 1];
+	rule->allow = allow;
+	rule->length = len;
+	rule->pattern = NormalizePath(raw, len);
+	if (rule->pattern == NULL)
+	{
+		g->nrules--;
+		return false;
+	}
+	for (slash = raw + len; slash > raw && slash[-1] != '/'; slash--)
+		;
+	slash = (slash > raw) ? slash - 1 : NULL;
+	if (allow && slash != NULL &&
+		(size_t) (raw + len - slash) >= strlen("/index.htm") &&
+		strncmp(slash, "/index.htm", strlen("/index.htm")) == 0)
+	{
+		size_t		dir = slash - raw + 1;
+		char	   *anchored = malloc(dir + 2);
+		bool		ok;
+
+		if (anchored == NULL)
+			return false;
+		memcpy(anchored, raw, dir);
+		anchored[dir] = '$';
+		anchored[dir + 1] = '\0';
+		ok = AddRule(g, true, anchored, dir + 1);
+		free(anchored);
+		return ok;
+	}
+	return true;
+}
+
+/* A user-agent line: a new group unless it continues a run of them. */
+static bool
+AddAgent(Robots *r, const char *value, const char *value_end, bool *in_agents)
 {
 	RobotsGroup *g;
+	char	   *agent;
 
-	if (keylen == 10 && strncasecmp(key, "user-agent", 10) == 0)
+	Trim(&value, &value_end);
+	/* "* all robots" is the global agent, as in the reference parser */
+	if (value < value_end && *value == '*' &&
+		(value + 1 == value_end || isspace((unsigned char) value[1])))
+		value_end = value + 1;
+	agent = TrimmedCopy(value, value_end);
+	if (agent == NULL)
+		return false;
+	if (!*in_agents &&
+		!Append((void **) &r->groups, &r->ngroups, sizeof(RobotsGroup)))
 	{
-		char	   *agent = TrimmedCopy(value, value_end);
-
-		if (agent == NULL)
-			goto oom;
-		if (!*in_agents)
-		{
-			/* a user-agent line after rules starts a new group */
-			if (!Append((void **) &r->groups, &r->ngroups, sizeof(RobotsGroup)))
-			{
-				free(agent);
-				goto oom;
-			}
-			*in_agents = true;
-		}
-		g = &r->groups[r->ngroups - 1];
-		if (!Append((void **) &g->agents, &g->nagents, sizeof(char *)))
-		{
-			free(agent);
-			goto oom;
-		}
-		g->agents[g->nagents - 1] = agent;
-		return;
+		free(agent);
+		return false;
 	}
-	if (keylen == 7 && strncasecmp(key, "sitemap", 7) == 0)
-	{
-		char	   *url = TrimmedCopy(value, value_end);
-
-		if (url == NULL || !Append((void **) &r->sitemaps, &r->nsitemaps, sizeof(char *)))
-		{
-			free(url);
-			goto oom;
-		}
-		r->sitemaps[r->nsitemaps - 1] = url;
-		return;
-	}
-
-	*in_agents = false;
-	if (r->ngroups == 0)
-		return;					/* rules before any user-agent line: ignored */
+	*in_agents = true;
 	g = &r->groups[r->ngroups - 1];
-
-	if ((keylen == 5 && strncasecmp(key, "allow", 5) == 0) ||
-		(keylen == 8 && strncasecmp(key, "disallow", 8) == 0))
+	if (!Append((void **) &g->agents, &g->nagents, sizeof(char *)))
 	{
-		char	   *raw = TrimmedCopy(value, value_end);
-		RobotsRule *rule;
+		free(agent);
+		return false;
+	}
+	g->agents[g->nagents - 1] = agent;
+	return true;
+}
 
-		if (raw == NULL)
-			goto oom;
-		if (raw[0] == '\0')
-		{
-			free(raw);			/* "Disallow:" with no path matches nothing */
-			return;
-		}
-		if (!Append((void **) &g->rules, &g->nrules, sizeof(RobotsRule)))
-		{
-			free(raw);
-			goto oom;
-		}
-		rule = &g->rules[g->nrules - 1];
-		rule->allow = (keylen == 5);
-		rule->length = strlen(raw);
-		rule->pattern = NormalizePath(raw, rule->length);
-		free(raw);
-		if (rule->pattern == NULL)
-		{
-			g->nrules--;
-			goto oom;
-		}
+static bool
+AddSitemap(Robots *r, const char *value, const char *value_end)
+{
+	char	   *url = TrimmedCopy(value, value_end);
+
+	if (url == NULL || !Append((void **) &r->sitemaps, &r->nsitemaps, sizeof(char *)))
+	{
+		free(url);
+		return false;
+	}
+	r->sitemaps[r->nsitemaps - 1] = url;
+	return true;
+}
+
+static void
+SetDelay(RobotsGroup *g, const char *value, const char *value_end)
+{
+	char		text[64];
+	char	   *end;
+	double		d;
+
+	Trim(&value, &value_end);
+	if (value_end - value >= (ptrdiff_t) sizeof(text))
 		return;
-	}
-	if (keylen == 11 && strncasecmp(key, "crawl-delay", 11) == 0)
+	memcpy(text, value, value_end - value);
+	text[value_end - value] = '\0';
+	d = strtod(text, &end);
+	if (end != text && *end == '\0' && d >= 0 && d < 86400 * 365)
 	{
-		char	   *text = TrimmedCopy(value, value_end);
-		char	   *end;
-		double		d;
-
-		if (text == NULL)
-			goto oom;
-		d = strtod(text, &end);
-		if (end != text && *end == '\0' && d >= 0 && d < 86400 * 365)
-		{
-			g->has_delay = true;
-			g->delay = d;
-		}
-		free(text);
+		g->has_delay = true;
+		g->delay = d;
 	}
-	return;
+}
 
-oom:
-	r->failed = true;
+/*
+ * Handle one line (its comment removed).  Only a rule ends a run of
+ * user-agent lines (RFC 9309 2.2.4: other records do not interfere with
+ * the groups): in "User-agent: a / Host: x / User-agent: b / Disallow: /p"
+ * both agents share the rule.  False when out of memory.
+ */
+static bool
+ParseLine(Robots *r, const char *line, const char *end, bool *in_agents)
+{
+	const char *value;
+	const char *value_end;
+	RobotsKey	k = SplitLine(line, end, &value, &value_end);
+	RobotsGroup *g = r->ngroups > 0 ? &r->groups[r->ngroups - 1] : NULL;
+
+	switch (k)
+	{
+		case KEY_AGENT:
+			return AddAgent(r, value, value_end, in_agents);
+		case KEY_SITEMAP:
+			return AddSitemap(r, value, value_end);
+		case KEY_DELAY:
+			if (g != NULL)
+				SetDelay(g, value, value_end);
+			return true;
+		case KEY_ALLOW:
+		case KEY_DISALLOW:
+			*in_agents = false;
+			Trim(&value, &value_end);
+			/* before any user-agent line: ignored; "Disallow:" matches nothing */
+			if (g == NULL || value == value_end)
+				return true;
+			return AddRule(g, k == KEY_ALLOW, value, value_end - value);
+		case KEY_UNKNOWN:
+			break;
+	}
+	return true;
+}
+
+/* Skip a UTF-8 byte-order mark, or the part of one a file starts with. */
+static const char *
+SkipBom(const char *p, const char *end)
+{
+	static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
+	int			i;
+
+	for (i = 0; i < 3 && p < end && (unsigned char) *p == bom[i]; i++)
+		p++;
+	return p;
 }
 
 /*
  * Parse a robots.txt body (the first ROBOTS_MAX_BYTES of it).  NULL only
  * when memory runs out; a body with nothing usable allows everything.
+ * Bytes of a line past ROBOTS_MAX_LINE_BYTES are ignored, as the reference
+ * parser ignores them.
  */
 Robots *
 RobotsParse(const char *text, size_t len)
@@ -265,33 +448,20 @@ RobotsParse(const char *text, size_t len)
 	if (len > ROBOTS_MAX_BYTES)
 		len = ROBOTS_MAX_BYTES;
 	end = text + len;
-	/* a UTF-8 byte-order mark is not part of the first key */
-	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-		p += 3;
+	p = SkipBom(p, end);
 
 	while (p < end && !r->failed)
 	{
 		const char *eol = p;
+		const char *cut;
 		const char *hash;
-		const char *colon;
-		const char *key;
-		const char *keyend;
 
 		while (eol < end && *eol != '\n' && *eol != '\r')
 			eol++;
-		hash = memchr(p, '#', eol - p);
-		colon = memchr(p, ':', (hash ? hash : eol) - p);
-		if (colon != NULL)
-		{
-			key = p;
-			keyend = colon;
-			while (key < keyend && isspace((unsigned char) *key))
-				key++;
-			while (keyend > key && isspace((unsigned char) keyend[-1]))
-				keyend--;
-			ParseLine(r, key, keyend - key, colon + 1, hash ? hash : eol,
-					  &in_agents);
-		}
+		cut = (eol - p > ROBOTS_MAX_LINE_BYTES) ? p + ROBOTS_MAX_LINE_BYTES : eol;
+		hash = memchr(p, '#', cut - p);
+		if (!ParseLine(r, p, hash ? hash : cut, &in_agents))
+			r->failed = true;
 		p = eol;
 		while (p < end && (*p == '\n' || *p == '\r'))
 			p++;

@@ -14,6 +14,13 @@
 /* Bytes of a robots.txt that are read (RFC 9309 asks for at least 500 KiB). */
 #define ROBOTS_MAX_BYTES (500 * 1024)
 
+/*
+ * Bytes of one line that are read, the rest of the line being ignored: the
+ * reference parser (google/robotstxt) keeps a line in a buffer of eight
+ * times the longest URL browsers take (2083), one byte of it for the NUL.
+ */
+#define ROBOTS_MAX_LINE_BYTES (2083 * 8 - 1)
+
 typedef struct Robots Robots;
 
 typedef struct RobotsVerdict
