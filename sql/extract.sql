@@ -23,6 +23,20 @@ SELECT scrape_submit_urls(ARRAY['http://Example.com/%7Euser/a/../b#x',
                                 'http://example.com:80/~user/b']) AS sid \gset
 SELECT url FROM scraping_pages WHERE session_id = :sid;
 
+-- one spelling rule for a submitted URL and a link, as browsers send them:
+-- non-ASCII characters and spaces percent-encoded, white space around
+-- dropped, a backslash in the path a slash
+SELECT scrape_submit_urls(ARRAY['http://example.com/你好', 'http://example.com/%e4%bd%a0%e5%a5%bd',
+                                ' http://example.com/a b?c d ', 'http://example.com/a%20b?c%20d',
+                                'http://example.com/x\y']) AS sid \gset
+SELECT url FROM scraping_pages WHERE session_id = :sid ORDER BY url;
+SELECT l.link ->> 'url' AS link, l.link ->> 'url' IN (SELECT url FROM scraping_pages WHERE session_id = :sid) AS submitted
+  FROM jsonb_array_elements(scrape_parse_html(
+         '<a href="/你好">1</a><a href="http://example.com/你好">2</a>'
+         '<a href=" http://example.com/a b?c d">3</a><a href="/x\y">4</a>',
+         'http://example.com/') -> 'links') AS l(link)
+ ORDER BY 1;
+
 -- a page's own description of itself
 SELECT jsonb_pretty(scrape_parse_html($html$<!DOCTYPE html>
 <html lang="fr-CA"><head>

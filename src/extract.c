@@ -7,14 +7,14 @@
  * no network access, no DTD and no entity loading, in recovery mode so that
  * broken HTML still yields what it can.  The tree is walked iteratively
  * (a deeply nested page costs no stack).  Links are a[href] and area[href],
- * resolved against <base href> (or the page's URL) by libcurl's URL API,
- * normalised like submitted URLs, kept once each in document order, http(s)
- * only, at most SCRAPE_MAX_LINKS_PER_PAGE.
+ * resolved against <base href> (or the page's URL) as browsers resolve them
+ * (urlcore.c's UrlResolveRaw, over libcurl's URL API), normalised like
+ * submitted URLs, kept once each in document order, http(s) only, not to
+ * the page itself, at most SCRAPE_MAX_LINKS_PER_PAGE.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <curl/curl.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
@@ -117,30 +117,23 @@ ScrapeAppendCollapsed(StringInfo out, const char *text, bool *space, int limit)
 	}
 }
 
-/* Resolve href against base and normalise it; NULL if not an http(s) URL. */
+/*
+ * Resolve href (any URL-valued attribute) against base as a browser would
+ * and normalise it (urlcore.c: white space around and inside dropped, an
+ * empty or fragment-only href is base itself); NULL if not an http(s) URL.
+ */
 char *
 ScrapeResolveUrl(const char *base, const char *href)
 {
-	CURLU	   *h = curl_url();
-	char	   *joined = NULL;
-	char	   *normalized = NULL;
+	char	   *resolved = NULL;
 	char		detail[128];
 	char	   *result = NULL;
 
-	if (h == NULL || href == NULL)
-		goto done;
-	if (curl_url_set(h, CURLUPART_URL, base, 0) != CURLUE_OK ||
-		curl_url_set(h, CURLUPART_URL, href, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-		curl_url_get(h, CURLUPART_URL, &joined, 0) != CURLUE_OK)
-		goto done;
-	if (UrlNormalizeRaw(joined, &normalized, detail, sizeof(detail)) == URL_OK)
-		result = pstrdup(normalized);
-done:
-	free(normalized);
-	if (joined)
-		curl_free(joined);
-	if (h)
-		curl_url_cleanup(h);
+	if (base == NULL || href == NULL)
+		return NULL;
+	if (UrlResolveRaw(base, href, &resolved, detail, sizeof(detail)) == URL_OK)
+		result = pstrdup(resolved);
+	free(resolved);
 	return result;
 }
 
@@ -150,6 +143,7 @@ typedef struct LinkSet
 	bool	   *nofollow;
 	int			n;
 	int			dropped;
+	char	   *self;			/* the page's own URL, normalised, or NULL */
 } LinkSet;
 
 static void
@@ -158,6 +152,14 @@ AddLink(LinkSet *links, char *url, bool nofollow)
 	int			i;
 
 	if (url == NULL)
+		return;
+	/*
+	 * A link to the page itself ("#top", "", its own URL) is no new page:
+	 * left out, so that it neither takes one of the kept links nor, on a
+	 * page reached through a redirect (whose row has the URL before it),
+	 * gets the page queued and fetched again.
+	 */
+	if (links->self != NULL && strcmp(url, links->self) == 0)
 		return;
 	for (i = 0; i < links->n; i++)
 		if (strcmp(links->urls[i], url) == 0)
@@ -313,6 +315,7 @@ ScrapeHtmlInfoOfDoc(struct _xmlDoc *doc, const char *page_url)
 	links.urls = palloc(sizeof(char *) * SCRAPE_MAX_LINKS_PER_PAGE);
 	links.nofollow = palloc(sizeof(bool) * SCRAPE_MAX_LINKS_PER_PAGE);
 	links.n = links.dropped = 0;
+	links.self = ScrapeResolveUrl(page_url, "");
 
 	if (doc != NULL)
 		Walk(doc, page_url, info, &links);

@@ -222,8 +222,11 @@ ScrapeNormalizeUrl(const char *url)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("URL is too long"),
+					 strlen(url) > SCRAPE_MAX_URL_LENGTH ?
 					 errdetail("The URL has %zu bytes; at most %d are accepted.",
-							   strlen(url), SCRAPE_MAX_URL_LENGTH)));
+							   strlen(url), SCRAPE_MAX_URL_LENGTH) :
+					 errdetail("Percent-encoded as it is sent, the URL has more than %d bytes.",
+							   SCRAPE_MAX_URL_LENGTH)));
 			break;
 		case URL_UNPARSABLE:
 			ereport(ERROR,

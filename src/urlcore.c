@@ -12,6 +12,11 @@
  * path made "/" (by libcurl), the fragment dropped (it is never sent),
  * percent-encoding normalised (unreserved characters decoded, other escapes
  * in upper case).
+ *
+ * References found in pages (href, src, ...) are resolved against the
+ * page's base URL as browsers do (UrlResolveRaw): the white space that
+ * templates leave around and inside attribute values is dropped first, and
+ * a reference that is empty or only a fragment is the base itself.
  *-------------------------------------------------------------------------
  */
 #include <ctype.h>
@@ -173,6 +178,143 @@ Normalize(CURLU *h, char **normalized, char *detail, size_t detaillen)
 	return err;
 }
 
+/*
+ * The WHATWG URL Standard's C0 control or space, which its basic URL parser
+ * strips from both ends of its input before anything else.
+ */
+static bool
+IsC0OrSpace(char c)
+{
+	return (unsigned char) c <= 0x20;
+}
+
+/*
+ * A malloc'd copy of ref cleaned as the WHATWG basic URL parser cleans its
+ * input: leading and trailing C0 controls and spaces stripped, every ASCII
+ * tab and newline (TAB, LF, CR) removed.  Page templates leave them around
+ * and inside attribute values, and browsers follow such links, so we must
+ * too; it also makes "java\nscript:" the "javascript:" browsers see.
+ */
+static char *
+CleanReference(const char *ref)
+{
+	const char *start = ref;
+	const char *end = ref + strlen(ref);
+	char	   *clean;
+	char	   *out;
+
+	while (start < end && IsC0OrSpace(*start))
+		start++;
+	while (end > start && IsC0OrSpace(end[-1]))
+		end--;
+	clean = malloc(end - start + 1);
+	if (clean == NULL)
+		return NULL;
+	for (out = clean; start < end; start++)
+		if (*start != '\t' && *start != '\n' && *start != '\r')
+			*out++ = *start;
+	*out = '\0';
+	return clean;
+}
+
+/* Is c written as an escape in a path (in_query false) or a query? */
+static bool
+EncodedByBrowsers(unsigned char c, bool in_query)
+{
+	/* the WHATWG URL Standard's path and special-query percent-encode sets */
+	if (c < 0x20 || c >= 0x7f || c == ' ' || c == '"' || c == '<' || c == '>')
+		return true;
+	return in_query ? c == '\'' : (c == '`' || c == '{' || c == '}');
+}
+
+/*
+ * Where the path of a URL or reference starts: after "scheme://authority"
+ * or "//authority", at the start of a relative reference; NULL for a
+ * reference with a scheme and no authority ("mailto:x"), left alone.
+ */
+static const char *
+PathStart(const char *ref)
+{
+	const char *p = ref;
+
+	if (isalpha((unsigned char) *p))
+	{
+		while (isalnum((unsigned char) *p) || *p == '+' || *p == '-' || *p == '.')
+			p++;
+		if (*p != ':')
+			return ref;			/* no scheme: relative */
+		if (strncmp(p, "://", 3) != 0)
+			return NULL;
+		p += 1;
+	}
+	else if (strncmp(p, "//", 2) != 0)
+		return ref;
+	p += 2;
+	return p + strcspn(p, "/?#");
+}
+
+/*
+ * ref (cleaned) spelled as a browser sends it, malloc'd: the fragment cut
+ * off (it is never sent), in the path and query every byte outside
+ * US-ASCII (UTF-8 in pages) and the characters browsers escape written as
+ * %XX, and a backslash in the path a slash, as browsers read http(s)
+ * URLs.  A submitted URL and a link go through this one rule, so that
+ * "/你好", "/%E4%BD%A0%E5%A5%BD" and "/a b" are one spelling however they
+ * reach us (libcurl 7.88 escapes them in relative references only, and
+ * refuses a space in an absolute URL).
+ */
+static char *
+BrowserSpelling(const char *ref)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *path = PathStart(ref);
+	size_t		len = strcspn(ref, "#");
+	char	   *out = malloc(len * 3 + 1);
+	char	   *o = out;
+	bool		in_query = false;
+	size_t		i;
+
+	if (out == NULL)
+		return NULL;
+	if (path == NULL || (size_t) (path - ref) > len)
+		path = ref + len;		/* nothing to escape */
+	memcpy(o, ref, path - ref);
+	o += path - ref;
+	for (i = path - ref; i < len; i++)
+	{
+		unsigned char c = (unsigned char) ref[i];
+
+		if (c == '?')
+			in_query = true;
+		if (c == '\\' && !in_query)
+			*o++ = '/';
+		else if (EncodedByBrowsers(c, in_query))
+		{
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+		else
+			*o++ = (char) c;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* CleanReference, then BrowserSpelling: what we give libcurl's parser. */
+static char *
+PrepareReference(const char *ref)
+{
+	char	   *clean = CleanReference(ref);
+	char	   *spelled;
+
+	if (clean == NULL)
+		return NULL;
+	spelled = BrowserSpelling(clean);
+	free(clean);
+	return spelled;
+}
+
 /* One round of parsing and normalising. */
 static UrlError
 NormalizeOnce(const char *url, char **normalized, char *detail,
@@ -182,26 +324,35 @@ NormalizeOnce(const char *url, char **normalized, char *detail,
 	CURLUcode	rc;
 	UrlError	err;
 
+	char	   *spelled;
+
 	*normalized = NULL;
 	detail[0] = '\0';
-	if (url[0] == '\0')
-		return URL_EMPTY;
 	if (strlen(url) > SCRAPE_MAX_URL_LENGTH)
 		return URL_TOO_LONG;
-
-	h = curl_url();
-	if (h == NULL)
+	spelled = PrepareReference(url);
+	if (spelled == NULL)
 		return URL_NO_MEMORY;
-	/* accept any scheme here so that we can say which one we refuse */
-	rc = curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
-	if (rc != CURLUE_OK)
+	if (spelled[0] == '\0')
+		err = URL_EMPTY;
+	else if (strlen(spelled) > SCRAPE_MAX_URL_LENGTH)
+		err = URL_TOO_LONG;
+	else if ((h = curl_url()) == NULL)
+		err = URL_NO_MEMORY;
+	else
 	{
-		snprintf(detail, detaillen, "%s", curl_url_strerror(rc));
+		/* accept any scheme here so that we can say which one we refuse */
+		rc = curl_url_set(h, CURLUPART_URL, spelled, CURLU_NON_SUPPORT_SCHEME);
+		if (rc != CURLUE_OK)
+		{
+			snprintf(detail, detaillen, "%s", curl_url_strerror(rc));
+			err = URL_UNPARSABLE;
+		}
+		else
+			err = Normalize(h, normalized, detail, detaillen);
 		curl_url_cleanup(h);
-		return URL_UNPARSABLE;
 	}
-	err = Normalize(h, normalized, detail, detaillen);
-	curl_url_cleanup(h);
+	free(spelled);
 	return err;
 }
 
@@ -261,5 +412,77 @@ UrlNormalizeRaw(const char *url, char **normalized, char *detail,
 	}
 	free(*normalized);
 	*normalized = NULL;
+	return err;
+}
+
+/* libcurl's resolution of ref against base, curl_free'd by the caller. */
+static UrlError
+JoinReference(const char *base, const char *ref, char **joined, char *detail,
+			  size_t detaillen)
+{
+	CURLU	   *h = curl_url();
+	CURLUcode	rc;
+
+	*joined = NULL;
+	if (h == NULL)
+		return URL_NO_MEMORY;
+	rc = curl_url_set(h, CURLUPART_URL, base, 0);
+	if (rc == CURLUE_OK)
+		rc = curl_url_set(h, CURLUPART_URL, ref, CURLU_NON_SUPPORT_SCHEME);
+	if (rc == CURLUE_OK)
+		rc = curl_url_get(h, CURLUPART_URL, joined, 0);
+	curl_url_cleanup(h);
+	if (rc != CURLUE_OK)
+	{
+		snprintf(detail, detaillen, "%s", curl_url_strerror(rc));
+		return URL_UNPARSABLE;
+	}
+	return URL_OK;
+}
+
+/*
+ * Resolve a reference found in a page against its base URL (the page's
+ * URL or its <base href>), as a browser would, and normalise the result
+ * (UrlNormalizeRaw: so it has an http(s) scheme and a host).  On URL_OK
+ * *resolved is malloc'd; otherwise detail says why not.
+ *
+ * A reference that is empty or only a fragment ("#top") is the base itself
+ * without its fragment (RFC 3986, 5.2.2: the base's path and query are
+ * kept).  libcurl 7.88 resolves both to the base's directory instead, a
+ * page nobody linked to ("https://shop.example/dir/page.html" + "#top"
+ * gives "https://shop.example/dir/"), so we answer them ourselves; every
+ * other reference, "?q=1" included, libcurl resolves as RFC 3986 says.
+ */
+UrlError
+UrlResolveRaw(const char *base, const char *ref, char **resolved,
+			  char *detail, size_t detaillen)
+{
+	char	   *clean;
+	char	   *joined = NULL;
+	UrlError	err;
+
+	*resolved = NULL;
+	detail[0] = '\0';
+	if (base == NULL || ref == NULL)
+		return URL_EMPTY;
+	/* longer than any URL we keep (dot-segments aside): not worth parsing */
+	if (strlen(ref) > SCRAPE_MAX_URL_LENGTH * 3)
+		return URL_TOO_LONG;
+	clean = PrepareReference(ref);		/* (without its fragment) */
+	if (clean == NULL)
+		return URL_NO_MEMORY;
+	if (strlen(clean) > SCRAPE_MAX_URL_LENGTH)
+		err = URL_TOO_LONG;
+	else if (clean[0] == '\0')
+		err = UrlNormalizeRaw(base, resolved, detail, detaillen);
+	else
+	{
+		err = JoinReference(base, clean, &joined, detail, detaillen);
+		if (err == URL_OK)
+			err = UrlNormalizeRaw(joined, resolved, detail, detaillen);
+	}
+	if (joined != NULL)
+		curl_free(joined);
+	free(clean);
 	return err;
 }

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  * urlcore.h
- *	  URL normalisation without PostgreSQL's memory or error machinery, so
- *	  that it can run in libcurl callbacks and in fuzzing harnesses.
+ *	  URL normalisation and the resolution of a page's references, without
+ *	  PostgreSQL's memory or error machinery, so that it can run in libcurl
+ *	  callbacks and in fuzzing harnesses.
  *-------------------------------------------------------------------------
  */
 #ifndef SCRAPE_URLCORE_H
@@ -25,6 +26,8 @@ typedef enum UrlError
 
 extern UrlError UrlNormalizeRaw(const char *url, char **normalized,
 								char *detail, size_t detaillen);
+extern UrlError UrlResolveRaw(const char *base, const char *ref,
+							  char **resolved, char *detail, size_t detaillen);
 extern char *UrlHostRaw(const char *url);
 
 #endif							/* SCRAPE_URLCORE_H */
