@@ -161,10 +161,23 @@ fuzz: $(FUZZERS)
 # PostgreSQL runtime; each exits non-zero (naming the failing cases) on any
 # mismatch.
 UNIT_CC ?= gcc
-UNIT_TESTS = test/unit/test_pricecore
+UNIT_TESTS = test/unit/test_pricecore test/unit/test_robots test/unit/test_extract
 
 test/unit/test_pricecore: test/unit/test_pricecore.c src/pricecore.c src/pricecore.h
 	$(UNIT_CC) -g -O1 -Wall -Wextra -Werror -I src -o $@ test/unit/test_pricecore.c src/pricecore.c
+
+test/unit/test_robots: test/unit/test_robots.c src/robots.c src/robots.h
+	$(UNIT_CC) -g -O1 -Wall -Wextra -Werror -I src -o $@ test/unit/test_robots.c src/robots.c
+
+# extract.c and structured.c need PostgreSQL's headers and a few of its
+# functions: test/fuzz/pgstub.c and libpgcommon/libpgport give them
+UNIT_PG = -I$(shell $(PG_CONFIG) --includedir-server) $(shell $(CURL_CONFIG) --cflags) $(shell xml2-config --cflags)
+UNIT_PG_LIBS = test/fuzz/pgstub.c $(shell $(PG_CONFIG) --pkglibdir)/libpgcommon.a \
+	$(shell $(PG_CONFIG) --pkglibdir)/libpgport.a $(shell $(CURL_CONFIG) --libs) $(shell xml2-config --libs)
+test/unit/test_extract: test/unit/test_extract.c src/extract.c src/extract.h src/structured.c src/structured.h src/urlcore.c src/urlcore.h
+	$(UNIT_CC) -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+		-Wno-sign-compare -Wno-ignored-attributes -I src $(UNIT_PG) -o $@ \
+		test/unit/test_extract.c src/extract.c src/structured.c src/urlcore.c $(UNIT_PG_LIBS)
 
 .PHONY: unit
 unit: $(UNIT_TESTS)

@@ -9,8 +9,13 @@
 
 #include "extract.h"
 
-/* JSON-LD blocks kept from one page, and the nesting they may have. */
-#define SCRAPE_MAX_JSONLD_BLOCKS 20
+/*
+ * JSON-LD blocks kept from one page (a listing page has one per event or
+ * product), the bytes they may take in all (a block that would go over is
+ * left out, whole), and the nesting they may have.
+ */
+#define SCRAPE_MAX_JSONLD_BLOCKS 100
+#define SCRAPE_MAX_JSONLD_BYTES (4 * 1024 * 1024)
 #define SCRAPE_MAX_JSON_DEPTH 64
 /* Microdata: top-level items, nesting of items, values in all. */
 #define SCRAPE_MAX_MICRODATA_ITEMS 50

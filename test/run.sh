@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run every test suite of scrape_jobs on a throw-away cluster:
 #   0. cppcheck over src/ (static analysis, must be clean), the unit tests
-#      of the price parser, and the libFuzzer harnesses for 10 s each;
+#      of the parsers (test/unit/: prices and availability, robots.txt,
+#      links, URLs and structured data), and the libFuzzer harnesses for
+#      10 s each;
 #   1. pg_regress (make installcheck: sql/*.sql against expected/*.out), in a
 #      database without workers, so job states are stable;
 #   2. pgTAP unit tests (test/tap/*.sql);
