@@ -21,6 +21,25 @@ SELECT input, scrape_normalize_availability(input) AS availability
                ('out_of_stock'), ('Sold out'), ('preorder'), ('pre-order'),
                ('BackOrder'), ('discontinued'), ('maybe tomorrow')) AS t(input);
 
+-- prices of real shops: a fraction after a separator and a space, a sign
+-- as the decimal separator, percentages and discounts (no price), a code
+-- next to "$", the signs and abbreviations of other markets, currencies
+-- without minor units
+SELECT input, p.amount, p.currency
+  FROM (VALUES ('$119. 95'), ('1.837, 32 €'), ('35€99'), ('40% OFF'), ('Save $20'),
+               ('-20 % 59,90 €'), ('NZD $100.70'), ('$1,190.00 AUD'), ('AU $59.95'),
+               ('1 $U'), ('E£ 1,250'), ('1 299 ₽'), ('1 299 руб.'), ('350 TL'), ('₺350,00'),
+               ('₩12,000'), ('12,000원'), ('RM 59.90'), ('200.000 đ'), ('₫200.000'),
+               ('Rs. 1,499'), ('Fr. 12.50'), ('¥1.200'), ('10, 12, 14')) AS t(input),
+       scrape_parse_price(input) AS p;
+
+-- availability: a negated in-stock phrase is out of stock
+SELECT input, scrape_normalize_availability(input) AS availability
+  FROM (VALUES ('Produit non disponible'), ('nicht vorrätig'), ('hors stock'),
+               ('agotado'), ('esaurito'), ('niet op voorraad'), ('brak w magazynie'),
+               ('нет в наличии'), ('not currently in stock'), ('Available: 0'),
+               ('No. 1 in stock'), ('disponible'), ('в наличии')) AS t(input);
+
 -- options.extract is checked at submit
 SELECT scrape_submit('https://shop.example/', options => '{"extract": ["//h1"]}');
 SELECT scrape_submit('https://shop.example/', options => '{"extract": {"1st": "//h1"}}');

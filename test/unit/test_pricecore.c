@@ -103,6 +103,65 @@ static const PriceCase price_cases[] = {
 	/* hostile bytes */
 	OK("12\0 34", "12", ""),
 	OK("\xFF\xFE" "12,50\xC3", "12.50", ""),
+	/* a fraction after a separator and a space, or after a sign */
+	OK("$119. 95", "119.95", "USD"),
+	OK("1.837, 32 \xE2\x82\xAC", "1837.32", "EUR"),
+	OK("35\xE2\x82\xAC" "99", "35.99", "EUR"),
+	OK("1.299\xE2\x82\xAC" "99", "1299.99", "EUR"),
+	OK("10, 12, 14", "10", ""),	/* a list, not a fraction */
+	OK("1, 299", "1", ""),		/* three digits are no fraction */
+	OK("1\xE2\x82\xAC" "299", "1", "EUR"),
+	OK("35 \xE2\x82\xAC" "99", "35", "EUR"),
+	/* percentages and discounts are no price */
+	NO("40% OFF"),
+	NO("-20%"),
+	NO("Save 15%"),
+	NO("20\xC2\xA0%"),
+	NO("Save $20"),
+	NO("$10 off"),
+	NO("100% free"),			/* digits: not a free price */
+	OK("40% OFF 59,99 \xE2\x82\xAC", "59.99", "EUR"),
+	OK("-20% $79.99", "79.99", "USD"),
+	OK("$10 off $50", "50", "USD"),
+	/* a code next to "$" says which dollar (or peso) */
+	OK("NZD $100.70", "100.70", "NZD"),
+	OK("$1,190.00 AUD", "1190.00", "AUD"),
+	OK("AU $59.95", "59.95", "AUD"),
+	OK("$ MXN 250", "250", "MXN"),
+	OK("1 $U", "1", "UYU"),
+	OK("$U 250", "250", "UYU"),
+	OK("E\xC2\xA3" "150", "150", "EGP"),
+	OK("150 E\xC2\xA3", "150", "EGP"),
+	OK("$5 USD", "5", "USD"),
+	OK("5 $ AUD", "5", "AUD"),
+	/* signs and abbreviations of markets */
+	OK("500 \xD0\xA0", "500", "RUB"),	/* Cyrillic Er */
+	OK("500 \xD1\x80.", "500", "RUB"),	/* р. */
+	OK("500 \xD1\x80\xD1\x83\xD0\xB1", "500", "RUB"),	/* руб */
+	OK("500 \xD1\x80\xD1\x83\xD0\xB1.", "500", "RUB"),	/* руб. */
+	OK("\xD1\x80\xD1\x83\xD0\xB1.500", "500", "RUB"),	/* not ".500" */
+	OK("49,90 TL", "49.90", "TRY"),
+	OK("TL 49,90", "49.90", "TRY"),
+	OK("1,000 \xE2\x82\xA9", "1000", "KRW"),
+	OK("\xE2\x82\xA9" "1,000", "1000", "KRW"),
+	OK("10.000\xEC\x9B\x90", "10000", "KRW"),	/* 원 */
+	OK("RM 59.90", "59.90", "MYR"),
+	OK("RM59.90", "59.90", "MYR"),
+	OK("200.000 \xC4\x91", "200000", "VND"),	/* đ */
+	OK("200.000\xE2\x82\xAB", "200000", "VND"),	/* ₫ */
+	OK("200.000 \xC4\x91\xE1\xBB\x93ng", "200000", "VND"),	/* đồng */
+	OK("200.000 VN\xC4\x90", "200000", "VND"),	/* VNĐ */
+	OK("Rs. 1,299", "1299", "INR"),
+	OK("Rs 499", "499", "INR"),
+	OK("Rs.499", "499", "INR"),
+	OK("Fr. 12.50", "12.50", "CHF"),
+	OK("\xC2\xA5" "1.500", "1500", "JPY"),
+	/* short abbreviations only as tokens, and only next to the number */
+	OK("FROM 5", "5", ""),
+	OK("Free from 5", "5", ""),
+	OK("TL brand, 25", "25", ""),
+	OK("\xD0\xA0\xD0\xBE\xD1\x81\xD1\x81\xD0\xB8\xD1\x8F 500", "500", ""),	/* Россия */
+	OK("Fries 5", "5", ""),
 	/* refused */
 	NO(""),
 	NO("abc"),
@@ -161,6 +220,32 @@ static const AvailCase avail_cases[] = {
 	{T("SoldOut"), "SoldOut"},
 	{T("Reserved"), "Reserved"},
 	{T("MadeToOrder"), "MadeToOrder"},
+	/* a negated in-stock phrase is out of stock */
+	{T("Produit non disponible"), "OutOfStock"},
+	{T("nicht vorr\xC3\xA4tig"), "OutOfStock"},
+	{T("nicht verf\xC3\xBC" "gbar"), "OutOfStock"},
+	{T("hors stock"), "OutOfStock"},
+	{T("niet op voorraad"), "OutOfStock"},
+	{T("brak w magazynie"), "OutOfStock"},
+	{T("\xD0\xBD\xD0\xB5\xD1\x82 \xD0\xB2 \xD0\xBD\xD0\xB0\xD0\xBB\xD0\xB8\xD1\x87\xD0\xB8\xD0\xB8"), "OutOfStock"},	/* нет в наличии */
+	{T("\xD0\x9D\xD0\xB5\xD1\x82 \xD0\xB2 \xD0\xBD\xD0\xB0\xD0\xBB\xD0\xB8\xD1\x87\xD0\xB8\xD0\xB8"), "OutOfStock"},	/* Нет в наличии */
+	{T("not available"), "OutOfStock"},
+	{T("currently unavailable"), "OutOfStock"},
+	{T("Nicht mehr verf\xC3\xBC" "gbar"), "OutOfStock"},
+	{T("pas disponible"), "OutOfStock"},
+	{T("not currently in stock"), "OutOfStock"},
+	{T("Kein Lieferbar"), "OutOfStock"},
+	{T("Sin stock"), "OutOfStock"},	/* not "in stock" inside "sin" */
+	{T("\xD0\x9D\xD0\xB5\xD1\x82 \xD0\xBD\xD0\xB0 \xD1\x81\xD0\xBA\xD0\xBB\xD0\xB0\xD0\xB4\xD0\xB5"), "OutOfStock"},	/* Нет на складе */
+	{T("nie ma w magazynie"), "OutOfStock"},
+	{T("agotado"), "SoldOut"},	/* "sold out", like "ausverkauft" */
+	{T("esaurito"), "SoldOut"},
+	{T("op voorraad"), "InStock"},
+	{T("\xD0\xB2 \xD0\xBD\xD0\xB0\xD0\xBB\xD0\xB8\xD1\x87\xD0\xB8\xD0\xB8"), "InStock"},	/* в наличии */
+	{T("disponible"), "InStock"},
+	{T("Casino in stock"), "InStock"},	/* "no" inside a word */
+	{T("No. 1 in stock"), "InStock"},	/* not next to the phrase */
+	{T("\xC3\x89PUIS\xC3\x89"), "SoldOut"},	/* ÉPUISÉ */
 	{T(""), NULL},
 	{T("maybe"), NULL},
 	{T("Check availability"), NULL},
