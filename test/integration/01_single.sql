@@ -53,7 +53,7 @@ SELECT is((pg_temp.page(:sid)).title, 'Demo Shop', 'title stored');
 SELECT is((pg_temp.page(:sid)).lang, 'en', 'language stored');
 SELECT ok((pg_temp.page(:sid)).description IS NOT NULL, 'description stored');
 SELECT is(jsonb_array_length((pg_temp.page(:sid)).links), 8,
-          'its eight distinct links (six products, about, itself), resolved');
+          'its eight distinct links (six products, about, index.html without our query), resolved');
 
 -- a product page's JSON-LD is stored with it
 SELECT scrape_submit(pg_temp.url('/site/shop/product-1.html?ld=' || md5(random()::text))) AS ld \gset
