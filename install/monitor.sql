@@ -113,15 +113,15 @@ END;
 $$;
 
 -- A job in a stage after scraping (extracting, creating_products) whose
--- batches stopped coming for p_timeout.  A stage batch is one transaction
--- that holds the session's row: a job whose session nobody holds is queued,
--- waiting for a free worker, however long the stage backlog, and not stuck
--- (0.1.1 dead-lettered such jobs).  One whose session a transaction has
--- held since before p_timeout (by a transaction that began then) is a batch
--- that stopped moving, a frozen worker's: alerted once for that hold (it
--- cannot be taken back while its transaction lives; a worker that dies
--- drops it and the job is queued again, from its checkpoint).  Returns
--- whether it alerted.
+-- batches stopped coming for p_timeout.  A batch of extraction is one
+-- transaction that holds the rows of the pages it extracts: a job whose
+-- pages nobody holds is queued, waiting for a free worker, however long
+-- the backlog, and not stuck (0.1.1 dead-lettered such jobs).  One whose
+-- pages a transaction has held since before p_timeout (a transaction that
+-- began then) is a batch that stopped moving, a frozen worker's: alerted
+-- once for that hold (it cannot be taken back while its transaction lives;
+-- a worker that dies drops it and its pages are extracted by another).
+-- Returns whether it alerted.
 CREATE OR REPLACE FUNCTION @extschema@._scrape_recover_stage(p_job_id bigint,
                                                   p_timeout interval)
 RETURNS boolean
@@ -135,14 +135,16 @@ DECLARE
 BEGIN
     SELECT * INTO s FROM @extschema@.scraping_sessions WHERE background_job_id = p_job_id;
     SELECT * INTO j FROM @extschema@.background_jobs WHERE id = p_job_id;
-    -- Who holds the session, and since when: the transaction that locked
-    -- its row (the row's xmax) if it is still running, read without taking
-    -- a lock.  None: the job is queued.  A batch that has just taken a job
-    -- that waited long in the queue is not stuck either.
-    SELECT a.xact_start INTO v_since
-      FROM @extschema@.scraping_sessions ss
-      JOIN pg_catalog.pg_stat_activity a ON a.backend_xid = ss.xmax
-     WHERE ss.id = s.id;
+    -- Who holds the session's extraction work, and since when: the oldest
+    -- transaction that locked one of its pages still to extract (the row's
+    -- xmax) if it is still running, read without taking a lock.  None: the
+    -- job is queued.  A batch that has just taken a job that waited long
+    -- in the queue is not stuck either.
+    SELECT min(a.xact_start) INTO v_since
+      FROM @extschema@.scraping_pages p
+      JOIN pg_catalog.pg_stat_activity a ON a.backend_xid = p.xmax
+     WHERE p.session_id = s.id AND p.status = 'done' AND p.kind = 'page'
+       AND p.extracted_at IS NULL;
     IF j.id IS NULL OR j.status <> 'processing'
        OR j.current_stage NOT IN ('extracting', 'creating_products')
        OR j.last_heartbeat >= now() - p_timeout
@@ -264,6 +266,7 @@ AS $$
 DECLARE
     v_timeout interval := current_setting('scrape_jobs.stuck_timeout')::interval;
     v_job     bigint;
+    v_session bigint;
     v_n       integer := 0;
 BEGIN
     FOR v_job IN
@@ -282,14 +285,27 @@ BEGIN
     END LOOP;
     -- jobs in a stage after scraping whose batches stopped coming: alerted
     -- if a batch holds them, else queued (_scrape_recover_stage)
-    FOR v_job IN
-        SELECT j.id FROM @extschema@.background_jobs j
+    FOR v_job, v_session IN
+        SELECT j.id, s.id FROM @extschema@.background_jobs j
+          JOIN @extschema@.scraping_sessions s ON s.background_job_id = j.id
          WHERE j.status = 'processing'
            AND j.current_stage IN ('extracting', 'creating_products')
            AND j.last_heartbeat < now() - v_timeout
          ORDER BY j.id
     LOOP
-        PERFORM @extschema@._scrape_recover_stage(v_job, v_timeout);
+        IF NOT EXISTS (SELECT 1 FROM @extschema@.scraping_pages p
+                        WHERE p.session_id = v_session AND p.status = 'done'
+                          AND p.kind = 'page' AND p.extracted_at IS NULL) THEN
+            -- nothing left to extract (a job an upgrade left in a stage):
+            -- it is done, not stuck
+            PERFORM 1 FROM @extschema@.scraping_sessions WHERE id = v_session
+               FOR UPDATE SKIP LOCKED;
+            IF FOUND THEN
+                PERFORM @extschema@._scrape_finish_stages(v_session, v_job);
+            END IF;
+        ELSE
+            PERFORM @extschema@._scrape_recover_stage(v_job, v_timeout);
+        END IF;
     END LOOP;
     RETURN v_n;
 END;
@@ -381,6 +397,8 @@ BEGIN
                                     THEN current_stage ELSE 'extracting' END,
                finished_at = NULL, last_heartbeat = now(), updated_at = now()
          WHERE id = $1;
+        -- (with nothing left to extract, it ends here)
+        PERFORM @extschema@._scrape_finish_stages(v_session, $1);
     ELSE
         UPDATE @extschema@.scraping_sessions
            SET status = 'pending', finished_at = NULL,

@@ -228,38 +228,33 @@ AS $$
                 THEN p_canonical ELSE coalesce(p_final_url, p_url) END;
 $$;
 
--- One batch of the creating_products stage: the done pages after the
--- checkpoint, up to p_limit, become products (one INSERT ... ON CONFLICT
--- for the batch, the latest page winning when two share a key).  When the
--- batch was the last, the job completes.  Returns whether work remains.
-CREATE OR REPLACE FUNCTION @extschema@._scrape_create_products(p_session_id bigint,
-                                                    p_job_id bigint,
-                                                    p_limit integer)
-RETURNS boolean
+-- The products of a batch of extracted pages (p_ids, of session
+-- p_session_id): one INSERT ... ON CONFLICT for the batch, the latest page
+-- winning when two share a key, in the batch and across batches (batches
+-- of one session commit in any order now that every worker takes them: a
+-- page of a higher id replaces a product, one of a lower id does not).
+-- Returns the number of products written.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_write_products(p_session_id bigint,
+                                                  p_ids bigint[])
+RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    s        @extschema@.scraping_sessions;
-    v_last   bigint;
-    v_n      integer;
-    v_found  integer;
+    v_workspace uuid;
+    v_found     integer;
 BEGIN
-    SELECT * INTO s FROM @extschema@.scraping_sessions WHERE id = p_session_id;
-    SELECT max(b.id), count(*) INTO v_last, v_n
-      FROM (SELECT p.id FROM @extschema@.scraping_pages p
-             WHERE p.session_id = p_session_id AND p.status = 'done'
-               AND p.id > s.stage_cursor
-             ORDER BY p.id LIMIT p_limit) b;
-
-    WITH found AS (
+    SELECT workspace_id INTO v_workspace FROM @extschema@.scraping_sessions
+     WHERE id = p_session_id;
+    -- (MATERIALIZED: inlined, the merge ran once for each of the three
+    -- references to prod below)
+    WITH found AS MATERIALIZED (
         SELECT p.id AS page_id,
                @extschema@._scrape_product_url(p.canonical_url, p.final_url, p.url) AS url,
                @extschema@._scrape_product(p.structured, p.title, p.description) AS prod
           FROM @extschema@.scraping_pages p
-         WHERE p.session_id = p_session_id AND p.status = 'done'
-           AND p.kind = 'page' AND p.structured IS NOT NULL
-           AND p.id > s.stage_cursor AND p.id <= v_last
+         WHERE p.id = ANY (p_ids) AND p.session_id = p_session_id
+           AND p.status = 'done' AND p.kind = 'page' AND p.structured IS NOT NULL
     ), keyed AS (
         SELECT DISTINCT ON (key) f.*, f.prod -> 'columns' AS c, key
           FROM found f,
@@ -272,7 +267,7 @@ BEGIN
                (workspace_id, product_key, session_id, page_id, url, name,
                 description, sku, gtin, mpn, brand, price, high_price, currency,
                 availability, image_url, rating, review_count, raw)
-        SELECT s.workspace_id, k.key, p_session_id, k.page_id, k.url,
+        SELECT v_workspace, k.key, p_session_id, k.page_id, k.url,
                k.c ->> 'name', k.c ->> 'description', k.c ->> 'sku',
                k.c ->> 'gtin', k.c ->> 'mpn', k.c ->> 'brand',
                (k.c ->> 'price')::numeric, (k.c ->> 'high_price')::numeric,
@@ -291,39 +286,11 @@ BEGIN
                image_url = excluded.image_url, rating = excluded.rating,
                review_count = excluded.review_count, raw = excluded.raw,
                last_seen = now()
+         WHERE pr.page_id IS NULL OR pr.page_id <= excluded.page_id
         RETURNING 1
     )
     SELECT count(*) INTO v_found FROM written;
     PERFORM @extschema@._scrape_count('products_written', v_found);
-
-    UPDATE @extschema@.scraping_sessions
-       SET stage_cursor = coalesce(v_last, stage_cursor),
-           products_found = products_found + v_found,
-           progress_percentage = @extschema@._scrape_stage_progress(
-               'creating_products',
-               (SELECT count(*) FROM @extschema@.scraping_pages p
-                 WHERE p.session_id = p_session_id AND p.status = 'done'
-                   AND p.id <= coalesce(v_last, s.stage_cursor)),
-               pages_done),
-           updated_at = now()
-     WHERE id = p_session_id;
-    UPDATE @extschema@.background_jobs j
-       SET progress = ss.progress_percentage, last_heartbeat = now(),
-           updated_at = now()
-      FROM @extschema@.scraping_sessions ss
-     WHERE j.id = p_job_id AND ss.id = p_session_id;
-    PERFORM @extschema@._scrape_notify_progress(ARRAY[p_session_id], false);
-
-    IF v_n < p_limit THEN
-        UPDATE @extschema@.background_jobs j
-           SET metadata = j.metadata || jsonb_build_object('products', ss.products_found)
-          FROM @extschema@.scraping_sessions ss
-         WHERE j.id = p_job_id AND ss.id = p_session_id;
-        PERFORM @extschema@._scrape_end_job(p_session_id, p_job_id, 'completed',
-                                            NULL, s.pages_done, s.pages_failed);
-        PERFORM @extschema@._scrape_wake(false, false, true);
-        RETURN false;
-    END IF;
-    RETURN true;
+    RETURN v_found;
 END;
 $$;

@@ -570,7 +570,9 @@ BEGIN
             -- scraped: the job goes on to its extracting stage
             PERFORM @extschema@._scrape_enter_stage(r.session_id, r.job_id,
                                                     'extracting');
-            CONTINUE;   -- not finished yet
+            -- (its pages may all be extracted already: then it ends here)
+            PERFORM @extschema@._scrape_finish_stages(r.session_id, r.job_id);
+            CONTINUE;
         ELSIF NOT r.retryable THEN
             PERFORM @extschema@._scrape_end_job(r.session_id, r.job_id, 'failed',
                                                 v_error, r.pages_done, r.pages_failed);
@@ -690,6 +692,7 @@ BEGIN
                lang = CASE WHEN bd.outcome = 'done' THEN bd.lang END,
                links = CASE WHEN bd.outcome = 'done' THEN bd.links::jsonb END,
                structured = NULL,     -- the extracting stage's
+               extracted_at = NULL,
                body_size = CASE WHEN bd.outcome IN ('done', 'failed')
                                 THEN bd.body_size ELSE p.body_size END,
                fetch_ms = CASE WHEN bd.outcome = 'deferred'

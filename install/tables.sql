@@ -56,8 +56,8 @@ CREATE INDEX background_jobs_finished_idx
     ON @extschema@.background_jobs (finished_at)
     WHERE status IN ('completed', 'failed');
 
--- Jobs past scraping, whose sessions a worker extracts and turns into
--- products (_scrape_claim_stage).
+-- Jobs past scraping, whose stages end when nothing is left to extract
+-- (_scrape_claim_extraction).
 CREATE INDEX background_jobs_stage_idx
     ON @extschema@.background_jobs (id)
     WHERE status = 'processing'
@@ -86,7 +86,6 @@ CREATE TABLE @extschema@.scraping_sessions (
     pages_extracted     integer NOT NULL DEFAULT 0,    -- extracting stage
     notified_at         timestamptz,    -- last NOTIFY scrape_jobs_progress
     products_found      integer NOT NULL DEFAULT 0,    -- creating_products stage
-    stage_cursor        bigint NOT NULL DEFAULT 0,     -- last page id of the stage
     options             jsonb NOT NULL DEFAULT '{}',
     created_at          timestamptz NOT NULL DEFAULT now(),
     started_at          timestamptz,
@@ -160,13 +159,21 @@ CREATE TABLE @extschema@.scraping_pages (
     -- crashes of the extracting stage while it parsed this page (0.1.6;
     -- NULL: none): after max_attempts of them the stage passes it by
     extraction_crashes integer,
+    -- when its structured data and products were written (0.1.7: pages are
+    -- extracted as they are stored, by every worker); NULL on a done page
+    -- of kind page: extraction work
+    extracted_at    timestamptz,
     UNIQUE (session_id, url)
 );
 
--- (id last: the extracting and products stages walk a session's done pages
--- in id order from a checkpoint)
 CREATE INDEX scraping_pages_session_status_idx
     ON @extschema@.scraping_pages (session_id, status, id);
+
+-- Extraction work: done pages not extracted yet, by session
+-- (_scrape_claim_extraction; 0.1.7).
+CREATE INDEX scraping_pages_unextracted_idx
+    ON @extschema@.scraping_pages (session_id, id)
+    WHERE status = 'done' AND kind = 'page' AND extracted_at IS NULL;
 
 -- The claim queue: only pending pages, in FIFO order.
 CREATE INDEX scraping_pages_pending_idx

@@ -153,11 +153,10 @@ CREATE FUNCTION pg_temp.extract(p_sid bigint, p_docs jsonb) RETURNS void LANGUAG
 DECLARE
     w record;
 BEGIN
-    SELECT * INTO w FROM _scrape_claim_stage() WHERE session_id = p_sid;
-    PERFORM _scrape_record_extraction(p_sid, w.job_id,
-        array_agg(p.id ORDER BY p.id), array_agg(p_docs ->> p.url ORDER BY p.id),
-        max(p.id), true)
-      FROM scraping_pages p WHERE p.session_id = p_sid;
+    SELECT * INTO w FROM _scrape_claim_extraction(100, 1) WHERE session_id = p_sid;
+    PERFORM _scrape_record_extraction(p_sid, w.job_id, w.page_ids,
+        ARRAY(SELECT p_docs ->> p.url FROM unnest(w.page_ids) WITH ORDINALITY AS u(id, n)
+                JOIN scraping_pages p ON p.id = u.id ORDER BY u.n));
 END;
 $$;
 
@@ -166,17 +165,16 @@ SELECT pg_temp.scrape(ARRAY['https://shop.example/a', 'https://shop.example/b',
 SELECT s.status, j.status AS job_status, j.current_stage, j.progress
   FROM scraping_sessions s JOIN background_jobs j ON j.id = s.background_job_id
  WHERE s.id = :sid;
-SELECT session_id = :sid AS ours, stage, stage_cursor, rule_names FROM _scrape_claim_stage();
+-- the claim hands out the session's pages (and its rules), locked
+SELECT session_id = :sid AS ours, cardinality(page_ids) AS pages, rule_names
+  FROM _scrape_claim_extraction(100, 1);
 SELECT pg_temp.extract(:sid, jsonb_build_object(
     'https://shop.example/a', (SELECT scrape_parse_html(html, 'https://shop.example/a') -> 'structured' FROM pages WHERE name = 'json-ld only'),
     'https://shop.example/b', (SELECT scrape_parse_html(html, 'https://shop.example/b') -> 'structured' FROM pages WHERE name = 'opengraph only'),
     'https://shop.example/c', (SELECT scrape_parse_html(html, 'https://shop.example/c') -> 'structured' FROM pages WHERE name = 'no product')));
-SELECT j.current_stage, j.progress, s.pages_extracted, s.stage_cursor
-  FROM scraping_sessions s JOIN background_jobs j ON j.id = s.background_job_id
- WHERE s.id = :sid;
-SELECT stage FROM _scrape_claim_stage();
-SELECT _scrape_create_products(:sid, (SELECT background_job_id FROM scraping_sessions WHERE id = :sid), 100) AS more;
-SELECT s.status, j.status AS job_status, j.current_stage, j.progress, s.products_found,
+-- the batch wrote the products, and, the last, ended the stages
+SELECT count(*) AS claimable FROM _scrape_claim_extraction(100, 1);
+SELECT s.pages_extracted, s.status, j.status AS job_status, j.current_stage, j.progress, s.products_found,
        j.metadata -> 'products' AS products
   FROM scraping_sessions s JOIN background_jobs j ON j.id = s.background_job_id
  WHERE s.id = :sid;
@@ -191,7 +189,6 @@ SELECT pg_temp.scrape(ARRAY['https://shop.example/a', 'https://shop.example/b'])
 SELECT pg_temp.extract(:sid2, jsonb_build_object(
     'https://shop.example/a', (SELECT scrape_parse_html(replace(html, '49.00', '45.00'), 'https://shop.example/a') -> 'structured' FROM pages WHERE name = 'json-ld only'),
     'https://shop.example/b', (SELECT scrape_parse_html(html, 'https://shop.example/b') -> 'structured' FROM pages WHERE name = 'opengraph only')));
-SELECT _scrape_create_products(:sid2, (SELECT background_job_id FROM scraping_sessions WHERE id = :sid2), 100) AS more;
 SELECT product_key, price, session_id = :sid2 AS from_second, last_seen > first_seen AS seen_again
   FROM products ORDER BY product_key;
 
@@ -249,13 +246,13 @@ SELECT session_id = :sid6 AS crawl, url, follow_links FROM claims ORDER BY page_
 -- before the stage: only the crawl's page has its metadata
 SELECT url, title, links FROM scraping_pages WHERE session_id IN (:sid5, :sid6) ORDER BY id;
 SELECT _scrape_record_extraction(:sid5, (SELECT background_job_id FROM scraping_sessions WHERE id = :sid5),
-        array_agg(p.id ORDER BY p.id), array_agg(NULL::text), max(p.id), true,
+        array_agg(p.id ORDER BY p.id), array_agg(NULL::text),
         array_agg('Title of ' || p.url ORDER BY p.id), array_agg(NULL::text),
         array_agg(p.url ORDER BY p.id), array_agg('en'::text), array_agg('[]'::text))
   FROM scraping_pages p WHERE p.session_id = :sid5;
 -- a page already parsed (links given NULL) keeps what it has
 SELECT _scrape_record_extraction(:sid6, (SELECT background_job_id FROM scraping_sessions WHERE id = :sid6),
-        array_agg(p.id), array_agg(NULL::text), max(p.id), true,
+        array_agg(p.id), array_agg(NULL::text),
         array_agg('Never stored'::text), NULL, NULL, NULL, array_agg(NULL::text))
   FROM scraping_pages p WHERE p.session_id = :sid6;
 SELECT url, title, canonical_url, lang, links FROM scraping_pages

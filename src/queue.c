@@ -80,38 +80,34 @@ PrepareKept(const char *sql, int nargs, Oid *argtypes)
 
 /*
  * The statements of the stages after scraping (stages.c), kept like the
- * queue's: a batch of stage work used to parse and plan its four statements
- * afresh (planning was ~6 % of a worker's CPU over a session of small pages).
+ * queue's, so that a batch does not parse and plan them afresh (what that
+ * cost is in bench/notes.md).
  */
 static void
 PrepareStagePlans(const char *schema)
 {
-	Oid			pages_types[3] = {INT8OID, INT8OID, INT4OID};
-	Oid			extraction_types[11] = {INT8OID, INT8OID, INT8ARRAYOID,
-		TEXTARRAYOID, INT8OID, BOOLOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
-	Oid			products_types[3] = {INT8OID, INT8OID, INT4OID};
+	Oid			claim_types[2] = {INT4OID, INT4OID};
+	Oid			pages_types[1] = {INT8ARRAYOID};
+	Oid			extraction_types[9] = {INT8OID, INT8OID, INT8ARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID};
 
 	stage_plans[STAGE_CLAIM] =
-		PrepareKept(psprintf("SELECT * FROM %s._scrape_claim_stage()", schema),
-					0, NULL);
+		PrepareKept(psprintf("SELECT * FROM %s._scrape_claim_extraction($1, $2)",
+							 schema),
+					2, claim_types);
 	stage_plans[STAGE_PAGES] =
 		PrepareKept(psprintf("SELECT p.id, coalesce(p.final_url, p.url),"
 							 "       p.content_type, p.body, p.links IS NULL,"
 							 "       coalesce(p.extraction_crashes, 0)"
 							 "  FROM %s.scraping_pages p"
-							 " WHERE p.session_id = $1 AND p.status = 'done'"
-							 "   AND p.kind = 'page' AND p.id > $2"
-							 " ORDER BY p.id LIMIT $3", schema),
-					3, pages_types);
+							 " WHERE p.id = ANY ($1)"
+							 " ORDER BY p.id", schema),
+					1, pages_types);
 	stage_plans[STAGE_RECORD_EXTRACTION] =
 		PrepareKept(psprintf("SELECT %s._scrape_record_extraction($1, $2, $3,"
-							 " $4, $5, $6, $7, $8, $9, $10, $11)", schema),
-					11, extraction_types);
-	stage_plans[STAGE_CREATE_PRODUCTS] =
-		PrepareKept(psprintf("SELECT %s._scrape_create_products($1, $2, $3)",
-							 schema),
-					3, products_types);
+							 " $4, $5, $6, $7, $8, $9)", schema),
+					9, extraction_types);
 }
 
 /* A kept statement of the stages; QueueAttach() must have returned true. */

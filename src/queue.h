@@ -17,12 +17,11 @@
 /* The kept statements of the stages after scraping (stages.c). */
 typedef enum QueueStageStatement
 {
-	STAGE_CLAIM,				/* _scrape_claim_stage() */
-	STAGE_PAGES,				/* ($1 session, $2 after id, $3 limit): done
-								 * pages, for a cursor: id, URL, content
-								 * type, body, not parsed yet */
-	STAGE_RECORD_EXTRACTION,	/* _scrape_record_extraction($1 .. $11) */
-	STAGE_CREATE_PRODUCTS,		/* _scrape_create_products($1, $2, $3) */
+	STAGE_CLAIM,				/* _scrape_claim_extraction($1 limit, $2 min) */
+	STAGE_PAGES,				/* ($1 page ids): the claimed pages, for a
+								 * cursor: id, URL, content type, body, not
+								 * parsed yet, crashes */
+	STAGE_RECORD_EXTRACTION,	/* _scrape_record_extraction($1 .. $9) */
 	NUM_STAGE_STATEMENTS
 } QueueStageStatement;
 

@@ -1,33 +1,30 @@
 /*-------------------------------------------------------------------------
  * stages.c
- *	  The stages of a job after scraping, run by the fetch workers between
- *	  their queue passes: extracting, then creating_products.
+ *	  Extraction and products, run by the fetch workers between their queue
+ *	  passes, and the stages of a job after scraping: extracting, then
+ *	  creating_products.
  *
- * When the last page of a session reaches a final state, the queue moves
- * its job to the extracting stage (_scrape_finish_sessions) and wakes the
- * workers.  A worker then takes the session's row lock for one batch
- * (_scrape_claim_stage, SKIP LOCKED: one worker per session at a time,
- * many sessions at once) and
+ * A page is extracted soon after it is stored, while the session's other
+ * pages download (0.1.7; until then the stages started when the last page
+ * was final, and ran in one worker per session): between two waits of its
+ * fetch loop, a worker takes a batch of done pages not extracted yet
+ * (_scrape_claim_extraction, SKIP LOCKED on the pages: every worker, many
+ * batches of a session at once), reads them through a cursor, one row at a
+ * time (a body at a time in memory), parses each HTML page once for its
+ * structured data (structured.c) and, unless it was parsed when fetched,
+ * its title, description, canonical URL, language and links (extract.c),
+ * and stores them with the pages' products (_scrape_record_extraction).
  *
- *	 extracting:		reads the next scrape_jobs.batch_size done pages
- *						after the session's checkpoint through a cursor, one
- *						row at a time (a body at a time in memory), parses
- *						each HTML page once for its structured data
- *						(structured.c) and, unless it was parsed when
- *						fetched, its title, description, canonical URL,
- *						language and links (extract.c), and stores them with
- *						the new checkpoint (_scrape_record_extraction);
- *	 creating_products: runs one batch of _scrape_create_products, which
- *						turns documents into products in SQL.
+ * The job still goes through the seed's stages, in order: when its last
+ * page is final it enters extracting, which is what is left of that work
+ * (often a batch or none), then creating_products and completed, when the
+ * last batch is stored (_scrape_finish_stages).
  *
- * Each batch commits with its checkpoint and a heartbeat of the job, so a
- * crash loses at most the batch in progress, and a job whose stage stops
- * moving is found by the stuck monitor like any other.  Only a crawl needs
- * a page's links as soon as it is fetched (to queue them), so only a
- * crawl's pages are parsed in the fetch path too; every other page is
- * parsed once, here, out of the path from fetch to stored result (the
- * parse was ~30 % of a worker's CPU over pages of 31 kB).  Structured data
- * waits for the whole session (and its rules) rather than delay each
+ * Each batch is one transaction, with a heartbeat of the job: a crash
+ * loses at most the batch in progress, whose pages another worker takes.
+ * Only a crawl needs a page's links as soon as it is fetched (to queue
+ * them), so only a crawl's pages are parsed in the fetch path too; every
+ * other page is parsed once, here, out of the path from fetch to stored
  * result.
  *-------------------------------------------------------------------------
  */
@@ -56,8 +53,7 @@ typedef struct StageWork
 {
 	int64		session_id;
 	int64		job_id;
-	char	   *stage;
-	int64		cursor;
+	Datum		page_ids;		/* int8[]: the pages claimed, locked */
 	char	  **rule_names;
 	char	  **rule_xpaths;
 	int			nrules;
@@ -85,28 +81,35 @@ TextArray(HeapTuple tuple, TupleDesc desc, int col, char ***out)
 	return n;
 }
 
-/* Take the next session with stage work, locked; false if there is none. */
+/*
+ * Take the next batch of extraction work (pages of one session, locked);
+ * false if there is none.  While the session still scrapes, a batch of at
+ * least a quarter of batch_size: fewer would cost a transaction each.
+ */
 static bool
 ClaimStage(StageWork *w)
 {
+	Datum		args[2];
 	HeapTuple	tuple;
 	TupleDesc	desc;
 	bool		isnull;
 	int			n;
 
-	if (SPI_execute_plan(QueueStagePlan(STAGE_CLAIM), NULL, NULL, false, 1)
+	args[0] = Int32GetDatum(scrape_batch_size);
+	args[1] = Int32GetDatum(Max(1, scrape_batch_size / 4));
+	if (SPI_execute_plan(QueueStagePlan(STAGE_CLAIM), args, NULL, false, 1)
 		!= SPI_OK_SELECT)
-		elog(ERROR, "could not claim stage work");
+		elog(ERROR, "could not claim extraction work");
 	if (SPI_processed == 0)
 		return false;
 	tuple = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 	w->session_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
 	w->job_id = DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
-	w->stage = SPI_getvalue(tuple, desc, 3);
-	w->cursor = DatumGetInt64(SPI_getbinval(tuple, desc, 4, &isnull));
-	w->nrules = TextArray(tuple, desc, 5, &w->rule_names);
-	n = TextArray(tuple, desc, 6, &w->rule_xpaths);
+	w->page_ids = PointerGetDatum(DatumGetArrayTypePCopy(SPI_getbinval(tuple, desc, 3,
+																	   &isnull)));
+	w->nrules = TextArray(tuple, desc, 4, &w->rule_names);
+	n = TextArray(tuple, desc, 5, &w->rule_xpaths);
 	w->nrules = Min(w->nrules, n);
 	return true;
 }
@@ -288,26 +291,25 @@ ExtractPage(HeapTuple tuple, TupleDesc desc, const StageWork *w,
 	b->n++;
 }
 
-/* One batch of the extracting stage. */
+/* One batch of extraction: parse the claimed pages, store what they hold. */
 static void
 ExtractBatch(const StageWork *w)
 {
-	Datum		args[3];
-	Datum		record_args[11];
+	Datum		args[1];
+	Datum		record_args[9];
 	ExtractedBatch b;
 	MemoryContext page_cxt = AllocSetContextCreate(CurrentMemoryContext,
 												   "scrape_jobs page extraction",
 												   ALLOCSET_DEFAULT_SIZES);
 	Portal		portal;
-	int64		last = w->cursor;
+	int			npages = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(w->page_ids)),
+										ARR_DIMS(DatumGetArrayTypeP(w->page_ids)));
 	int			c;
 
-	InitBatch(&b, scrape_batch_size);
-	args[0] = Int64GetDatum(w->session_id);
-	args[1] = Int64GetDatum(w->cursor);
-	args[2] = Int32GetDatum(scrape_batch_size);
+	InitBatch(&b, Max(npages, 1));
+	args[0] = w->page_ids;
 	portal = SPI_cursor_open(NULL, QueueStagePlan(STAGE_PAGES), args, NULL, true);
-	while (b.n < scrape_batch_size)
+	while (b.n < npages)
 	{
 		CHECK_FOR_INTERRUPTS();
 		SPI_cursor_fetch(portal, true, 1);
@@ -315,7 +317,6 @@ ExtractBatch(const StageWork *w)
 			break;
 		ExtractPage(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, w, page_cxt,
 					&b);
-		last = DatumGetInt64(b.ids[b.n - 1]);
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
@@ -325,28 +326,11 @@ ExtractBatch(const StageWork *w)
 	record_args[1] = Int64GetDatum(w->job_id);
 	record_args[2] = QueueArray(b.ids, NULL, b.n, INT8OID);
 	record_args[3] = QueueArray(b.values[COL_DOC], b.nulls[COL_DOC], b.n, TEXTOID);
-	record_args[4] = Int64GetDatum(last);
-	record_args[5] = BoolGetDatum(b.n < scrape_batch_size);
 	for (c = COL_TITLE; c < NUM_EXTRACTED_COLS; c++)
-		record_args[5 + c] = QueueArray(b.values[c], b.nulls[c], b.n, TEXTOID);
+		record_args[3 + c] = QueueArray(b.values[c], b.nulls[c], b.n, TEXTOID);
 	if (SPI_execute_plan(QueueStagePlan(STAGE_RECORD_EXTRACTION), record_args,
 						 NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not record the extraction of session " INT64_FORMAT,
-			 w->session_id);
-}
-
-/* One batch of the creating_products stage. */
-static void
-ProductsBatch(const StageWork *w)
-{
-	Datum		args[3];
-
-	args[0] = Int64GetDatum(w->session_id);
-	args[1] = Int64GetDatum(w->job_id);
-	args[2] = Int32GetDatum(scrape_batch_size);
-	if (SPI_execute_plan(QueueStagePlan(STAGE_CREATE_PRODUCTS), args, NULL,
-						 false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not create the products of session " INT64_FORMAT,
 			 w->session_id);
 }
 
@@ -373,10 +357,7 @@ StagePass(void)
 		if (QueueAttach() && ClaimStage(&w))
 		{
 			found = true;
-			if (strcmp(w.stage, "extracting") == 0)
-				ExtractBatch(&w);
-			else
-				ProductsBatch(&w);
+			ExtractBatch(&w);
 		}
 
 		SPI_finish();

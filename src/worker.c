@@ -460,6 +460,9 @@ ForgetWritten(void)
 		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
 
 		dlist_delete(&t->worker_node);
+		/* a page stored is extraction work (stages.c) */
+		if (t->result.ok)
+			stage_work = true;
 		if (t->result.defer_ms < 0)
 			MetricsObservePage((now - t->claimed_at) / 1000.0);
 		FreeTransfer(t);

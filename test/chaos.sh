@@ -328,15 +328,18 @@ scrape_jobs.heartbeat_interval = '100ms'"
                              + (SELECT count(*) FROM scrape.job_history WHERE event IN ('recovered', 'heartbeat_gap'))
                              + (SELECT count(*) FROM scrape.background_jobs WHERE status <> 'completed' OR attempts > 1)")" = 0
 
-    # a batch that holds its session past the timeout (as a frozen worker's
+    # a batch that holds its pages past the timeout (as a frozen worker's
     # would): alerted once, not dead-lettered; released, the job completes.
-    # A finished session is put back into its extracting stage: its session
-    # held (and running again) by an open transaction, its job processing
-    # with a heartbeat a minute old.
+    # A finished session is put back into its extracting stage with its
+    # page to extract again, the page held by an open transaction (as a
+    # batch's claim holds it) before the job is processing again, with a
+    # heartbeat a minute old.
     first=$(q -c "SELECT scrape.scrape_submit('$SJ_HTTP_URL/ok?stages=held')")
     test "$(q -c "SELECT scrape.scrape_wait($first, '30 s')")" = completed
     jid=$(q -c "SELECT background_job_id FROM scrape.scraping_sessions WHERE id = $first")
-    q -c "BEGIN" -c "UPDATE scrape.scraping_sessions SET status = 'running', finished_at = NULL WHERE id = $first" \
+    q -c "UPDATE scrape.scraping_sessions SET status = 'running', finished_at = NULL WHERE id = $first" \
+      -c "UPDATE scrape.scraping_pages SET extracted_at = NULL WHERE session_id = $first"
+    q -c "BEGIN" -c "SELECT 1 FROM scrape.scraping_pages WHERE session_id = $first FOR UPDATE" \
       -c "SELECT pg_sleep(5)" -c "COMMIT" >/dev/null &
     sleep 0.3
     q -c "UPDATE scrape.background_jobs SET status = 'processing', current_stage = 'extracting',

@@ -22,9 +22,10 @@ source "$(dirname "$0")/cluster_tap.sh"
 
 # Every table and sequence the extension marks for pg_dump, with its row
 # count and a hash of its sorted rows (a sequence: its last value).  The
-# columns an upgrade adds (0.1.6: scraping_pages.host, which it derives
-# from url, and extraction_crashes) are left out, so that the rows of a
-# release before them compare.
+# columns an upgrade adds or drops (0.1.6: scraping_pages.host, which it
+# derives from url, and extraction_crashes; 0.1.7: scraping_pages.
+# extracted_at, and scraping_sessions.stage_cursor, dropped) are left out,
+# so that the rows of a release before them compare.
 FINGERPRINT="
 CREATE FUNCTION pg_temp.fingerprint() RETURNS TABLE (obj text, n bigint, hash text)
 LANGUAGE plpgsql AS \$\$
@@ -40,7 +41,8 @@ BEGIN
         IF (SELECT relkind FROM pg_class WHERE oid = r) = 'S' THEN
             EXECUTE format('SELECT last_value, '''' FROM %s', r) INTO n, hash;
         ELSE
-            derived := CASE obj WHEN 'scrape.scraping_pages' THEN '{host,extraction_crashes}' ELSE '{}' END;
+            derived := CASE obj WHEN 'scrape.scraping_pages' THEN '{host,extraction_crashes,extracted_at}'
+                                WHEN 'scrape.scraping_sessions' THEN '{stage_cursor}' ELSE '{}' END;
             EXECUTE format('SELECT count(*), md5(coalesce(string_agg(x, E''\\n'' ORDER BY x), ''''))
                               FROM (SELECT (to_jsonb(t) - %L::text[])::text AS x FROM %s t) AS s',
                            derived, r) INTO n, hash;
@@ -54,12 +56,16 @@ END;
 # mode that dumps an extension's members), without what differs between
 # two databases for reasons of their own: oids, the version in the
 # extension's placeholder, sequence values (data), psql's \restrict key,
-# SET lines and comments of the dump itself.
+# SET lines and comments of the dump itself, and the placeholders by which
+# --binary-upgrade keeps the attribute numbers of dropped columns (0.1.7
+# drops scraping_sessions.stage_cursor: the column is gone in both).
 schema_of() {       # schema_of DATABASE
     "$PGBIN/pg_dump" --schema-only --binary-upgrade --no-owner -d "$1" \
         | grep -v -E '^(--|SET |SELECT pg_catalog\.set_config)' \
         | grep -v -E 'binary_upgrade_set_next_|binary_upgrade_set_record_init_privs|binary_upgrade_create_empty_extension|relfrozenxid|relminmxid' \
         | grep -v -E "^\\\\(un)?restrict |^WHERE oid = '[0-9]+';\$|^SELECT pg_catalog\.setval\(" \
+        | sed -E '/^UPDATE pg_catalog\.pg_attribute$/{N;/pg\.dropped\./{N;d}}' \
+        | grep -v -F '........pg.dropped.' \
         | sed -E '/^$/d'
 }
 
