@@ -134,7 +134,10 @@ DECLARE
     v_since  timestamptz;
 BEGIN
     SELECT * INTO s FROM @extschema@.scraping_sessions WHERE background_job_id = p_job_id;
-    SELECT * INTO j FROM @extschema@.background_jobs WHERE id = p_job_id;
+    -- (the job's row, so that two monitors at once alert a hold once: the
+    -- second passes it by, and a later one sees the first's alert)
+    SELECT * INTO j FROM @extschema@.background_jobs WHERE id = p_job_id
+       FOR UPDATE SKIP LOCKED;
     -- Who holds the session's extraction work, and since when: the oldest
     -- transaction that locked one of its pages still to extract (the row's
     -- xmax) if it is still running, read without taking a lock.  None: the

@@ -307,7 +307,7 @@ run_standby() {
 }
 
 run_stages() {
-    local first jid started
+    local first jid started alerted
     # (a worker heartbeats what it holds every 100 ms, twenty times within
     # the stuck timeout: a loaded 2-core CI machine once went past 1 s
     # between two of a worker's passes)
@@ -341,7 +341,10 @@ scrape_jobs.heartbeat_interval = '100ms'"
       -c "UPDATE scrape.scraping_pages SET extracted_at = NULL WHERE session_id = $first"
     q -c "BEGIN" -c "SELECT 1 FROM scrape.scraping_pages WHERE session_id = $first FOR UPDATE" \
       -c "SELECT pg_sleep(5)" -c "COMMIT" >/dev/null &
-    sleep 0.3
+    # (the lock must be held before the job is processing, or a worker
+    # extracts the page first: a loaded machine once started psql late)
+    wait_for 10 "SELECT count(*) = 1 FROM pg_stat_activity
+                  WHERE query = 'SELECT pg_sleep(5)' AND state = 'active'" || true
     q -c "UPDATE scrape.background_jobs SET status = 'processing', current_stage = 'extracting',
                  finished_at = NULL, last_heartbeat = now() - interval '1 minute' WHERE id = $jid"
     # (the monitor rests on an idle system; its passes, called here)
@@ -349,8 +352,8 @@ scrape_jobs.heartbeat_interval = '100ms'"
     q -c "SELECT scrape.scrape_detect_stuck()" >/dev/null
     sleep 0.5
     q -c "SELECT scrape.scrape_detect_stuck()" >/dev/null
-    check "a stage batch held past the timeout is alerted once" \
-        test "$(q -c "SELECT count(*) FROM scrape.alerts WHERE job_id = $jid AND kind = 'job_stuck'")" = 1
+    alerted=$(q -c "SELECT count(*) FROM scrape.alerts WHERE job_id = $jid AND kind = 'job_stuck'")
+    check "a stage batch held past the timeout is alerted once (alerts: $alerted)" test "$alerted" = 1
     wait
     q -c "SELECT scrape._scrape_wake(true, false, false)" >/dev/null
     check "released, it completes, with its attempts untouched" wait_for 30 \
