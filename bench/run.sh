@@ -11,11 +11,13 @@
 #   idle     transactions per second of an idle cluster
 #   latency  submit-to-request of a single page (nginx access log), p50/p95
 #   list     scrape_submit_urls of the whole site vs pg-boss (fetch + INSERT),
-#            curl --parallel (fetch bound) and COPY of the bodies (write bound)
+#            Scrapy (fetch + parse, no storage), curl --parallel (fetch
+#            bound) and COPY of the bodies (write bound)
 #   batch    the list scenario with scrape_jobs.batch_size 100 vs 1
 #   small    10,000 tiny pages: scrape_submit_urls vs pg-boss (no-op handler,
 #            and fetch + INSERT) and curl --parallel (fetch bound)
-#   crawl    crawl mode from the index page vs Crawlee's CheerioCrawler
+#   crawl    crawl mode from the index page vs Crawlee's CheerioCrawler and
+#            Scrapy (same-host links, no storage)
 #   memory   peak RSS of the workers over a 10,000-page session and over 1 MB
 #            pages at max_body_size = 1MB
 #   growth   claim, heartbeat, stuck detection, monitor and metrics query
@@ -23,11 +25,13 @@
 # and, only when named: profile (not timed: queue functions' calls and times,
 # HOT updates, claims, a perf profile of the workers; bench/out/profile_*.txt)
 # and hosts (50 hosts x 40 pages at per_host_delay 100 ms, one connection
-# per host: politeness across hosts, issue 16)
+# per host: politeness across hosts, issue 16; Scrapy with the same
+# DOWNLOAD_DELAY and per-domain concurrency beside it)
 #
 # As root on Debian 12 it installs what it needs: the packages of
 # scripts/lib.sh plus nginx, gnuplot-nox and curl (apt-get; SCRAPE_SKIP_APT=1
-# skips it) and pg-boss, pg and crawlee (npm ci in bench/, versions pinned in
+# skips it; Scrapy is Debian's python3-scrapy, run with /usr/bin/python3)
+# and pg-boss, pg and crawlee (npm ci in bench/, versions pinned in
 # bench/package-lock.json); builds and installs the extension; generates the
 # site (bench/gen_site.py, seeded); starts its own cluster (bench/cluster.conf)
 # and nginx (unprivileged, 127.0.0.1, a free port, files in the cluster's
@@ -137,7 +141,7 @@ quiesce() {
 bench_install() {
     sj_install_deps
     if [ "${SCRAPE_SKIP_APT:-0}" != 1 ]; then
-        local pkgs=(nginx gnuplot-nox curl procps)
+        local pkgs=(nginx gnuplot-nox curl procps python3-scrapy)
         command -v node >/dev/null || pkgs+=(nodejs npm)
         log "installing Debian packages: ${pkgs[*]}"
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
@@ -389,6 +393,7 @@ scenario_list() {
         log "list round $r/$ROUNDS ($NBIG URLs)"
         ext_list big list "$r" scrape_jobs >/dev/null
         pgboss fetch "$SITE/urls_big_abs.txt" list "$r" pg-boss
+        scrapy_run list "$r" list "$SITE/urls_big_abs.txt" "$CONC"
         curl_bound big list "$r"
         copy_bound "$r"
     done
@@ -420,7 +425,12 @@ scenario_small() {
 # nginx) x 40 small pages in one list, per_host_delay 100 ms and one
 # connection per host.  The ideal is (40 - 1) x 100 ms = 3.9 s.
 scenario_hosts() {
-    local r
+    local r h hosts_urls=$SJ_TMP/urls_hosts.txt
+    # the same URLs for Scrapy: host by host, 40 small pages each
+    : >"$hosts_urls"
+    for h in $(seq 2 51); do
+        head -n 40 "$SITE/urls_small_abs.txt" | sed "s|//127.0.0.1:|//127.0.0.$h:|" >>"$hosts_urls"
+    done
     for r in $(seq 1 "$ROUNDS"); do
         log "hosts round $r/$ROUNDS (50 hosts x 40 pages, 100 ms apart)"
         ext_session hosts "$r" scrape_jobs \
@@ -431,6 +441,7 @@ scenario_hosts() {
                   ORDER BY h, u.ord),
                options => '{\"per_host_delay\": \"100 ms\", \"per_host_max_connections\": 1}') AS sid \gset" \
             -v round="$r" >/dev/null
+        scrapy_run hosts "$r" hosts "$hosts_urls" 2000 0.1 1
     done
 }
 
@@ -448,6 +459,7 @@ scenario_crawl() {
         ext_crawl crawl "$r" scrape_jobs >/dev/null
         crawlee_run "$r" crawlee "$CONC"
         crawlee_run "$r" crawlee-auto auto
+        scrapy_run crawl "$r" crawl "$BASE/site/index.html" "$CONC"
     done
 }
 
@@ -521,20 +533,37 @@ scenario_profile() {
     set_guc track_functions DEFAULT
 }
 
+# scrapy_run SCENARIO ROUND MODE SOURCE ARGS...: bench/scrapy_bench.py (the
+# system Python, Debian's python3-scrapy), recorded as tool "scrapy".
+scrapy_run() {
+    local scen=$1 r=$2 json
+    shift 2
+    quiesce
+    json=$(cd "$SJ_TMP" && /usr/bin/python3 "$BENCH/scrapy_bench.py" "$@" 2>>"$OUT/scrapy.err") || {
+        log "  scrapy round $r failed"; tail -5 "$OUT/scrapy.err" >&2; return 0; }
+    rec_json "$json" "$scen" scrapy "$r"
+}
+
+# rec_json JSON SCENARIO TOOL ROUND: a competitor's {"pages", "failed",
+# "wall_s"} line as results.
+rec_json() {
+    python3 - "$@" "$RUN_ID" >>"$RES" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1]); scen, tool, rnd, run = sys.argv[2:]
+print(f"{run},{scen},{tool},{rnd},wall_s,{d['wall_s']},s")
+print(f"{run},{scen},{tool},{rnd},pages_done,{d['pages']},pages")
+print(f"{run},{scen},{tool},{rnd},pages_failed,{d['failed']},pages")
+PY
+    log "  $3 round $4: $1"
+}
+
 crawlee_run() {   # crawlee_run ROUND TOOL CONCURRENCY|auto
     local r=$1 tool=$2 conc=$3 json
     quiesce
     json=$(cd "$SJ_TMP" && CRAWLEE_STORAGE_DIR=$SJ_TMP/crawlee \
            node "$BENCH/crawlee.mjs" "$BASE/site/index.html" 0 "$conc" 2>>"$OUT/crawlee.err") || {
         log "  $tool round $r failed"; tail -5 "$OUT/crawlee.err" >&2; return 0; }
-    python3 - "$json" "$RUN_ID" "$r" "$tool" >>"$RES" <<'PY'
-import json, sys
-d = json.loads(sys.argv[1]); run, rnd, tool = sys.argv[2:]
-print(f"{run},crawl,{tool},{rnd},wall_s,{d['wall_s']},s")
-print(f"{run},crawl,{tool},{rnd},pages_done,{d['pages']},pages")
-print(f"{run},crawl,{tool},{rnd},pages_failed,{d['failed']},pages")
-PY
-    log "  $tool round $r: $json"
+    rec_json "$json" crawl "$tool" "$r"
 }
 
 scenario_latency() {
@@ -841,7 +870,7 @@ PY
 mkdir -p "$OUT"
 [ -f "$RES" ] && mv "$RES" "$OUT/results.previous.csv"
 echo "run,scenario,tool,round,metric,value,unit" >"$RES"
-: >"$OUT/pgboss.jsonl"; : >"$OUT/pgboss.err"; : >"$OUT/crawlee.err"; : >"$OUT/latency.txt"
+: >"$OUT/pgboss.jsonl"; : >"$OUT/pgboss.err"; : >"$OUT/crawlee.err"; : >"$OUT/scrapy.err"; : >"$OUT/latency.txt"
 bench_install
 trap bench_cleanup EXIT
 sj_start_cluster "$BENCH/cluster.conf"

@@ -313,6 +313,19 @@ AddRule(RobotsGroup *g, bool allow, const char *raw, size_t len)
 	return true;
 }
 
+/* Append s (malloc'd; NULL: out of memory) to *array, or free it. */
+static bool
+AppendString(char ***array, int *n, char *s)
+{
+	if (s == NULL || !Append((void **) array, n, sizeof(char *)))
+	{
+		free(s);
+		return false;
+	}
+	(*array)[*n - 1] = s;
+	return true;
+}
+
 /* A user-agent line: a new group unless it continues a run of them. */
 static bool
 AddAgent(Robots *r, const char *value, const char *value_end, bool *in_agents)
@@ -336,27 +349,13 @@ AddAgent(Robots *r, const char *value, const char *value_end, bool *in_agents)
 	}
 	*in_agents = true;
 	g = &r->groups[r->ngroups - 1];
-	if (!Append((void **) &g->agents, &g->nagents, sizeof(char *)))
-	{
-		free(agent);
-		return false;
-	}
-	g->agents[g->nagents - 1] = agent;
-	return true;
+	return AppendString(&g->agents, &g->nagents, agent);
 }
 
 static bool
 AddSitemap(Robots *r, const char *value, const char *value_end)
 {
-	char	   *url = TrimmedCopy(value, value_end);
-
-	if (url == NULL || !Append((void **) &r->sitemaps, &r->nsitemaps, sizeof(char *)))
-	{
-		free(url);
-		return false;
-	}
-	r->sitemaps[r->nsitemaps - 1] = url;
-	return true;
+	return AppendString(&r->sitemaps, &r->nsitemaps, TrimmedCopy(value, value_end));
 }
 
 static void
