@@ -103,7 +103,9 @@ BEGIN
            AND EXISTS (SELECT 1 FROM @extschema@.scraping_pages p
                         WHERE p.session_id = s.id AND p.status = 'done'
                           AND p.kind = 'page' AND p.extracted_at IS NULL)
-         ORDER BY s.id
+         -- sessions past scraping first: the rest of their work is all
+         -- that stands between them and completed
+         ORDER BY j.current_stage = 'scraping', s.id
          LIMIT 50
     LOOP
         -- (counted before anything is locked: a lock is a write, and most
