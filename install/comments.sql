@@ -47,7 +47,7 @@ COMMENT ON COLUMN @extschema@.scraping_sessions.pages_failed IS 'Pages that fail
 COMMENT ON COLUMN @extschema@.scraping_sessions.pages_skipped IS 'Pages not fetched because robots.txt disallows them (status skipped).';
 COMMENT ON COLUMN @extschema@.scraping_sessions.pages_extracted IS 'Done pages extracted so far (their structured data and products written): as they are stored, while the session scrapes, and in its extracting stage.';
 COMMENT ON COLUMN @extschema@.scraping_sessions.notified_at IS 'When NOTIFY scrape_jobs_progress was last sent for the session (throttles it to once a second); NULL: never.';
-COMMENT ON COLUMN @extschema@.scraping_sessions.products_found IS 'Products written (inserted or updated) from the session''s pages, with each batch of extraction.';
+COMMENT ON COLUMN @extschema@.scraping_sessions.products_found IS 'Products written (inserted or updated) from the session''s pages: a running count of the batches'' writes while it runs, and, when it completes, its products (those whose last page is one of its pages).';
 COMMENT ON COLUMN @extschema@.scraping_sessions.options IS 'The session''s validated options object (README, "Options"); ''{}'' when none was given.';
 COMMENT ON COLUMN @extschema@.scraping_sessions.created_at IS 'When the session was submitted.';
 COMMENT ON COLUMN @extschema@.scraping_sessions.started_at IS 'When a worker first claimed a page of the session; NULL until then.';

@@ -67,6 +67,13 @@ BEGIN
         PERFORM @extschema@._scrape_enter_stage(p_session_id, p_job_id,
                                                 'creating_products');
     END IF;
+    -- (the batches counted what each wrote, a product twice if two of
+    -- them wrote it: the session's products are those it saw last)
+    UPDATE @extschema@.scraping_sessions ss
+       SET products_found = (SELECT count(*) FROM @extschema@.products pr
+                              WHERE pr.session_id = p_session_id)
+     WHERE ss.id = p_session_id
+    RETURNING ss.products_found INTO s.products_found;
     UPDATE @extschema@.background_jobs
        SET metadata = metadata || jsonb_build_object('products', s.products_found)
      WHERE id = p_job_id;

@@ -83,11 +83,12 @@ TextArray(HeapTuple tuple, TupleDesc desc, int col, char ***out)
 
 /*
  * Take the next batch of extraction work (pages of one session, locked);
- * false if there is none.  While the session still scrapes, a batch of at
- * least a quarter of batch_size: fewer would cost a transaction each.
+ * false if there is none.  While the session still scrapes and the worker
+ * is busy, a batch of at least a quarter of batch_size: fewer would cost a
+ * transaction each between the worker's fetches.
  */
 static bool
-ClaimStage(StageWork *w)
+ClaimStage(StageWork *w, bool busy)
 {
 	Datum		args[2];
 	HeapTuple	tuple;
@@ -96,7 +97,7 @@ ClaimStage(StageWork *w)
 	int			n;
 
 	args[0] = Int32GetDatum(scrape_batch_size);
-	args[1] = Int32GetDatum(Max(1, scrape_batch_size / 4));
+	args[1] = Int32GetDatum(busy ? Max(1, scrape_batch_size / 4) : 1);
 	if (SPI_execute_plan(QueueStagePlan(STAGE_CLAIM), args, NULL, false, 1)
 		!= SPI_OK_SELECT)
 		elog(ERROR, "could not claim extraction work");
@@ -341,7 +342,7 @@ ExtractBatch(const StageWork *w)
  * back whole and is taken again, by this worker or another.
  */
 bool
-StagePass(void)
+StagePass(bool busy)
 {
 	StageWork	w;
 	volatile bool found = false;
@@ -354,7 +355,7 @@ StagePass(void)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "scrape_jobs: stage pass");
 
-		if (QueueAttach() && ClaimStage(&w))
+		if (QueueAttach() && ClaimStage(&w, busy))
 		{
 			found = true;
 			ExtractBatch(&w);

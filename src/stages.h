@@ -8,9 +8,11 @@
 
 /*
  * Do one batch of stage work in its own transaction, if any session has
- * some.  Returns false when none was found (the worker stops looking until
- * it is woken again).
+ * some.  A busy worker (transfers waiting to start) takes a session that
+ * still scrapes only for a quarter of a batch or more; an idle one takes
+ * any.  Returns false when none was found (the worker stops looking until
+ * it is woken again, or until it is idle after a busy pass found none).
  */
-extern bool StagePass(void);
+extern bool StagePass(bool busy);
 
 #endif							/* SCRAPE_STAGES_H */

@@ -110,6 +110,7 @@ static TimestampTz pass_retry_at = 0;	/* after a pass we must try again */
 static int	pass_failures = 0;	/* in a row */
 static bool more_work = true;	/* look for work at start */
 static bool stage_work = true;	/* look for stage work (stages.c) too */
+static bool stage_deferred = false; /* a busy pass found none: look when idle */
 static bool check_jobs = false; /* a cancel happened: re-check held jobs */
 static uint64 seen_work_gen = 0;
 static uint64 seen_cancel_gen = 0;
@@ -1019,6 +1020,7 @@ WorkerLoop(void)
 		bool		holding;
 		bool		flush;
 		bool		claim;
+		bool		busy;
 		bool		beat;
 		int			room;
 
@@ -1067,11 +1069,19 @@ WorkerLoop(void)
 		}
 		if (n_ready > 0)
 			DispatchReady();
-		/* one batch of stage work between two waits: fetches keep going */
+		/*
+		 * One batch of stage work between two waits: fetches keep going.
+		 * Busy, the worker leaves a few pages of a session that scrapes
+		 * for later (stages.c); once idle, it looks again.
+		 */
+		busy = n_ready > 0 || n_inflight >= scrape_max_connections_per_worker / 2;
+		if (stage_deferred && !busy)
+			stage_work = true;
 		if (stage_work)
 		{
 			UpdateSlot(SCRAPE_WORKER_WRITING);
-			stage_work = StagePass();
+			stage_work = StagePass(busy);
+			stage_deferred = busy && !stage_work;
 		}
 
 		MetricsSaveSnapshot(MySlotNo);
