@@ -26,7 +26,8 @@
 # HOT updates, claims, a perf profile of the workers; bench/out/profile_*.txt)
 # and hosts (50 hosts x 40 pages at per_host_delay 100 ms, one connection
 # per host: politeness across hosts, issue 16; Scrapy with the same
-# DOWNLOAD_DELAY and per-domain concurrency beside it)
+# DOWNLOAD_DELAY and per-domain concurrency beside it) and hosts1000 (the
+# same with 1,000 hosts x 5 pages)
 #
 # As root on Debian 12 it installs what it needs: the packages of
 # scripts/lib.sh plus nginx, gnuplot-nox and curl (apt-get; SCRAPE_SKIP_APT=1
@@ -54,7 +55,13 @@ BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$BENCH/../scripts/lib.sh"
 
 ALL_SCENARIOS=(idle latency list batch small crawl memory growth)
-EXTRA_SCENARIOS=(profile hosts)
+EXTRA_SCENARIOS=(profile hosts hosts1000)
+
+# The i-th (0-999) of the 1,000 hosts of scenario hosts1000: 127.0.1.1 to
+# 127.0.4.250.
+host_1000() {
+    echo "127.0.$((1 + $1 / 250)).$((1 + $1 % 250))"
+}
 ROUNDS=${BENCH_ROUNDS:-3}
 PAGES=${BENCH_PAGES:-1200}
 SMALL=${BENCH_SMALL:-10000}
@@ -182,13 +189,17 @@ http {
     server {
         listen 127.0.0.1:$NGX_PORT;
 $(for h in $(seq 2 51); do echo "        listen 127.0.0.$h:$NGX_PORT;"; done)
+$(for i in $(seq 0 999); do echo "        listen $(host_1000 "$i"):$NGX_PORT;"; done)
         root $SITE/www;
         location /huge/ { rewrite ^ /huge.html break; }
     }
 }
 EOF
     chown -R "$PG_OS_USER" "$NGX"
-    as_pg /usr/sbin/nginx -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log"
+    # (its master opens 1,051 listening sockets: more than the usual 1,024)
+    # (runuser resets the limit: raised in the shell that becomes nginx)
+    as_pg bash -c 'ulimit -n "$(ulimit -Hn)" && exec /usr/sbin/nginx -p "$1" -c "$1/nginx.conf" -e "$1/error.log"' \
+        nginx "$NGX"
     BASE=http://127.0.0.1:$NGX_PORT
     local i
     for i in $(seq 1 50); do
@@ -442,6 +453,30 @@ scenario_hosts() {
                options => '{\"per_host_delay\": \"100 ms\", \"per_host_max_connections\": 1}') AS sid \gset" \
             -v round="$r" >/dev/null
         scrapy_run hosts "$r" hosts "$hosts_urls" 2000 0.1 1
+    done
+}
+
+# The same with 1,000 hosts x 5 pages (127.0.1.1-127.0.4.250): the claim's
+# cost must not grow with the number of hosts waiting on their delay.
+scenario_hosts1000() {
+    local r i hosts_urls=$SJ_TMP/urls_hosts1000.txt
+    : >"$hosts_urls"
+    for i in $(seq 0 999); do
+        head -n 5 "$SITE/urls_small_abs.txt" | sed "s|//127.0.0.1:|//$(host_1000 "$i"):|" >>"$hosts_urls"
+    done
+    for r in $(seq 1 "$ROUNDS"); do
+        log "hosts1000 round $r/$ROUNDS (1,000 hosts x 5 pages, 100 ms apart)"
+        ext_session hosts1000 "$r" scrape_jobs \
+            "SELECT scrape_submit_urls(ARRAY(
+                 SELECT replace(u.url, '//127.0.0.1:',
+                                '//127.0.' || (1 + h / 250) || '.' || (1 + h % 250) || ':')
+                        || '?r=' || :'round'
+                   FROM generate_series(0, 999) h,
+                        (SELECT url, ord FROM bench_urls WHERE set = 'small' ORDER BY ord LIMIT 5) u
+                  ORDER BY h, u.ord),
+               options => '{\"per_host_delay\": \"100 ms\", \"per_host_max_connections\": 1}') AS sid \gset" \
+            -v round="$r" >/dev/null
+        scrapy_run hosts1000 "$r" hosts "$hosts_urls" 5000 0.1 1
     done
 }
 
