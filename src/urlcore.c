@@ -323,13 +323,17 @@ NormalizeOnce(const char *url, char **normalized, char *detail,
 	CURLU	   *h;
 	CURLUcode	rc;
 	UrlError	err;
-
 	char	   *spelled;
 
 	*normalized = NULL;
 	detail[0] = '\0';
 	if (strlen(url) > SCRAPE_MAX_URL_LENGTH)
 		return URL_TOO_LONG;
+	/*
+	 * Every round, not only the first: libcurl may read a URL we left
+	 * alone as one with a path to spell ("http:/30/a>b" comes back as
+	 * "http://30/a>b"; found by test/fuzz/fuzz_url).
+	 */
 	spelled = PrepareReference(url);
 	if (spelled == NULL)
 		return URL_NO_MEMORY;
