@@ -134,15 +134,22 @@ NormalizePath(const char *in, size_t len)
 	return out;
 }
 
+/* [*start, *end) without the white space around it. */
+static void
+Trim(const char **start, const char **end)
+{
+	while (*start < *end && isspace((unsigned char) **start))
+		(*start)++;
+	while (*end > *start && isspace((unsigned char) (*end)[-1]))
+		(*end)--;
+}
+
 static char *
 TrimmedCopy(const char *start, const char *end)
 {
 	char	   *copy;
 
-	while (start < end && isspace((unsigned char) *start))
-		start++;
-	while (end > start && isspace((unsigned char) end[-1]))
-		end--;
+	Trim(&start, &end);
 	copy = malloc(end - start + 1);
 	if (copy != NULL)
 	{
@@ -216,16 +223,6 @@ KeyOf(const char *key, size_t len)
 			return key_spellings[i].key;
 	}
 	return KEY_UNKNOWN;
-}
-
-/* [*start, *end) without the white space around it. */
-static void
-Trim(const char **start, const char **end)
-{
-	while (*start < *end && isspace((unsigned char) **start))
-		(*start)++;
-	while (*end > *start && isspace((unsigned char) (*end)[-1]))
-		(*end)--;
 }
 
 /*

@@ -303,8 +303,8 @@ ExtractBatch(const StageWork *w)
 												   "scrape_jobs page extraction",
 												   ALLOCSET_DEFAULT_SIZES);
 	Portal		portal;
-	int			npages = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(w->page_ids)),
-										ARR_DIMS(DatumGetArrayTypeP(w->page_ids)));
+	ArrayType  *ids = DatumGetArrayTypeP(w->page_ids);
+	int			npages = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids));
 	int			c;
 
 	InitBatch(&b, Max(npages, 1));
