@@ -57,8 +57,11 @@ source "$BENCH/../scripts/lib.sh"
 ALL_SCENARIOS=(idle latency list batch small crawl memory growth)
 EXTRA_SCENARIOS=(profile hosts hosts1000)
 
-# The i-th (0-999) of the 1,000 hosts of scenario hosts1000: 127.0.1.1 to
-# 127.0.4.250.
+# The i-th host of scenario hosts (0-49: 127.0.0.2 to 127.0.0.51) and of
+# scenario hosts1000 (0-999: 127.0.1.1 to 127.0.4.250).
+host_50() {
+    echo "127.0.0.$((2 + $1))"
+}
 host_1000() {
     echo "127.0.$((1 + $1 / 250)).$((1 + $1 % 250))"
 }
@@ -188,7 +191,7 @@ http {
     keepalive_requests 100000;
     server {
         listen 127.0.0.1:$NGX_PORT;
-$(for h in $(seq 2 51); do echo "        listen 127.0.0.$h:$NGX_PORT;"; done)
+$(for i in $(seq 0 49); do echo "        listen $(host_50 "$i"):$NGX_PORT;"; done)
 $(for i in $(seq 0 999); do echo "        listen $(host_1000 "$i"):$NGX_PORT;"; done)
         root $SITE/www;
         location /huge/ { rewrite ^ /huge.html break; }
@@ -432,52 +435,42 @@ scenario_small() {
     done
 }
 
+# hosts_run SCENARIO NHOSTS NPAGES HOSTFN SQL_HOST: NHOSTS hosts (HOSTFN i,
+# and SQL_HOST of h, for i and h 0..NHOSTS-1) x NPAGES small pages, host by
+# host, per_host_delay 100 ms and one connection per host; Scrapy beside
+# it with the same delay and per-domain concurrency (and a global one as
+# large as the list: see bench/scrapy_bench.py).
+hosts_run() {
+    local scen=$1 nh=$2 np=$3 hostfn=$4 sqlhost=$5 r i urls=$SJ_TMP/urls_$1.txt
+    : >"$urls"
+    for i in $(seq 0 $((nh - 1))); do
+        head -n "$np" "$SITE/urls_small_abs.txt" | sed "s|//127.0.0.1:|//$($hostfn "$i"):|" >>"$urls"
+    done
+    for r in $(seq 1 "$ROUNDS"); do
+        log "$scen round $r/$ROUNDS ($nh hosts x $np pages, 100 ms apart)"
+        ext_session "$scen" "$r" scrape_jobs \
+            "SELECT scrape_submit_urls(ARRAY(
+                 SELECT replace(u.url, '//127.0.0.1:', '//' || $sqlhost || ':') || '?r=' || :'round'
+                   FROM generate_series(0, $((nh - 1))) h,
+                        (SELECT url, ord FROM bench_urls WHERE set = 'small' ORDER BY ord LIMIT $np) u
+                  ORDER BY h, u.ord),
+               options => '{\"per_host_delay\": \"100 ms\", \"per_host_max_connections\": 1}') AS sid \gset" \
+            -v round="$r" >/dev/null
+        scrapy_run "$scen" "$r" hosts "$urls" $((nh * np)) 0.1 1
+    done
+}
+
 # Politeness across hosts (issue 16): 50 hosts (127.0.0.2-51, the same
 # nginx) x 40 small pages in one list, per_host_delay 100 ms and one
 # connection per host.  The ideal is (40 - 1) x 100 ms = 3.9 s.
 scenario_hosts() {
-    local r h hosts_urls=$SJ_TMP/urls_hosts.txt
-    # the same URLs for Scrapy: host by host, 40 small pages each
-    : >"$hosts_urls"
-    for h in $(seq 2 51); do
-        head -n 40 "$SITE/urls_small_abs.txt" | sed "s|//127.0.0.1:|//127.0.0.$h:|" >>"$hosts_urls"
-    done
-    for r in $(seq 1 "$ROUNDS"); do
-        log "hosts round $r/$ROUNDS (50 hosts x 40 pages, 100 ms apart)"
-        ext_session hosts "$r" scrape_jobs \
-            "SELECT scrape_submit_urls(ARRAY(
-                 SELECT replace(u.url, '//127.0.0.1:', '//127.0.0.' || h || ':') || '?r=' || :'round'
-                   FROM generate_series(2, 51) h,
-                        (SELECT url, ord FROM bench_urls WHERE set = 'small' ORDER BY ord LIMIT 40) u
-                  ORDER BY h, u.ord),
-               options => '{\"per_host_delay\": \"100 ms\", \"per_host_max_connections\": 1}') AS sid \gset" \
-            -v round="$r" >/dev/null
-        scrapy_run hosts "$r" hosts "$hosts_urls" 2000 0.1 1
-    done
+    hosts_run hosts 50 40 host_50 "'127.0.0.' || (2 + h)"
 }
 
-# The same with 1,000 hosts x 5 pages (127.0.1.1-127.0.4.250): the claim's
-# cost must not grow with the number of hosts waiting on their delay.
+# The same with 1,000 hosts x 5 pages: the claim's cost must not grow with
+# the number of hosts waiting on their delay.
 scenario_hosts1000() {
-    local r i hosts_urls=$SJ_TMP/urls_hosts1000.txt
-    : >"$hosts_urls"
-    for i in $(seq 0 999); do
-        head -n 5 "$SITE/urls_small_abs.txt" | sed "s|//127.0.0.1:|//$(host_1000 "$i"):|" >>"$hosts_urls"
-    done
-    for r in $(seq 1 "$ROUNDS"); do
-        log "hosts1000 round $r/$ROUNDS (1,000 hosts x 5 pages, 100 ms apart)"
-        ext_session hosts1000 "$r" scrape_jobs \
-            "SELECT scrape_submit_urls(ARRAY(
-                 SELECT replace(u.url, '//127.0.0.1:',
-                                '//127.0.' || (1 + h / 250) || '.' || (1 + h % 250) || ':')
-                        || '?r=' || :'round'
-                   FROM generate_series(0, 999) h,
-                        (SELECT url, ord FROM bench_urls WHERE set = 'small' ORDER BY ord LIMIT 5) u
-                  ORDER BY h, u.ord),
-               options => '{\"per_host_delay\": \"100 ms\", \"per_host_max_connections\": 1}') AS sid \gset" \
-            -v round="$r" >/dev/null
-        scrapy_run hosts1000 "$r" hosts "$hosts_urls" 5000 0.1 1
-    done
+    hosts_run hosts1000 1000 5 host_1000 "'127.0.' || (1 + h / 250) || '.' || (1 + h % 250)"
 }
 
 # ext_crawl SCENARIO ROUND TOOL: one crawl session from the index page.
