@@ -17,17 +17,27 @@ AS $$
         INSERT INTO @extschema@.alerts (kind, job_id, session_id, host, message, detail)
         VALUES (p_kind, p_job_id, p_session_id, p_host, p_message,
                 coalesce(p_detail, '{}'))
-        RETURNING id, kind, job_id, session_id
+        RETURNING id, kind, job_id, session_id, message
     )
-    -- the payload names the alert, not what it says: a listener of
-    -- another workspace learns nothing it could not count, and reads the
-    -- row itself through row-level security
+    -- the public channel's payload names the alert, not what it says (not
+    -- its kind either, since 0.1.8): a listener of another workspace
+    -- learns nothing it could not count, and reads the row itself through
+    -- row-level security; the workspace's own channel (scrape_channel())
+    -- has the kind and the message
     SELECT a.id
       FROM a,
            LATERAL (SELECT pg_notify('scrape_jobs_alerts',
-                       json_build_object('alert_id', a.id, 'kind', a.kind,
+                       json_build_object('alert_id', a.id,
                                          'job_id', a.job_id,
                                          'session_id', a.session_id)::text),
+                           pg_notify(@extschema@._scrape_channel(
+                                         (SELECT s.workspace_id
+                                            FROM @extschema@.scraping_sessions s
+                                           WHERE s.id = a.session_id)),
+                       json_build_object('event', 'alert', 'alert_id', a.id,
+                                         'kind', a.kind, 'job_id', a.job_id,
+                                         'session_id', a.session_id,
+                                         'message', left(a.message, 1000))::text),
                            @extschema@._scrape_wake(false, false, false, true),
                            @extschema@._scrape_count('alerts', 1)) n;
 $$;

@@ -207,6 +207,10 @@ BEGIN
                 OR coalesce((src.options ->> 'follow_nofollow')::boolean, false))
            -- sitemap indexes nest at most three levels
            AND NOT (coalesce((l ->> 'sitemap')::boolean, false) AND src.depth >= 3)
+           -- (the URL limit of src/urlcore.h, which the links found are
+           -- held to: this keeps out the longer ones that 0.1.7 kept, for
+           -- the unique index of (session_id, url))
+           AND octet_length(l ->> 'url') <= 2048
            AND @extschema@._scrape_path(l ->> 'url') <> '/robots.txt'
            AND @extschema@._scrape_in_scope(src.source_url, l ->> 'url',
                                             src.options ->> 'scope')

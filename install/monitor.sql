@@ -343,6 +343,10 @@ DECLARE
     v_pages   integer;
     v_failed  integer;
 BEGIN
+    IF $1 IS NULL THEN
+        RAISE EXCEPTION 'job id must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     SELECT s.id INTO v_session FROM @extschema@.scraping_sessions s
      WHERE s.background_job_id = $1
        AND @extschema@._scrape_caller_sees(s.workspace_id);

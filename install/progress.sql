@@ -1,8 +1,8 @@
 /*
  * install/progress.sql
  *
- * Progress of a session through its stages, and the NOTIFY
- * scrape_jobs_progress payloads (README, "Notifications").
+ * Progress of a session through its stages, and its notifications
+ * (README, "Notifications").
  */
 
 -- A session's progress, 0 to 100, through its stages: scraping is 0-80
@@ -29,10 +29,15 @@ AS $$
            ELSE 100 END::smallint;
 $$;
 
--- NOTIFY scrape_jobs_progress for the sessions given: always when p_force
--- (a stage or status changed), else at most once a second per session.
--- The payload is small JSON (README, "Notifications"); NOTIFY is delivered
--- at COMMIT, so a listener never hears of a change that rolled back.
+-- Notify the progress of the sessions given: always when p_force (a stage
+-- or status changed), else at most once a second per session.  Any role
+-- can LISTEN on any channel (privileges do not apply to channels), so the
+-- public channel scrape_jobs_progress names the session and its job and
+-- says nothing else (0.1.7 also sent the status, the stage and the counts
+-- there, for every role to read of every workspace); the whole payload
+-- goes to the workspace's own channel, whose name only its members learn
+-- (scrape_channel()).  README, "Notifications".  NOTIFY is delivered at
+-- COMMIT, so a listener never hears of a change that rolled back.
 CREATE OR REPLACE FUNCTION @extschema@._scrape_notify_progress(p_sessions bigint[],
                                                     p_force boolean)
 RETURNS void
@@ -45,11 +50,15 @@ AS $$
          WHERE s.id = ANY (p_sessions)
            AND (p_force OR s.notified_at IS NULL
                 OR s.notified_at <= clock_timestamp() - interval '1 second')
-        RETURNING s.id, s.background_job_id, s.status, s.progress_percentage,
-                  s.pages_known, s.pages_done, s.pages_failed
+        RETURNING s.id, s.background_job_id, s.workspace_id, s.status,
+                  s.progress_percentage, s.pages_known, s.pages_done, s.pages_failed
     )
     SELECT pg_notify('scrape_jobs_progress',
-                     json_build_object('session_id', d.id, 'job_id', j.id,
+                     json_build_object('session_id', d.id,
+                                       'job_id', d.background_job_id)::text),
+           pg_notify(@extschema@._scrape_channel(d.workspace_id),
+                     json_build_object('event', 'progress',
+                                       'session_id', d.id, 'job_id', j.id,
                                        'status', d.status, 'stage', j.current_stage,
                                        'progress', d.progress_percentage,
                                        'pages_known', d.pages_known,

@@ -11,33 +11,32 @@
  * Claims take page locks with SKIP LOCKED and so never wait on them.
  */
 
--- The gap between two requests to a page's host: the session's option or
--- the GUC, and for a crawl at least the Crawl-delay of the host's
--- robots.txt (capped by scrape_jobs.max_crawl_delay).  NULL: the worker's
--- own setting.
-CREATE OR REPLACE FUNCTION @extschema@._scrape_host_delay_ms(p_mode text, p_options jsonb,
-                                                  p_url text)
+-- The gap between two requests to a page's host: the session's option
+-- (p_delay_ms, validated at submit) or the GUC, and for a crawl at least the
+-- Crawl-delay of the host's robots.txt (capped by
+-- scrape_jobs.max_crawl_delay).  NULL: the worker's own setting.  (The
+-- worker never goes below scrape_jobs.per_host_delay whatever this says.)
+CREATE OR REPLACE FUNCTION @extschema@._scrape_host_delay_ms(p_mode text, p_delay_ms integer,
+                                                  p_user_agent text, p_url text)
 RETURNS integer
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_delay integer := (extract(epoch FROM (p_options ->> 'per_host_delay')::interval)
-                        * 1000)::integer;
     v_crawl double precision;
 BEGIN
     IF p_mode NOT IN ('crawl', 'sitemap') THEN
-        RETURN v_delay;
+        RETURN p_delay_ms;
     END IF;
-    SELECT (@extschema@.scrape_robots_check(rc.body, '/', p_options ->> 'user_agent')).crawl_delay
+    SELECT (@extschema@.scrape_robots_check(rc.body, '/', p_user_agent)).crawl_delay
       INTO v_crawl
       FROM @extschema@.robots_cache rc
      WHERE rc.origin = @extschema@._scrape_origin(p_url)
        AND rc.http_status BETWEEN 200 AND 299;
     IF v_crawl IS NULL THEN
-        RETURN v_delay;
+        RETURN p_delay_ms;
     END IF;
-    RETURN greatest(coalesce(v_delay,
+    RETURN greatest(coalesce(p_delay_ms,
                              extract(epoch FROM current_setting('scrape_jobs.per_host_delay')::interval)
                              * 1000),
                     least(v_crawl * 1000,
@@ -334,16 +333,14 @@ BEGIN
     RETURN QUERY
     WITH live AS MATERIALIZED (
         -- a session's settings are read once here, not once per page
-        SELECT s.id AS sid, j.id AS jid, j.lease, s.scraping_mode, s.options,
-               (extract(epoch FROM (s.options ->> 'request_timeout')::interval)
-                   * 1000)::integer AS request_timeout,
-               (extract(epoch FROM (s.options ->> 'connect_timeout')::interval)
-                   * 1000)::integer AS connect_timeout,
+        -- (the limits as validated at submit: nothing here can fail on
+        -- what a session stores)
+        SELECT s.id AS sid, j.id AS jid, j.lease, s.scraping_mode,
+               s.request_timeout_ms AS request_timeout,
+               s.connect_timeout_ms AS connect_timeout,
                s.options ->> 'user_agent' AS user_agent,
-               (s.options ->> 'per_host_max_connections')::integer AS max_connections,
-               -- what _scrape_host_delay_ms returns for a list's pages
-               (extract(epoch FROM (s.options ->> 'per_host_delay')::interval)
-                   * 1000)::integer AS list_delay
+               s.per_host_max_connections AS max_connections,
+               s.per_host_delay_ms AS delay
           FROM @extschema@.scraping_sessions s
           JOIN @extschema@.background_jobs j ON j.id = s.background_job_id
          WHERE s.id = ANY (v_sessions) AND j.status = 'processing'
@@ -360,13 +357,18 @@ BEGIN
          WHERE p.id = x.id
         RETURNING p.id AS c_page, l.jid AS c_job, l.sid AS c_session, l.lease AS c_lease,
                   p.url AS c_url, p.attempts AS c_attempt,
-                  l.request_timeout AS c_request_timeout,
-                  l.connect_timeout AS c_connect_timeout,
-                  l.user_agent AS c_user_agent,
-                  l.max_connections AS c_max_connections,
-                  CASE WHEN l.scraping_mode IN ('crawl', 'sitemap')
-                       THEN @extschema@._scrape_host_delay_ms(l.scraping_mode, l.options, p.url)
-                       ELSE l.list_delay END AS c_delay,
+                  -- a robots.txt is fetched with the extension's own
+                  -- settings: its outcome is cached for every tenant's
+                  -- crawls of that origin, so no session's may shape it
+                  CASE WHEN p.kind <> 'robots' THEN l.request_timeout END AS c_request_timeout,
+                  CASE WHEN p.kind <> 'robots' THEN l.connect_timeout END AS c_connect_timeout,
+                  CASE WHEN p.kind <> 'robots' THEN l.user_agent END AS c_user_agent,
+                  CASE WHEN p.kind <> 'robots' THEN l.max_connections END AS c_max_connections,
+                  CASE WHEN p.kind = 'robots' THEN NULL
+                       WHEN l.scraping_mode IN ('crawl', 'sitemap')
+                       THEN @extschema@._scrape_host_delay_ms(l.scraping_mode, l.delay,
+                                                              l.user_agent, p.url)
+                       ELSE l.delay END AS c_delay,
                   p.kind AS c_kind,
                   -- a crawl's pages are parsed as they are fetched, for their
                   -- links; the others once, in the extracting stage
@@ -648,8 +650,9 @@ BEGIN
                     -- rules (RFC 9309 2.3.1.3), not a failure
                     WHEN p.kind = 'robots' AND r.http_status BETWEEN 400 AND 499 THEN 'done'
                     WHEN r.retryable
-                         AND p.attempts < coalesce((s.options ->> 'max_attempts')::integer,
-                                                   v_max) THEN 'retry'
+                         AND p.attempts < CASE WHEN p.kind = 'robots' THEN v_max
+                                               ELSE coalesce((s.options ->> 'max_attempts')::integer,
+                                                             v_max) END THEN 'retry'
                     ELSE 'failed' END AS outcome
           FROM r
           -- by primary key only (OFFSET 0 keeps the subquery apart): offered
@@ -749,14 +752,24 @@ BEGIN
                                   'error_class', bd.error_class)
           FROM bd WHERE bd.outcome = 'retry'
     ), robots AS (
-        -- a crawl's robots.txt: cached for every crawl of that origin
+        -- a crawl's robots.txt: cached for every crawl of that origin, as
+        -- one of RFC 9309's outcomes (2.3.1): a response (2xx: its rules,
+        -- the fetcher keeps the first 500 KiB; 4xx: none), for 24 hours;
+        -- unreachable (a 5xx, or no complete response: a timeout, a reset,
+        -- a status kept from a transfer that failed later), stored as 0 or
+        -- the 5xx with no body, for 5 minutes
         INSERT INTO @extschema@.robots_cache AS rc
                (origin, http_status, body, fetched_at, expires_at)
-        SELECT DISTINCT ON (o.origin) o.origin, coalesce(bd.http_status, 0),
-               left(bd.body, 512 * 1024), now(),
-               now() + CASE WHEN bd.http_status BETWEEN 200 AND 499
+        SELECT DISTINCT ON (o.origin) o.origin, u.status,
+               CASE WHEN u.status BETWEEN 200 AND 299 THEN coalesce(bd.body, '') END,
+               now(),
+               now() + CASE WHEN u.status BETWEEN 200 AND 499
                             THEN interval '24 hours' ELSE interval '5 minutes' END
-          FROM bd, LATERAL (SELECT @extschema@._scrape_origin(bd.page_url) AS origin) o
+          FROM bd,
+               LATERAL (SELECT @extschema@._scrape_origin(bd.page_url) AS origin) o,
+               LATERAL (SELECT CASE WHEN bd.outcome = 'done' THEN bd.http_status
+                                    WHEN bd.http_status BETWEEN 500 AND 599 THEN bd.http_status
+                                    ELSE 0 END AS status) u
          WHERE bd.kind = 'robots' AND bd.outcome IN ('done', 'failed')
         ON CONFLICT (origin) DO UPDATE
            SET http_status = excluded.http_status, body = excluded.body,
@@ -947,8 +960,9 @@ BEGIN
     WITH orphan AS MATERIALIZED (
         SELECT p.id, p.session_id, p.attempts, p.kind, st.started,
                st.started
-               AND p.attempts >= coalesce((s.options ->> 'max_attempts')::integer,
-                                          v_max) AS spent
+               AND p.attempts >= CASE WHEN p.kind = 'robots' THEN v_max
+                                      ELSE coalesce((s.options ->> 'max_attempts')::integer,
+                                                    v_max) END AS spent
           FROM @extschema@._scrape_pages_started(v_held) st
           JOIN @extschema@.scraping_pages p ON p.id = st.page_id
           JOIN @extschema@.scraping_sessions s ON s.id = p.session_id

@@ -19,28 +19,48 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'scrape_wake'
 LANGUAGE C STRICT VOLATILE;
 
--- Check an interval-valued option: a JSON string within [p_min, p_max].
-CREATE OR REPLACE FUNCTION @extschema@._scrape_option_interval(
-    p_key text, p_value jsonb, p_min interval, p_max interval, p_hint text)
-RETURNS void
+-- An interval-valued option as the milliseconds the workers use: a JSON
+-- string that PostgreSQL reads as an interval, measured as extract(epoch)
+-- measures it (a month is 30 days, a year 365.25) and checked against the
+-- option's range by that same length, so that what passes is what is
+-- stored and used.  (0.1.7 checked the interval by interval comparison,
+-- which counts a year as 360 days, and converted it in every claim: "10
+-- years -3599 days" passed as under a day and then overflowed the claim's
+-- integer cast.)  The ranges are here only.  Raises 22023; NULL (the
+-- option not given) gives NULL.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_option_ms(p_key text, p_value jsonb)
+RETURNS integer
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    t interval;
+    v_ms  numeric;
+    v_min numeric := CASE p_key WHEN 'per_host_delay' THEN 0 ELSE 1 END;
+    v_max numeric := CASE p_key WHEN 'per_host_delay' THEN 3600000 ELSE 86400000 END;
 BEGIN
+    IF p_value IS NULL THEN
+        RETURN NULL;                    -- not given: the setting decides
+    END IF;
+    IF p_key IS NULL OR p_key NOT IN ('request_timeout', 'connect_timeout', 'per_host_delay') THEN
+        RAISE EXCEPTION 'option "%" is not an interval', p_key
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF jsonb_typeof(p_value) = 'string' THEN
         BEGIN
-            t := (p_value #>> '{}')::interval;
+            v_ms := extract(epoch FROM (p_value #>> '{}')::interval) * 1000;
         EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow
-                       OR invalid_text_representation THEN
-            t := NULL;
+                       OR interval_field_overflow OR invalid_text_representation THEN
+            v_ms := NULL;
         END;
     END IF;
-    IF t IS NULL OR t < p_min OR t > p_max THEN
+    IF v_ms IS NULL OR v_ms < v_min OR v_ms > v_max THEN
         RAISE EXCEPTION 'invalid value for option "%": %', p_key, p_value
-            USING ERRCODE = 'invalid_parameter_value', HINT = p_hint;
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = CASE p_key
+                         WHEN 'per_host_delay' THEN 'Give an interval from 0 to one hour, such as "500ms".'
+                         ELSE 'Give a positive interval of at most one day, such as "15s".' END;
     END IF;
+    RETURN round(v_ms)::integer;
 END;
 $$;
 
@@ -160,12 +180,8 @@ BEGIN
     END IF;
     FOR k, v IN SELECT * FROM jsonb_each(options) LOOP
         CASE k
-        WHEN 'request_timeout', 'connect_timeout' THEN
-            PERFORM @extschema@._scrape_option_interval(k, v, interval '1 ms',
-                interval '1 day', 'Give a positive interval of at most one day, such as "15s".');
-        WHEN 'per_host_delay' THEN
-            PERFORM @extschema@._scrape_option_interval(k, v, interval '0',
-                interval '1 hour', 'Give an interval from 0 to one hour, such as "500ms".');
+        WHEN 'request_timeout', 'connect_timeout', 'per_host_delay' THEN
+            PERFORM @extschema@._scrape_option_ms(k, v);
         WHEN 'max_attempts' THEN
             IF jsonb_typeof(v) <> 'number' OR (v #>> '{}') !~ '^[0-9]+$'
                OR (v #>> '{}')::numeric NOT BETWEEN 1 AND 100 THEN
@@ -237,9 +253,14 @@ BEGIN
 
     INSERT INTO @extschema@.scraping_sessions
            (id, background_job_id, workspace_id, source_url, scraping_mode,
-            total_pages, options)
+            total_pages, options, request_timeout_ms, connect_timeout_ms,
+            per_host_delay_ms, per_host_max_connections)
     VALUES (v_session_id, v_job_id, p_workspace_id, p_source_url, p_mode,
-            p_total_pages, p_options);
+            p_total_pages, p_options,
+            @extschema@._scrape_option_ms('request_timeout', p_options -> 'request_timeout'),
+            @extschema@._scrape_option_ms('connect_timeout', p_options -> 'connect_timeout'),
+            @extschema@._scrape_option_ms('per_host_delay', p_options -> 'per_host_delay'),
+            (p_options ->> 'per_host_max_connections')::integer);
 
     -- New pages go in batches (scrape_jobs.batch_size, 100 by default).
     i := 1;
@@ -363,6 +384,14 @@ BEGIN
     IF array_ndims(urls) > 1 THEN
         RAISE EXCEPTION 'list of URLs must be a one-dimensional array'
             USING ERRCODE = 'array_subscript_error';
+    END IF;
+
+    -- The cap first, on the distinct URLs as given (normalising can only
+    -- merge more of them): a list of a million is refused at once, not
+    -- after a million URLs were parsed.
+    IF cardinality(urls) > current_setting('scrape_jobs.max_pages_per_session')::integer THEN
+        PERFORM @extschema@._scrape_check_page_cap(
+            (SELECT count(DISTINCT u)::integer FROM unnest(urls) AS u));
     END IF;
 
     -- Normalise every URL (raising on the first bad one), then collapse

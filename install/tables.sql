@@ -92,7 +92,14 @@ CREATE TABLE @extschema@.scraping_sessions (
     finished_at         timestamptz,
     updated_at          timestamptz NOT NULL DEFAULT now(),
     -- when scrape_prune_bodies() had emptied every body of its pages
-    bodies_pruned_at    timestamptz
+    bodies_pruned_at    timestamptz,
+    -- the options' limits as the workers use them, validated once at
+    -- submit (_scrape_option_ms): NULL is the setting's own value
+    request_timeout_ms  integer CHECK (request_timeout_ms BETWEEN 1 AND 86400000),
+    connect_timeout_ms  integer CHECK (connect_timeout_ms BETWEEN 1 AND 86400000),
+    per_host_delay_ms   integer CHECK (per_host_delay_ms BETWEEN 0 AND 3600000),
+    per_host_max_connections integer
+                        CHECK (per_host_max_connections BETWEEN 1 AND 1000)
 ) WITH (fillfactor = 80);
 
 CREATE INDEX scraping_sessions_workspace_idx
@@ -369,10 +376,26 @@ CREATE TABLE @extschema@.workspace_members (
     PRIMARY KEY (workspace_id, role_name)
 );
 
+-- The key that names each workspace's notification channel
+-- (scrape_channel()).  PostgreSQL checks no privilege on LISTEN, so a
+-- channel is private only by a name nobody can guess: a hash of this key
+-- and the workspace.  One row; readable by the owner only.  Not dumped: a
+-- restored database draws a new key, and listeners ask for their channel
+-- again.
+CREATE TABLE @extschema@.channel_key (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    key bytea NOT NULL
+);
+INSERT INTO @extschema@.channel_key (key)
+SELECT pg_catalog.decode(pg_catalog.replace(pg_catalog.gen_random_uuid()::text
+                                            || pg_catalog.gen_random_uuid()::text, '-', ''),
+                         'hex');
+
 -- pg_dump keeps the rows of an extension's tables only where they are
 -- marked (README, "Backups"): every table of users' data and the sequences
 -- of their ids, so that ids go on after a restore.  Left out on purpose:
--- robots_cache (a cache, fetched again when needed) and metric_counters
+-- robots_cache (a cache, fetched again when needed), channel_key (see
+-- above) and metric_counters
 -- (the server's running counters, like pg_stat_*: a restored database
 -- starts them again, and its job gauges are recounted from the tables).
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.background_jobs', '');

@@ -102,6 +102,10 @@ BEGIN
 END;
 $$;
 
+-- No policy: no row for anyone but the owner, even after a careless GRANT
+-- SELECT ON ALL TABLES IN SCHEMA scrape.
+ALTER TABLE @extschema@.channel_key ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE @extschema@.workspace_members ENABLE ROW LEVEL SECURITY;
 
 DROP POLICY IF EXISTS own_memberships ON @extschema@.workspace_members;
@@ -166,3 +170,40 @@ DROP POLICY IF EXISTS workspace_alerts ON @extschema@.alerts;
 CREATE POLICY workspace_alerts ON @extschema@.alerts
     USING (EXISTS (SELECT 1 FROM @extschema@.scraping_sessions s
                     WHERE s.id = alerts.session_id));
+
+-- The notification channel of a workspace (NULL: the sessions without one,
+-- and host alerts): "scrape_jobs_" and 32 hex digits of a SHA-256 of the
+-- extension's secret key and the workspace.  No check: for the functions
+-- that notify.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_channel(p_workspace uuid)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'scrape_jobs_'
+           || left(encode(sha256(k.key || convert_to(coalesce(p_workspace::text, 'admin'),
+                                                      'UTF8')), 'hex'), 32)
+      FROM @extschema@.channel_key k;
+$$;
+
+-- The channel a workspace's notifications go to, with what they say in
+-- full (README, "Notifications"), for a member of the workspace (NULL: for
+-- an administrator, the sessions without a workspace); 42501 for anyone
+-- else, who must not learn the name.
+CREATE OR REPLACE FUNCTION @extschema@.scrape_channel(workspace_id uuid DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT @extschema@._scrape_caller_sees(workspace_id) THEN
+        RAISE EXCEPTION 'permission denied for the notifications of workspace %',
+                        coalesce(workspace_id::text, '(none)')
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = CASE WHEN workspace_id IS NULL
+                              THEN 'The sessions without a workspace are for administrators.'
+                              ELSE 'An administrator adds the role to scrape.workspace_members.' END;
+    END IF;
+    RETURN @extschema@._scrape_channel(workspace_id);
+END;
+$$;

@@ -67,6 +67,32 @@ SELECT scrape_cancel(:alice_sid) AS cancel_hers;
 RESET ROLE;
 SELECT status FROM scraping_sessions WHERE id = :bob_sid;
 
+-- notifications: the public channel carries ids only; each workspace's
+-- channel, with the whole payload, is named for its members and the
+-- administrators, and is the same for all of them
+GRANT EXECUTE ON FUNCTION scrape_channel(uuid) TO regress_scrape_alice, regress_scrape_bob;
+SELECT scrape_channel('aaaaaaaa-0000-4000-8000-000000000001') AS alice_channel \gset
+SELECT :'alice_channel' ~ '^scrape_jobs_[0-9a-f]{32}$' AS channel_named,
+       :'alice_channel' <> scrape_channel('bbbbbbbb-0000-4000-8000-000000000002') AS channels_differ,
+       scrape_channel() <> :'alice_channel' AS admin_channel_differs;
+SET ROLE regress_scrape_alice;
+SELECT scrape_channel('aaaaaaaa-0000-4000-8000-000000000001') = :'alice_channel' AS alice_gets_hers;
+SELECT scrape_channel('bbbbbbbb-0000-4000-8000-000000000002');
+SELECT scrape_channel();
+SELECT count(*) FROM channel_key;
+RESET ROLE;
+SET ROLE regress_scrape_bob;
+SELECT scrape_channel('aaaaaaaa-0000-4000-8000-000000000001');
+RESET ROLE;
+-- even granted, the key's table shows no row (row-level security, no policy)
+GRANT SELECT ON channel_key TO regress_scrape_alice;
+SET ROLE regress_scrape_alice;
+SELECT count(*) AS keys_seen FROM channel_key;
+RESET ROLE;
+REVOKE SELECT ON channel_key FROM regress_scrape_alice;
+REVOKE EXECUTE ON FUNCTION scrape_channel(uuid) FROM regress_scrape_alice, regress_scrape_bob;
+-- (what each channel hears: test/notify_check.py)
+
 -- a role with no grant can do nothing
 CREATE ROLE regress_scrape_nobody;
 SET ROLE regress_scrape_nobody;

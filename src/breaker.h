@@ -11,7 +11,7 @@
 #include "metrics.h"
 
 /* Longest host name kept (DNS names are at most 253 bytes). */
-#define SCRAPE_HOST_LEN 256
+#define SCRAPE_HOST_LEN 272		/* "https://" + a 253-byte name + ":65535" */
 
 typedef enum BreakerState
 {

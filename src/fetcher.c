@@ -32,6 +32,7 @@
 #include "sitemap.h"
 #include "fetcher.h"
 #include "guc.h"
+#include "robots.h"
 #include "ssrf.h"
 #include "urlcore.h"
 
@@ -119,8 +120,21 @@ WriteCallback(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 	if (t->len + n > t->max_body)
 	{
-		t->too_large = true;
-		return 0;
+		/*
+		 * A robots.txt is read up to ROBOTS_MAX_BYTES and the rest ignored
+		 * (RFC 9309 2.5): keep that prefix, and end the transfer as a
+		 * response, not as a failure.
+		 */
+		if (t->page.is_robots)
+		{
+			n = t->max_body - t->len;
+			t->truncated = true;
+		}
+		else
+		{
+			t->too_large = true;
+			return 0;
+		}
 	}
 	if (t->len + n + 1 > t->cap)
 	{
@@ -210,6 +224,23 @@ OpenSocketCallback(void *clientp, curlsocktype purpose,
 }
 
 /*
+ * Whether the URL being requested now (after a redirect) is longer than
+ * SCRAPE_MAX_URL_LENGTH: a hostile site's Location of megabytes would be
+ * stored as the page's final URL.  (The first request's URL was checked
+ * at submit or discovery.)
+ */
+static bool
+RedirectTooLong(ScrapeTransfer *t)
+{
+	char	   *url = NULL;
+
+	if (curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK &&
+		url != NULL && strlen(url) > SCRAPE_MAX_URL_LENGTH)
+		t->redirect_too_long = true;
+	return t->redirect_too_long;
+}
+
+/*
  * curl callback, before every request (the first, each redirect, and on a
  * reused connection, where no socket is opened): check the address the
  * connection actually goes to.
@@ -222,6 +253,9 @@ PrereqCallback(void *clientp, char *conn_primary_ip, char *conn_local_ip,
 	char		host[256];
 	const char *why;
 
+	/* a redirect is held to the URL limit of a submit (too_large) */
+	if (RedirectTooLong(t))
+		return CURL_PREREQFUNC_ABORT;
 	CurrentHost(t, host, sizeof(host));
 	why = SsrfCheckIpString(conn_primary_ip, host);
 	if (why != NULL)
@@ -309,12 +343,12 @@ void
 FetcherStart(ScrapeTransfer *t)
 {
 	CURL	   *e = curl_easy_init();
-	long		request_ms = t->page.request_timeout_ms > 0 ?
-		t->page.request_timeout_ms : scrape_request_timeout_ms;
-	long		connect_ms = t->page.connect_timeout_ms > 0 ?
-		t->page.connect_timeout_ms : scrape_connect_timeout_ms;
+	long		request_ms = ScrapeRequestTimeoutMs(t->page.request_timeout_ms);
+	long		connect_ms = ScrapeConnectTimeoutMs(t->page.connect_timeout_ms);
 
-	t->max_body = (size_t) scrape_max_body_size_kb * 1024;
+	/* (a robots.txt is read up to its limit whatever max_body_size says) */
+	t->max_body = t->page.is_robots ? ROBOTS_MAX_BYTES :
+		(size_t) scrape_max_body_size_kb * 1024;
 	t->errbuf[0] = '\0';
 	if (e == NULL)
 	{
@@ -343,7 +377,8 @@ FetcherStart(ScrapeTransfer *t)
 	/* accept every encoding libcurl can decode; bodies arrive decoded */
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	/* fail early when Content-Length already exceeds the cap */
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) t->max_body);
+	if (!t->page.is_robots)
+		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) t->max_body);
 	/* a database server must not pick up proxies from its environment */
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	/*
@@ -425,7 +460,7 @@ ClassifyCurlError(ScrapeTransfer *t)
 {
 	if (t->blocked != NULL)
 		return "blocked_address";
-	if (t->headers_too_large)
+	if (t->headers_too_large || t->redirect_too_long)
 		return "too_large";
 	switch (t->curl_code)
 	{
@@ -560,6 +595,9 @@ FetcherBuildResult(ScrapeTransfer *t)
 	r->final_url = url ? pstrdup(url) : NULL;
 	r->fetch_ms = total_us / 1000.0;
 
+	/* a robots.txt cut at its limit is a response: its prefix is parsed */
+	if (t->curl_code == CURLE_WRITE_ERROR && t->truncated)
+		t->curl_code = CURLE_OK;
 	if (t->curl_code == CURLE_OK)
 	{
 		r->body = ScrapeBodyToText(r->content_type, t->buf ? t->buf : "",
@@ -589,6 +627,9 @@ FetcherBuildResult(ScrapeTransfer *t)
 		else if (t->headers_too_large)
 			r->error = psprintf("response headers exceed %d bytes",
 								SCRAPE_MAX_HEADER_BYTES);
+		else if (t->redirect_too_long)
+			r->error = psprintf("a redirect's URL exceeds %d bytes",
+								SCRAPE_MAX_URL_LENGTH);
 		else if (t->too_large)
 			r->error = psprintf("body exceeds scrape_jobs.max_body_size (%zu bytes)",
 								t->max_body);

@@ -28,6 +28,7 @@ typedef struct ScrapePage
 	int			per_host_max_connections;	/* 0: use the GUC */
 	int			per_host_delay_ms;	/* -1: use the GUC */
 	bool		is_sitemap;		/* kind 'sitemap': parse the URLs it lists */
+	bool		is_robots;		/* kind 'robots': its prefix is what counts */
 	bool		follow_links;	/* a crawl's page: its links are needed now */
 } ScrapePage;
 
@@ -66,6 +67,7 @@ typedef struct ScrapeTransfer
 	MemoryContext cxt;
 	ScrapePage	page;
 	char	   *host;			/* lower-case host of page.url */
+	char	   *origin;			/* its key in the host table (breaker, limits) */
 	bool		admitted;		/* counted by HostAdmit, to HostRelease */
 	bool		is_probe;		/* the half-open circuit's probe */
 	TimestampTz wait_until;		/* waiting for the host: ask again then */
@@ -78,11 +80,13 @@ typedef struct ScrapeTransfer
 	size_t		cap;
 	size_t		max_body;
 	bool		too_large;
+	bool		truncated;		/* a robots.txt cut at ROBOTS_MAX_BYTES */
 	bool		out_of_memory;
 	const char *blocked;		/* why the SSRF rules refused the address */
 	char		blocked_ip[64];
 	size_t		header_bytes;	/* response headers received, all hops */
 	bool		headers_too_large;
+	bool		redirect_too_long;	/* a Location past SCRAPE_MAX_URL_LENGTH */
 	char		errbuf[CURL_ERROR_SIZE];
 	/* filled when the transfer ends */
 	bool		finished;

@@ -413,3 +413,53 @@ ScrapePinSessionSettings(void)
 	SetConfigOption("temp_file_limit", "-1", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("lock_timeout", "500", PGC_SUSET, PGC_S_OVERRIDE);
 }
+
+/*
+ * A session's option may tighten the administrator's limit but never
+ * loosen it (README, "Options"): a tenant's per_host_max_connections of
+ * 1000 must not lift the 8 an administrator set to protect other sites,
+ * nor a 1-day request_timeout let one tenant's slow pages hold every
+ * connection of the pool.  The settings are read at each use, so a reload
+ * applies to sessions already submitted.
+ */
+int
+ScrapeRequestTimeoutMs(int session_ms)
+{
+	return session_ms > 0 ? Min(session_ms, scrape_request_timeout_ms) :
+		scrape_request_timeout_ms;
+}
+
+int
+ScrapeConnectTimeoutMs(int session_ms)
+{
+	return session_ms > 0 ? Min(session_ms, scrape_connect_timeout_ms) :
+		scrape_connect_timeout_ms;
+}
+
+int
+ScrapeHostConnections(int session_connections)
+{
+	return session_connections > 0 ?
+		Min(session_connections, scrape_per_host_max_connections) :
+		scrape_per_host_max_connections;
+}
+
+/* (a longer gap is the tighter limit; a crawl's Crawl-delay comes here too) */
+int
+ScrapeHostDelayMs(int session_ms)
+{
+	return session_ms >= 0 ? Max(session_ms, scrape_per_host_delay_ms) :
+		scrape_per_host_delay_ms;
+}
+
+/*
+ * Whether a transfer ran under a timeout shorter than the administrator's:
+ * its timeout then says more about the session's choice than about the
+ * host's health, and the circuit breaker does not count it.
+ */
+bool
+ScrapeTimeoutsTightened(int request_ms, int connect_ms)
+{
+	return request_ms < scrape_request_timeout_ms ||
+		connect_ms < scrape_connect_timeout_ms;
+}

@@ -56,4 +56,11 @@ typedef enum ScrapeHistoryLevel
 extern void ScrapeDefineGucs(void);
 extern void ScrapePinSessionSettings(void);
 
+/* a session's option within the administrator's limit (0 or -1: not set) */
+extern int	ScrapeRequestTimeoutMs(int session_ms);
+extern int	ScrapeConnectTimeoutMs(int session_ms);
+extern int	ScrapeHostConnections(int session_connections);
+extern int	ScrapeHostDelayMs(int session_ms);
+extern bool ScrapeTimeoutsTightened(int request_ms, int connect_ms);
+
 #endif							/* SCRAPE_GUC_H */

@@ -382,6 +382,7 @@ QueueClaim(uint64 worker_token, int limit, char **busy_hosts, int nbusy,
 			char	   *kind = CopyTextColumn(tup, desc, 12, cxt);
 
 			t->page.is_sitemap = kind != NULL && strcmp(kind, "sitemap") == 0;
+			t->page.is_robots = kind != NULL && strcmp(kind, "robots") == 0;
 		}
 		t->page.follow_links = BoolColumn(tup, desc, 13);
 		dlist_push_tail(claimed, &t->worker_node);

@@ -49,6 +49,9 @@
 #include "stages.h"
 #include "structured.h"
 
+/* how long one batch parses before it stores what it has (see ExtractBatch) */
+#define STAGE_BATCH_MS 250
+
 typedef struct StageWork
 {
 	int64		session_id;
@@ -292,12 +295,108 @@ ExtractPage(HeapTuple tuple, TupleDesc desc, const StageWork *w,
 	b->n++;
 }
 
-/* One batch of extraction: parse the claimed pages, store what they hold. */
+/*
+ * Store rows [from, from + n) of the batch (_scrape_record_extraction) in a
+ * subtransaction; true if it succeeded.  An error that passes (a deadlock,
+ * a lock timeout) is re-thrown for the whole batch to be taken again; any
+ * other is caught and its message and SQLSTATE returned in *error.
+ */
+static bool
+TryRecordExtraction(const StageWork *w, ExtractedBatch *b, int from, int n,
+					char **error)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	Datum		args[9];
+	volatile bool ok = true;
+	int			c;
+
+	args[0] = Int64GetDatum(w->session_id);
+	args[1] = Int64GetDatum(w->job_id);
+	args[2] = QueueArray(b->ids + from, NULL, n, INT8OID);
+	for (c = COL_DOC; c < NUM_EXTRACTED_COLS; c++)
+		args[3 + c] = QueueArray(b->values[c] + from, b->nulls[c] + from, n,
+								 TEXTOID);
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		if (SPI_execute_plan(QueueStagePlan(STAGE_RECORD_EXTRACTION), args,
+							 NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not record the extraction of session " INT64_FORMAT,
+				 w->session_id);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (QueueErrorPasses(edata->sqlerrcode))
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		*error = psprintf("could not store the extraction: %s (SQLSTATE %s)",
+						  edata->message, unpack_sql_state(edata->sqlerrcode));
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return ok;
+}
+
+/*
+ * Store the batch.  A batch the database refuses for a page's sake (an
+ * index row too large for a hostile site's SKU, an administrator's
+ * trigger) is stored again a page at a time, and a page that still fails
+ * is stored with the error as its document, without metadata, links or
+ * products: one page's failure, not a worker that exits and takes the same
+ * batch again after its restart.
+ */
+static void
+RecordBatch(const StageWork *w, ExtractedBatch *b)
+{
+	char	   *error = NULL;
+	int			i;
+	int			c;
+
+	if (TryRecordExtraction(w, b, 0, b->n, &error))
+		return;
+	ereport(LOG,
+			(errmsg("scrape_jobs worker stores the extraction of session " INT64_FORMAT
+					" a page at a time", w->session_id),
+			 errdetail_internal("%s", error)));
+	for (i = 0; i < b->n; i++)
+	{
+		if (TryRecordExtraction(w, b, i, 1, &error))
+			continue;
+		for (c = COL_DOC; c < NUM_EXTRACTED_COLS; c++)
+			b->nulls[c][i] = true;
+		b->values[COL_DOC][i] = CStringGetTextDatum(ExtractionError(error));
+		b->nulls[COL_DOC][i] = false;
+		if (!TryRecordExtraction(w, b, i, 1, &error))
+			ereport(ERROR,
+					(errmsg("could not record the extraction of page " INT64_FORMAT,
+							DatumGetInt64(b->ids[i])),
+					 errdetail_internal("%s", error)));
+	}
+}
+
+/*
+ * One batch of extraction: parse the claimed pages, store what they hold.
+ * Parsing stops after STAGE_BATCH_MS (past its first page): the pages left
+ * are unlocked at commit and taken by a later batch, so that a session's
+ * costly pages (50 XPath rules on each) hold the worker away from its
+ * transfers for a bounded time, not for a whole batch of them.
+ */
 static void
 ExtractBatch(const StageWork *w)
 {
 	Datum		args[1];
-	Datum		record_args[9];
 	ExtractedBatch b;
 	MemoryContext page_cxt = AllocSetContextCreate(CurrentMemoryContext,
 												   "scrape_jobs page extraction",
@@ -305,7 +404,7 @@ ExtractBatch(const StageWork *w)
 	Portal		portal;
 	ArrayType  *ids = DatumGetArrayTypeP(w->page_ids);
 	int			npages = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids));
-	int			c;
+	TimestampTz started = GetCurrentTimestamp();
 
 	InitBatch(&b, Max(npages, 1));
 	args[0] = w->page_ids;
@@ -313,6 +412,9 @@ ExtractBatch(const StageWork *w)
 	while (b.n < npages)
 	{
 		CHECK_FOR_INTERRUPTS();
+		if (b.n > 0 && TimestampDifferenceExceeds(started, GetCurrentTimestamp(),
+												  STAGE_BATCH_MS))
+			break;
 		SPI_cursor_fetch(portal, true, 1);
 		if (SPI_processed == 0)
 			break;
@@ -322,17 +424,7 @@ ExtractBatch(const StageWork *w)
 	}
 	SPI_cursor_close(portal);
 	MemoryContextDelete(page_cxt);
-
-	record_args[0] = Int64GetDatum(w->session_id);
-	record_args[1] = Int64GetDatum(w->job_id);
-	record_args[2] = QueueArray(b.ids, NULL, b.n, INT8OID);
-	record_args[3] = QueueArray(b.values[COL_DOC], b.nulls[COL_DOC], b.n, TEXTOID);
-	for (c = COL_TITLE; c < NUM_EXTRACTED_COLS; c++)
-		record_args[3 + c] = QueueArray(b.values[c], b.nulls[c], b.n, TEXTOID);
-	if (SPI_execute_plan(QueueStagePlan(STAGE_RECORD_EXTRACTION), record_args,
-						 NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not record the extraction of session " INT64_FORMAT,
-			 w->session_id);
+	RecordBatch(w, &b);
 }
 
 /*

@@ -873,17 +873,22 @@ FreeRuleState(RuleState *rs)
 	rs->comp = NULL;
 }
 
-/* Evaluate one rule on the page; null when it does not evaluate. */
+/*
+ * Evaluate one rule on the page; null when it does not evaluate, or when
+ * the page's budget of operations (*ops_left) is spent.
+ */
 static void
-AppendRule(StringInfo out, xmlDocPtr doc, const char *xpath, RuleState *rs)
+AppendRule(StringInfo out, xmlDocPtr doc, const char *xpath, RuleState *rs,
+		   volatile unsigned long *ops_left)
 {
-	rs->comp = xmlXPathCompile((const xmlChar *) xpath);
+	rs->comp = *ops_left > 0 ? xmlXPathCompile((const xmlChar *) xpath) : NULL;
 	rs->ctx = rs->comp ? xmlXPathNewContext(doc) : NULL;
 	if (rs->ctx != NULL)
 	{
 		/* a costly expression on a big page stops, it does not hang */
-		rs->ctx->opLimit = SCRAPE_XPATH_OP_LIMIT;
+		rs->ctx->opLimit = Min(SCRAPE_XPATH_OP_LIMIT, *ops_left);
 		rs->res = xmlXPathCompiledEval(rs->comp, rs->ctx);
+		*ops_left -= Min(rs->ctx->opCount, *ops_left);
 	}
 	if (rs->res != NULL)
 		AppendXPathResult(out, rs->res);
@@ -963,6 +968,7 @@ ScrapeExtractData(const char *html, size_t len, const char *page_url,
 {
 	PageData	pd;
 	RuleState	rs = {NULL, NULL, NULL};
+	volatile unsigned long ops_left = SCRAPE_XPATH_PAGE_OP_LIMIT;
 	StringInfoData rules;
 	XmlErrorHandlers saved;
 	int			i;
@@ -992,7 +998,7 @@ ScrapeExtractData(const char *html, size_t len, const char *page_url,
 					appendStringInfoString(&rules, ", ");
 				escape_json(&rules, rule_names[i]);
 				appendStringInfoString(&rules, ": ");
-				AppendRule(&rules, pd.doc, rule_xpaths[i], &rs);
+				AppendRule(&rules, pd.doc, rule_xpaths[i], &rs, &ops_left);
 			}
 		}
 	}

@@ -31,8 +31,13 @@
 #define SCRAPE_MAX_RULE_LENGTH 1000
 #define SCRAPE_MAX_RULE_VALUES 100
 #define SCRAPE_MAX_VALUE_LENGTH 10000
-/* libxml2 XPath operations one rule may spend on one page. */
+/*
+ * libxml2 XPath operations one rule may spend on one page, and all of a
+ * session's rules together (50 rules of the most a rule may spend would
+ * hold a worker for seconds a page: issue 21).
+ */
 #define SCRAPE_XPATH_OP_LIMIT 5000000
+#define SCRAPE_XPATH_PAGE_OP_LIMIT 10000000
 
 /*
  * The document of one page as JSON text:

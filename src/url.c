@@ -276,3 +276,39 @@ ScrapeUrlHost(const char *url, MemoryContext cxt)
 	free(host);
 	return result;
 }
+
+/*
+ * The origin of a stored URL as the host table keys it: scheme, lower-case
+ * host and port, without userinfo (a key shows in scrape_circuit_breakers()
+ * and in alerts, and must carry no credentials).  Allocated in cxt; NULL
+ * if the URL has no "scheme://" or memory is short.  Never throws.
+ *
+ * Breakers and rate limits are kept per origin, not per host: two sites on
+ * two ports of one address are two servers as far as a tenant can tell, and
+ * one must not open the other's circuit.
+ */
+char *
+ScrapeUrlOrigin(const char *url, MemoryContext cxt)
+{
+	size_t		len = strlen(url);
+	UrlParts	parts;
+	size_t		scheme_len;
+	size_t		rest_len;
+	char	   *result;
+	size_t		i;
+
+	if (!SplitUrl(url, len, &parts))
+		return NULL;
+	scheme_len = parts.authority;		/* "scheme://" */
+	rest_len = parts.origin_end - parts.host;	/* host[:port] */
+	result = MemoryContextAllocExtended(cxt, scheme_len + rest_len + 1,
+										MCXT_ALLOC_NO_OOM);
+	if (result == NULL)
+		return NULL;
+	memcpy(result, url, scheme_len);
+	memcpy(result + scheme_len, url + parts.host, rest_len);
+	result[scheme_len + rest_len] = '\0';
+	for (i = scheme_len; i < scheme_len + (parts.host_end - parts.host); i++)
+		result[i] = pg_ascii_tolower((unsigned char) result[i]);
+	return result;
+}

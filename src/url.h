@@ -10,5 +10,6 @@
 
 extern char *ScrapeNormalizeUrl(const char *url);
 extern char *ScrapeUrlHost(const char *url, MemoryContext cxt);
+extern char *ScrapeUrlOrigin(const char *url, MemoryContext cxt);
 
 #endif							/* SCRAPE_URL_H */

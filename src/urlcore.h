@@ -10,8 +10,16 @@
 
 #include <stddef.h>
 
-/* Longest URL accepted; longer ones are refused rather than truncated. */
-#define SCRAPE_MAX_URL_LENGTH 8192
+/*
+ * Longest URL accepted, in bytes as stored (normalised, percent-encoded):
+ * at submit, for the links a page gives, for sitemaps' URLs.  Longer ones
+ * are refused rather than truncated.  A URL must fit the btree entry of
+ * scraping_pages' unique (session_id, url) index, at most 2704 bytes: 0.1.7
+ * took 8192, and a hostile page's long link failed the worker's result
+ * write.  2048 is the sitemaps protocol's limit too (Scrapy's
+ * URLLENGTH_LIMIT is 2083).
+ */
+#define SCRAPE_MAX_URL_LENGTH 2048
 
 typedef enum UrlError
 {

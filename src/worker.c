@@ -264,14 +264,14 @@ ReleaseHost(ScrapeTransfer *t, bool finished, bool retryable_failure)
 	if (!t->admitted)
 		return;
 	t->admitted = false;
-	if (HostRelease(t->host, MySlotNo, t->is_probe, finished,
+	if (HostRelease(t->origin, MySlotNo, t->is_probe, finished,
 					retryable_failure, t->result.error_class,
 					t->result.fetch_ms, &failures) &&
 		n_pending_alerts < MAX_PENDING_ALERTS)
 	{
 		PendingAlert *a = &pending_alerts[n_pending_alerts++];
 
-		strlcpy(a->host, t->host, sizeof(a->host));
+		strlcpy(a->host, t->origin, sizeof(a->host));
 		a->failures = failures;
 	}
 }
@@ -635,6 +635,7 @@ Claim(dlist_head *claimed)
 		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
 
 		t->host = ScrapeUrlHost(t->page.url, t->cxt);
+		t->origin = ScrapeUrlOrigin(t->page.url, t->cxt);
 		t->claimed_at = last_claim_at;
 	}
 	return short_claim;
@@ -895,10 +896,8 @@ DispatchReady(void)
 	dlist_foreach_modify(it, &ready)
 	{
 		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
-		int			max_conn = t->page.per_host_max_connections > 0 ?
-			t->page.per_host_max_connections : scrape_per_host_max_connections;
-		int			delay = t->page.per_host_delay_ms >= 0 ?
-			t->page.per_host_delay_ms : scrape_per_host_delay_ms;
+		int			max_conn = ScrapeHostConnections(t->page.per_host_max_connections);
+		int			delay = ScrapeHostDelayMs(t->page.per_host_delay_ms);
 		HostDecision d = HOST_ADMIT;
 		TimestampTz until = 0;
 		bool		probe = false;
@@ -906,8 +905,8 @@ DispatchReady(void)
 		/* the rest is backlog until a transfer slot frees */
 		if (n_inflight + nstart >= scrape_max_connections_per_worker)
 			break;
-		if (t->host != NULL)
-			d = HostAdmit(t->host, max_conn, delay, MySlotNo, &until, &probe);
+		if (t->origin != NULL)
+			d = HostAdmit(t->origin, max_conn, delay, MySlotNo, &until, &probe);
 
 		t->host_waits = (d == HOST_WAIT);
 		if (d == HOST_WAIT)
@@ -923,7 +922,7 @@ DispatchReady(void)
 			DeferTransfer(t, until, now);
 			continue;
 		}
-		t->admitted = (t->host != NULL);
+		t->admitted = (t->origin != NULL);
 		t->is_probe = probe;
 		start[nstart++] = t;
 	}
@@ -964,6 +963,21 @@ NoteWakeups(TimestampTz now)
 		more_work = stage_work = true;
 }
 
+/*
+ * Whether a transfer timed out under its session's own timeout, shorter
+ * than the administrator's: that says nothing of the host's health, and
+ * one tenant's 1 ms timeout must not open a circuit that defers every
+ * other tenant's pages of that host.
+ */
+static bool
+SessionsOwnTimeout(const ScrapeTransfer *t)
+{
+	return t->result.error_class != NULL &&
+		strcmp(t->result.error_class, "timeout") == 0 &&
+		ScrapeTimeoutsTightened(ScrapeRequestTimeoutMs(t->page.request_timeout_ms),
+								ScrapeConnectTimeoutMs(t->page.connect_timeout_ms));
+}
+
 /* Move transfers the fetcher finished onto the list of results to write. */
 static void
 TakeFinished(void)
@@ -974,7 +988,8 @@ TakeFinished(void)
 	{
 		dlist_delete(&t->worker_node);
 		n_inflight--;
-		ReleaseHost(t, true, t->result.retryable);
+		/* (the host table hears of the outcome unless it was such a timeout) */
+		ReleaseHost(t, !SessionsOwnTimeout(t), t->result.retryable);
 		if (t->result.defer_ms < 0)
 			MetricsCountTransfer(t->result.http_status, t->result.error_class,
 								 t->result.body_size, t->result.fetch_ms);
