@@ -144,12 +144,16 @@ for c in settings concurrency stages crashes counters standby locks poison; do
     suite "chaos $c" env SJ_HTTP_URL="$SJ_HTTP_URL" bash "$ROOT/test/chaos.sh" "$c"
 done
 
-# LISTEN: the notifications of a crawl of the fixture store and of an alert
-# (printed by psql, checked by test/notify_check.py).
+# LISTEN: the notifications of a crawl of the fixture store and of an alert,
+# on the public channels and on the channel of the sessions without a
+# workspace (printed by psql, checked by test/notify_check.py).
 run_notify() {
     sj_psql -At -v url="$SJ_HTTP_URL/site/store/index.html" <<'SQL' | python3 "$ROOT/test/notify_check.py"
 LISTEN scrape_jobs_progress;
 LISTEN scrape_jobs_alerts;
+SELECT scrape_channel() AS channel \gset
+LISTEN :"channel";
+SELECT 'channel=' || :'channel';
 SELECT scrape_submit(:'url', 'crawl', 50, options => '{"scope": "prefix"}') AS sid \gset
 SELECT scrape_wait(:sid, '60 s');
 SELECT _scrape_record_alert('job_stuck', NULL, NULL, NULL, 'a notification test') IS NOT NULL;

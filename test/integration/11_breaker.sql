@@ -18,11 +18,11 @@ SELECT scrape_submit_urls(array(
     options => '{"max_attempts": 10, "per_host_max_connections": 1}') AS sid \gset
 
 SELECT ok(pg_temp.eventually(
-    $$SELECT state = 'open' FROM scrape_circuit_breakers() WHERE host = '127.0.0.3'$$,
+    $$SELECT state = 'open' FROM scrape_circuit_breakers() WHERE host = pg_temp.origin_on('127.0.0.3')$$,
     '20 s'), 'the circuit opens');
 -- the alert is written by the worker's next queue pass, just after
 SELECT ok(pg_temp.eventually(
-    $$SELECT count(*) = 1 FROM alerts WHERE kind = 'circuit_opened' AND host = '127.0.0.3'$$),
+    $$SELECT count(*) = 1 FROM alerts WHERE kind = 'circuit_opened' AND host = pg_temp.origin_on('127.0.0.3')$$),
     'one circuit_opened alert');
 SELECT ok(pg_temp.eventually(format(
     $$SELECT count(*) > 0 FROM scraping_pages
@@ -31,20 +31,20 @@ SELECT ok(pg_temp.eventually(format(
 
 -- after the 2 s cooldown one probe goes through, fails, and opens it again
 SELECT consecutive_failures AS before_probe FROM scrape_circuit_breakers()
- WHERE host = '127.0.0.3' \gset
+ WHERE host = pg_temp.origin_on('127.0.0.3') \gset
 SELECT ok(pg_temp.eventually(format(
     $$SELECT consecutive_failures = %s + 1 AND state = 'open'
-        FROM scrape_circuit_breakers() WHERE host = '127.0.0.3'$$, :before_probe),
+        FROM scrape_circuit_breakers() WHERE host = pg_temp.origin_on('127.0.0.3')$$, :before_probe),
     '10 s'), 'a failed probe reopens the circuit');
 SELECT is(count(*), 1::bigint, 'reopening is not a new alert')
-  FROM alerts WHERE kind = 'circuit_opened' AND host = '127.0.0.3';
+  FROM alerts WHERE kind = 'circuit_opened' AND host = pg_temp.origin_on('127.0.0.3');
 
 -- the host recovers: the next probe succeeds and closes the circuit
 SELECT scrape_submit(pg_temp.url('/flaky-set?key=' || :'k' || '&ok=1')) AS fix \gset
 SELECT is(scrape_wait(:fix, '30 s'), 'completed', 'host brought back');
 SELECT is(scrape_wait(:sid, '60 s'), 'completed', 'the session completes');
 SELECT is(state || '/' || consecutive_failures, 'closed/0', 'the circuit is closed')
-  FROM scrape_circuit_breakers() WHERE host = '127.0.0.3';
+  FROM scrape_circuit_breakers() WHERE host = pg_temp.origin_on('127.0.0.3');
 SELECT is(count(*) FILTER (WHERE status = 'done'), 8::bigint, 'every page fetched')
   FROM scraping_pages WHERE session_id = :sid;
 SELECT ok(max(attempts) < 10, 'no page ran out of attempts')

@@ -19,7 +19,7 @@ SELECT scrape_submit(pg_temp.url_on('127.0.0.2', '/status/503?dead=' || :'k'),
                      options => '{"max_attempts": 1}') AS dead_sid \gset
 SELECT is(scrape_wait(:dead_sid, '30 s'), 'dead', 'a job is dead-lettered');
 
--- an opened circuit: host "localhost" (a breaker of its own) with the
+-- an opened circuit: origin http://localhost:port (a breaker of its own) with the
 -- threshold at 1 for a moment; the session is cancelled once it opened
 ALTER SYSTEM SET scrape_jobs.breaker_failure_threshold = 1;
 SELECT pg_reload_conf() \gset
@@ -27,7 +27,7 @@ SELECT pg_sleep(0.3);
 SELECT scrape_submit(replace(pg_temp.url('/status/500?circuit=' || :'k'), '127.0.0.1', 'localhost'))
        AS circuit_sid \gset
 SELECT ok(pg_temp.eventually(format(
-    $$SELECT count(*) = 1 FROM alerts WHERE id > %s AND kind = 'circuit_opened' AND host = 'localhost'$$,
+    $$SELECT count(*) = 1 FROM alerts WHERE id > %s AND kind = 'circuit_opened' AND host = pg_temp.origin_on('localhost')$$,
     :before), '20 s'), 'a circuit opens');
 SELECT scrape_cancel(:circuit_sid) \gset
 ALTER SYSTEM RESET scrape_jobs.breaker_failure_threshold;
@@ -70,7 +70,7 @@ SELECT is(r.tags, jsonb_build_object('alert_kind', 'job_dead_lettered', 'job_id'
           'its tags')
   FROM alerts a JOIN received r USING (event_id)
  WHERE a.id > :before AND a.kind = 'job_dead_lettered' AND a.session_id = :dead_sid;
-SELECT is(r.tags, jsonb_build_object('alert_kind', 'circuit_opened', 'host', 'localhost'),
+SELECT is(r.tags, jsonb_build_object('alert_kind', 'circuit_opened', 'host', pg_temp.origin_on('localhost')),
           'one event for the circuit, tagged with its host')
   FROM alerts a JOIN received r USING (event_id)
  WHERE a.id > :before AND a.kind = 'circuit_opened';

@@ -121,6 +121,7 @@ class State:
     first_arrival = {}  # ... when the first one arrived
     arrivals = {}   # ... and how many have
     healthy = set()  # /flaky?key=K answers 200 once K is in here
+    robots = {}     # /robots-set: host -> (mode, value) of its robots.txt
     counted = {}    # /counted?key=K: requests of K so far
 
     @classmethod
@@ -417,12 +418,42 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def route_robots(self):
         # the robots.txt of the whole server: test/site/robots.txt, with
         # {origin} replaced by this request's scheme://host:port; host
-        # 127.0.0.4 has none (404), as many sites
-        if (self.headers.get("Host") or "").startswith("127.0.0.4:"):
+        # 127.0.0.4 has none (404), as many sites; a host set by
+        # /robots-set answers slowly ("slow", after value ms) or with a
+        # file of value bytes ("big": a rule, padding comments, then
+        # "Disallow: /" past the first value - 100 bytes)
+        host = (self.headers.get("Host") or "").split(":")[0]
+        with State.lock:
+            mode, value = State.robots.get(host, ("normal", 0))
+        if host == "127.0.0.4":
             return self.send_body(404, page("not found", "not found"))
+        if mode == "slow":
+            time.sleep(value / 1000.0)
+        if mode == "big":
+            head = b"User-agent: *\nDisallow: /site/hostile/private/\n"
+            tail = b"User-agent: *\nDisallow: /\n"
+            pad = b"# " + b"x" * 97 + b"\n"
+            n = max(0, (value - len(head) - len(tail)) // len(pad))
+            return self.send_body(200, head + pad * n + tail, "text/plain; charset=utf-8")
         with open(os.path.join(self.server.root, "robots.txt"), "rb") as f:
             body = self.with_origin(f.read())
         self.send_body(200, body, "text/plain; charset=utf-8")
+
+    def route_robots_set(self):
+        # /robots-set?host=127.0.0.3&mode=slow|big|normal&value=N
+        host = self.query.get("host", [""])[0]
+        mode = self.query.get("mode", ["normal"])[0]
+        if mode not in ("slow", "big", "normal"):
+            raise BadParam("mode must be slow, big or normal")
+        value = self.int_param("value", 0)
+        with State.lock:
+            State.robots[host] = (mode, value)
+        self.send_text(200, "robots.txt of %s: %s %d\n" % (host, mode, value))
+
+    def route_long_location(self):
+        # a redirect to a URL of n bytes on this server
+        n = self.int_param("n", 100000, lo=10, hi=1 << 20)
+        self.redirect("/ok?" + "a" * (n - 20))
 
     def route_gz(self, rest):
         # /gz/<path>: test/site/<path> as a gzip file (not Content-Encoding)
@@ -540,7 +571,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 EXACT_ROUTES = {
     "/echo-headers": Handler.route_echo_headers,
     "/partial": Handler.route_partial,
-    "/robots.txt": Handler.route_robots,
+    "/robots.txt": Handler.route_robots, "/robots-set": Handler.route_robots_set,
+    "/long-location": Handler.route_long_location,
     "/big-headers": Handler.route_big_headers,
     "/concurrency": Handler.route_concurrency,
     "/flaky": Handler.route_flaky, "/flaky-set": Handler.route_flaky_set,
