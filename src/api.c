@@ -450,14 +450,27 @@ scrape_host_stats(PG_FUNCTION_ARGS)
 /*
  * scrape_check_address(address, host): NULL if the fetcher may connect to
  * the address (for a URL with that host), else why not.  The same rules the
- * workers apply (ssrf.c), with this session's settings.
+ * workers apply (ssrf.c), with this session's settings.  A NULL host is the
+ * default: no host, so only the rules on addresses apply.
+ *
+ * A NULL address is an error, not a NULL result: a NULL result says
+ * "allowed", and nothing was checked.  (The SQL declaration is not STRICT,
+ * and must not become so, for the same reason.)
  */
 Datum
 scrape_check_address(PG_FUNCTION_ARGS)
 {
-	char	   *ip = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *host = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	const char *why = SsrfCheckIpString(ip, host);
+	char	   *ip;
+	char	   *host;
+	const char *why;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("address must not be null")));
+	ip = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	host = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	why = SsrfCheckIpString(ip, host);
 
 	if (why != NULL && strcmp(why, "not an IP address") == 0)
 		ereport(ERROR,
