@@ -112,24 +112,38 @@ SessionStatus(const char *schema, int64 session_id)
 /*
  * scrape_wait(session_id, timeout): sleep on a condition variable that
  * workers broadcast when a session ends, until ours has or time is up.
+ *
+ * A NULL session id or timeout is an error: a NULL result would look like
+ * a session without a status, and a NULL timeout has no default to mean
+ * (the SQL default applies only when the argument is left out).  Checked
+ * before the arguments are read, as fmgr.h asks of non-strict functions.
  */
 Datum
 scrape_wait(PG_FUNCTION_ARGS)
 {
-	int64		session_id = PG_GETARG_INT64(0);
-	Interval   *timeout = PG_GETARG_INTERVAL_P(1);
-	char	   *schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
-	TimestampTz start = GetCurrentTimestamp();
+	int64		session_id;
+	Interval   *timeout;
+	char	   *schema;
+	TimestampTz start;
 	TimestampTz deadline;
 	char	   *status;
 	MemoryContext caller = CurrentMemoryContext;
 	text	   *result;
 
-	RequireSharedState();
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("session id and timeout must not be null")));
+				 errmsg("session id must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("timeout must not be null")));
+	session_id = PG_GETARG_INT64(0);
+	timeout = PG_GETARG_INTERVAL_P(1);
+	schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
+	start = GetCurrentTimestamp();
+
+	RequireSharedState();
 	if (IsolationUsesXactSnapshot())
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
