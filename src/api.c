@@ -14,12 +14,12 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "lib/stringinfo.h"
-#include "common/hashfn.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "breaker.h"
@@ -508,34 +508,60 @@ scrape_caller(PG_FUNCTION_ARGS)
 
 /*
  * The last robots.txt parsed by this process, kept for the next call: a
- * claim asks about many pages of one origin, and parsing a file of up to
- * 500 KiB for each would be waste.  Keyed by length and hash of the body.
+ * claim asks about many pages of one origin (_scrape_robots_gate), and
+ * parsing a file of up to 500 KiB for each would be waste.
+ *
+ * The key is the text itself, compared byte for byte on every hit.  A key
+ * of length and hash alone let two texts that collide share one parse: a
+ * site could craft a robots.txt whose verdicts another origin's pages then
+ * got.  The SQL functions are not told the origin, so the text is all there
+ * is to key on, and it is enough: the parse is a function of the text alone.
+ * Only the first ROBOTS_MAX_BYTES are kept and compared, because
+ * RobotsParse reads no further (texts equal that far parse the same); so
+ * the cache holds at most that much text besides the parse.
+ *
+ * The copy is in TopMemoryContext, not the caller's context, because it
+ * outlives the call and the query (the parse is malloc'd for the same
+ * reason); the entry it replaces is freed there.
  */
 static Robots *cached_robots = NULL;
+static char *cached_robots_text = NULL;
 static size_t cached_robots_len = 0;
-static uint32 cached_robots_hash = 0;
 
 /* Parse (or reuse) a robots.txt given as text; raises only when out of memory. */
 static Robots *
 ParseRobotsArg(text *body)
 {
-	size_t		len = VARSIZE_ANY_EXHDR(body);
-	uint32		hash = DatumGetUInt32(hash_any((const unsigned char *) VARDATA_ANY(body),
-											   (int) len));
+	const char *data = VARDATA_ANY(body);
+	size_t		len = Min(VARSIZE_ANY_EXHDR(body), (size_t) ROBOTS_MAX_BYTES);
+	char	   *copy;
 	Robots	   *r;
 
 	if (cached_robots != NULL && cached_robots_len == len &&
-		cached_robots_hash == hash)
+		memcmp(cached_robots_text, data, len) == 0)
 		return cached_robots;
-	r = RobotsParse(VARDATA_ANY(body), len);
+
+	/* forget the old entry first, so that an error below leaves none */
+	RobotsFree(cached_robots);
+	cached_robots = NULL;
+	if (cached_robots_text != NULL)
+		pfree(cached_robots_text);
+	cached_robots_text = NULL;
+	cached_robots_len = 0;
+
+	copy = MemoryContextAlloc(TopMemoryContext, Max(len, 1));
+	r = RobotsParse(data, len);
 	if (r == NULL)
+	{
+		pfree(copy);
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
-	RobotsFree(cached_robots);
+	}
+	memcpy(copy, data, len);
 	cached_robots = r;
+	cached_robots_text = copy;
 	cached_robots_len = len;
-	cached_robots_hash = hash;
 	return r;
 }
 
