@@ -47,7 +47,7 @@ DATA = $(filter-out $(addprefix install/releases/,$(notdir $(DATA_built))), \
 
 # pg_regress suites: sql/<name>.sql against expected/<name>.out.  They run in
 # a database without workers, so job states in their output are stable.
-REGRESS = setup api_errors submit cancel metrics privileges reliability retention ssrf robots urlparts extract products schema
+REGRESS = setup api_errors submit cancel metrics privileges reliability retention ssrf robots urlparts extract products nulls schema
 
 CURL_CONFIG ?= curl-config
 XML2_CONFIG ?= xml2-config

@@ -14,12 +14,12 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "lib/stringinfo.h"
-#include "common/hashfn.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "breaker.h"
@@ -112,24 +112,38 @@ SessionStatus(const char *schema, int64 session_id)
 /*
  * scrape_wait(session_id, timeout): sleep on a condition variable that
  * workers broadcast when a session ends, until ours has or time is up.
+ *
+ * A NULL session id or timeout is an error: a NULL result would look like
+ * a session without a status, and a NULL timeout has no default to mean
+ * (the SQL default applies only when the argument is left out).  Checked
+ * before the arguments are read, as fmgr.h asks of non-strict functions.
  */
 Datum
 scrape_wait(PG_FUNCTION_ARGS)
 {
-	int64		session_id = PG_GETARG_INT64(0);
-	Interval   *timeout = PG_GETARG_INTERVAL_P(1);
-	char	   *schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
-	TimestampTz start = GetCurrentTimestamp();
+	int64		session_id;
+	Interval   *timeout;
+	char	   *schema;
+	TimestampTz start;
 	TimestampTz deadline;
 	char	   *status;
 	MemoryContext caller = CurrentMemoryContext;
 	text	   *result;
 
-	RequireSharedState();
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("session id and timeout must not be null")));
+				 errmsg("session id must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("timeout must not be null")));
+	session_id = PG_GETARG_INT64(0);
+	timeout = PG_GETARG_INTERVAL_P(1);
+	schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
+	start = GetCurrentTimestamp();
+
+	RequireSharedState();
 	if (IsolationUsesXactSnapshot())
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
@@ -450,14 +464,27 @@ scrape_host_stats(PG_FUNCTION_ARGS)
 /*
  * scrape_check_address(address, host): NULL if the fetcher may connect to
  * the address (for a URL with that host), else why not.  The same rules the
- * workers apply (ssrf.c), with this session's settings.
+ * workers apply (ssrf.c), with this session's settings.  A NULL host is the
+ * default: no host, so only the rules on addresses apply.
+ *
+ * A NULL address is an error, not a NULL result: a NULL result says
+ * "allowed", and nothing was checked.  (The SQL declaration is not STRICT,
+ * and must not become so, for the same reason.)
  */
 Datum
 scrape_check_address(PG_FUNCTION_ARGS)
 {
-	char	   *ip = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *host = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	const char *why = SsrfCheckIpString(ip, host);
+	char	   *ip;
+	char	   *host;
+	const char *why;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("address must not be null")));
+	ip = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	host = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	why = SsrfCheckIpString(ip, host);
 
 	if (why != NULL && strcmp(why, "not an IP address") == 0)
 		ereport(ERROR,
@@ -481,34 +508,60 @@ scrape_caller(PG_FUNCTION_ARGS)
 
 /*
  * The last robots.txt parsed by this process, kept for the next call: a
- * claim asks about many pages of one origin, and parsing a file of up to
- * 500 KiB for each would be waste.  Keyed by length and hash of the body.
+ * claim asks about many pages of one origin (_scrape_robots_gate), and
+ * parsing a file of up to 500 KiB for each would be waste.
+ *
+ * The key is the text itself, compared byte for byte on every hit.  A key
+ * of length and hash alone let two texts that collide share one parse: a
+ * site could craft a robots.txt whose verdicts another origin's pages then
+ * got.  The SQL functions are not told the origin, so the text is all there
+ * is to key on, and it is enough: the parse is a function of the text alone.
+ * Only the first ROBOTS_MAX_BYTES are kept and compared, because
+ * RobotsParse reads no further (texts equal that far parse the same); so
+ * the cache holds at most that much text besides the parse.
+ *
+ * The copy is in TopMemoryContext, not the caller's context, because it
+ * outlives the call and the query (the parse is malloc'd for the same
+ * reason); the entry it replaces is freed there.
  */
 static Robots *cached_robots = NULL;
+static char *cached_robots_text = NULL;
 static size_t cached_robots_len = 0;
-static uint32 cached_robots_hash = 0;
 
 /* Parse (or reuse) a robots.txt given as text; raises only when out of memory. */
 static Robots *
 ParseRobotsArg(text *body)
 {
-	size_t		len = VARSIZE_ANY_EXHDR(body);
-	uint32		hash = DatumGetUInt32(hash_any((const unsigned char *) VARDATA_ANY(body),
-											   (int) len));
+	const char *data = VARDATA_ANY(body);
+	size_t		len = Min(VARSIZE_ANY_EXHDR(body), (size_t) ROBOTS_MAX_BYTES);
+	char	   *copy;
 	Robots	   *r;
 
 	if (cached_robots != NULL && cached_robots_len == len &&
-		cached_robots_hash == hash)
+		memcmp(cached_robots_text, data, len) == 0)
 		return cached_robots;
-	r = RobotsParse(VARDATA_ANY(body), len);
+
+	/* forget the old entry first, so that an error below leaves none */
+	RobotsFree(cached_robots);
+	cached_robots = NULL;
+	if (cached_robots_text != NULL)
+		pfree(cached_robots_text);
+	cached_robots_text = NULL;
+	cached_robots_len = 0;
+
+	copy = MemoryContextAlloc(TopMemoryContext, Max(len, 1));
+	r = RobotsParse(data, len);
 	if (r == NULL)
+	{
+		pfree(copy);
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
-	RobotsFree(cached_robots);
+	}
+	memcpy(copy, data, len);
 	cached_robots = r;
+	cached_robots_text = copy;
 	cached_robots_len = len;
-	cached_robots_hash = hash;
 	return r;
 }
 
