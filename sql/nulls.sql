@@ -205,7 +205,11 @@ END
 $call$$gen$, p.call, p.id)
   FROM pg_temp.nulls_plan p
  ORDER BY p.id
+\set ECHO none
+\set QUIET on
 \gexec
+\set QUIET off
+\set ECHO all
 
 -- What was called: every function of the extension but the trigger, each
 -- with every argument NULL in turn, and every call ran to its end.

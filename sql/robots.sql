@@ -118,3 +118,9 @@ SELECT allowed FROM robots, scrape_robots_check(body, '/c') WHERE name = 'merged
 -- a body over 500 KiB is read up to 500 KiB
 SELECT allowed FROM scrape_robots_check(
     E'user-agent: *\n' || repeat(E'# filler\n', 70000) || E'disallow: /late\n', '/late');
+
+-- The parse cache is keyed on the text itself: these two texts have the
+-- same length and the same 32-bit hash (hash_any), and 0.1.7's cache, keyed
+-- on those, gave the second the first one's verdict.
+SELECT allowed FROM scrape_robots_check(E'User-agent: *\nDisallow: /\n#00033336\n', '/x');
+SELECT allowed FROM scrape_robots_check(E'User-agent: *\nAllow: /\n#000000003fe\n', '/x');
