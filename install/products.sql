@@ -258,13 +258,12 @@ BEGIN
     ), keyed AS (
         SELECT DISTINCT ON (key) f.*, f.prod -> 'columns' AS c, key
           FROM found f,
-               -- (a key must fit the unique index: a hostile page's SKU of
-               -- kilobytes gives way to the page's URL, at most 2048 bytes
-               -- as src/urlcore.h stores them, and a longer URL stored by
-               -- 0.1.7, which took 8192, to nothing)
-               LATERAL (SELECT coalesce('sku:' || CASE WHEN octet_length(f.prod -> 'columns' ->> 'sku') <= 1000
-                                                       THEN f.prod -> 'columns' ->> 'sku' END,
+               LATERAL (SELECT coalesce('sku:' || (f.prod -> 'columns' ->> 'sku'),
                                         'url:' || f.url) AS key) k
+         -- (a key must fit the unique index: a SKU is cut to 200
+         -- characters, a URL is at most 2048 bytes as src/urlcore.h stores
+         -- them, and a longer one that 0.1.7, which took 8192, stored
+         -- makes no product)
          WHERE f.prod IS NOT NULL AND octet_length(k.key) <= 2100
          ORDER BY key, f.page_id DESC
     ), written AS (

@@ -126,13 +126,19 @@ sj_start_python_server() {
 
 # Start the HTTP test server on 127.0.0.1 (a free port); sets SJ_HTTP_URL.
 # It listens on 127.0.0.2 and 127.0.0.3 too (same port): tests that trip
-# per-host circuit breakers use those, so they stay apart from the others;
-# and on 127.0.0.4, a host without a robots.txt (404).
+# circuit breakers use those, so they stay apart from the others; on
+# 127.0.0.4, a host without a robots.txt (404); and on 127.0.0.5, where a
+# second instance listens on another port (SJ_HTTP2_URL): breakers and
+# limits are per origin, and one port must not open the other's.
 sj_start_http() {
     SJ_HTTP_URL=$(sj_start_python_server http "$ROOT/test/server/fault_server.py" \
-                      --host 127.0.0.1 --host 127.0.0.2 --host 127.0.0.3 --host 127.0.0.4)
+                      --host 127.0.0.1 --host 127.0.0.2 --host 127.0.0.3 --host 127.0.0.4 \
+                      --host 127.0.0.5)
     SJ_HTTP_PID=$(cat "$SJ_TMP/http.pid")
-    log "HTTP test server at $SJ_HTTP_URL"
+    SJ_HTTP2_URL=$(sj_start_python_server http2 "$ROOT/test/server/fault_server.py" \
+                       --host 127.0.0.5)
+    SJ_HTTP2_PID=$(cat "$SJ_TMP/http2.pid")
+    log "HTTP test server at $SJ_HTTP_URL, a second one at $SJ_HTTP2_URL"
 }
 
 # Start the Sentry-compatible receiver (test/server/sentry_receiver.py) on
@@ -164,7 +170,7 @@ sj_psql() {
 sj_cleanup() {
     local rc=$?
     local pid
-    for pid in "$SJ_HTTP_PID" "${SJ_SENTRY_PID:-}"; do
+    for pid in "$SJ_HTTP_PID" "${SJ_HTTP2_PID:-}" "${SJ_SENTRY_PID:-}"; do
         [ -n "$pid" ] || continue
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true

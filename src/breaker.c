@@ -2,15 +2,22 @@
  * breaker.c
  *	  Per-host circuit breakers and rate limits, shared by all workers.
  *
- * One shared hash table, keyed by host name, sized by scrape_jobs.max_hosts
- * and protected by one LWLock (every operation is a lookup and a few
- * assignments).  A worker asks HostAdmit() before it starts a transfer and
- * calls HostRelease() when the transfer ends:
+ * One shared hash table, keyed by origin (scheme://host:port: two sites on
+ * two ports of an address are two servers, and one must not open the
+ * other's circuit), sized by scrape_jobs.max_hosts and protected by one
+ * LWLock (every operation is a lookup and a few assignments).  A worker
+ * asks HostAdmit() before it starts a transfer and calls HostRelease() when
+ * the transfer ends:
  *
  *	 - at most max_connections transfers to a host at once, across workers;
  *	   a worker that must wait registers in the entry's waiters mask and is
  *	   woken (latch) by the release that frees a connection;
- *	 - starts at least delay_ms apart;
+ *	 - a start at least delay_ms (the page's own: its session's option, its
+ *	   robots.txt's Crawl-delay) after the host's last start, and every
+ *	   start at least scrape_jobs.per_host_delay after the last: a page's
+ *	   longer delay keeps its own start back, never the others' (0.1.7
+ *	   made every page of the host wait the delay of the last one started,
+ *	   so one tenant's "1 hour" held all the others' pages for an hour);
  *	 - the circuit breaker: closed -> open after breaker_failure_threshold
  *	   consecutive retryable failures; while open (breaker_cooldown) the
  *	   host's pages are deferred; then half-open lets one probe through: its
@@ -160,9 +167,11 @@ HostAdmit(const char *host, int max_connections, int delay_ms,
 		*until = TimestampTzPlusMilliseconds(now, CONNECTION_WAIT_RECHECK_MS);
 		decision = HOST_WAIT;
 	}
-	else if (now < e->next_start_at)
+	else if (now < Max(e->next_start_at,
+					   TimestampTzPlusMilliseconds(e->last_start_at, delay_ms)))
 	{
-		*until = e->next_start_at;
+		*until = Max(e->next_start_at,
+					 TimestampTzPlusMilliseconds(e->last_start_at, delay_ms));
 		decision = HOST_WAIT;
 	}
 	else
@@ -170,7 +179,8 @@ HostAdmit(const char *host, int max_connections, int delay_ms,
 		e->active++;
 		e->active_by_slot[worker_slot]++;
 		e->requests++;
-		e->next_start_at = TimestampTzPlusMilliseconds(now, delay_ms);
+		e->last_start_at = now;
+		e->next_start_at = TimestampTzPlusMilliseconds(now, scrape_per_host_delay_ms);
 		if (e->state == BREAKER_HALF_OPEN)
 		{
 			e->probe_in_flight = true;

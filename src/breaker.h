@@ -31,7 +31,8 @@ typedef struct HostEntry
 	uint64		waiters;		/* worker slots waiting for a connection */
 	TimestampTz opened_at;
 	TimestampTz next_probe_at;
-	TimestampTz next_start_at;	/* per-host delay: earliest next start */
+	TimestampTz next_start_at;	/* per_host_delay: earliest next start */
+	TimestampTz last_start_at;	/* a page's own delay counts from here */
 	TimestampTz last_used;
 	uint64		requests;
 	uint64		failures;

@@ -160,6 +160,7 @@ vg_run_tap() {
             -c "CREATE EXTENSION IF NOT EXISTS scrape_jobs" \
             -c "CREATE EXTENSION IF NOT EXISTS pgtap" \
             -c "ALTER DATABASE postgres SET scrape_test.base_url = '$SJ_HTTP_URL'" \
+            -c "ALTER DATABASE postgres SET scrape_test.base_url2 = '$SJ_HTTP2_URL'" \
             -c "ALTER DATABASE postgres SET scrape_test.sentry_url = '$SJ_SENTRY_URL'" \
             -c "ALTER DATABASE postgres SET scrape_test.server_log = '$SJ_TMP/server.log'" \
         || return 1
@@ -200,9 +201,9 @@ vg_cleanup() {
     local rc=$?
     trap - ERR     # keep the exit status: cleaning up is best effort
     if [ -n "$SJ_HTTP_PID" ]; then
-        kill "$SJ_HTTP_PID" 2>/dev/null || true
-        wait "$SJ_HTTP_PID" 2>/dev/null || true
-        SJ_HTTP_PID=""
+        kill "$SJ_HTTP_PID" ${SJ_HTTP2_PID:-} 2>/dev/null || true
+        wait "$SJ_HTTP_PID" ${SJ_HTTP2_PID:-} 2>/dev/null || true
+        SJ_HTTP_PID="" SJ_HTTP2_PID=""
     fi
     vg_stop_cluster || true
     if [ -n "$SJ_TMP" ] && [ -d "$SJ_TMP" ]; then
@@ -445,9 +446,9 @@ tap_rc=0
 vg_run_tap "${tests[@]}" || tap_rc=$?
 log "integration tests done, pg_prove exit status $tap_rc (total $(elapsed))"
 
-kill "$SJ_HTTP_PID" 2>/dev/null || true
-wait "$SJ_HTTP_PID" 2>/dev/null || true
-SJ_HTTP_PID=""
+kill "$SJ_HTTP_PID" ${SJ_HTTP2_PID:-} 2>/dev/null || true
+wait "$SJ_HTTP_PID" ${SJ_HTTP2_PID:-} 2>/dev/null || true
+SJ_HTTP_PID="" SJ_HTTP2_PID=""
 vg_stop_cluster
 log "server stopped (total $(elapsed)); scanning the valgrind logs"
 

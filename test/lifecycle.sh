@@ -24,7 +24,9 @@ source "$(dirname "$0")/cluster_tap.sh"
 # count and a hash of its sorted rows (a sequence: its last value).  The
 # columns an upgrade adds or drops (0.1.6: scraping_pages.host, which it
 # derives from url, and extraction_crashes; 0.1.7: scraping_pages.
-# extracted_at, and scraping_sessions.stage_cursor, dropped) are left out,
+# extracted_at, and scraping_sessions.stage_cursor, dropped; 0.1.8: the
+# sessions' request_timeout_ms, connect_timeout_ms, per_host_delay_ms and
+# per_host_max_connections, which it derives from options) are left out,
 # so that the rows of a release before them compare.
 FINGERPRINT="
 CREATE FUNCTION pg_temp.fingerprint() RETURNS TABLE (obj text, n bigint, hash text)
@@ -42,7 +44,9 @@ BEGIN
             EXECUTE format('SELECT last_value, '''' FROM %s', r) INTO n, hash;
         ELSE
             derived := CASE obj WHEN 'scrape.scraping_pages' THEN '{host,extraction_crashes,extracted_at}'
-                                WHEN 'scrape.scraping_sessions' THEN '{stage_cursor}' ELSE '{}' END;
+                                WHEN 'scrape.scraping_sessions'
+                                THEN '{stage_cursor,request_timeout_ms,connect_timeout_ms,per_host_delay_ms,per_host_max_connections}'
+                                ELSE '{}' END;
             EXECUTE format('SELECT count(*), md5(coalesce(string_agg(x, E''\\n'' ORDER BY x), ''''))
                               FROM (SELECT (to_jsonb(t) - %L::text[])::text AS x FROM %s t) AS s',
                            derived, r) INTO n, hash;
@@ -83,6 +87,11 @@ SELECT scrape.scrape_submit(:'base' || '/site/store/index.html', 'crawl', 20,
 SELECT scrape.scrape_submit(:'base' || '/ok?upgrade=ws', workspace_id => 'cccccccc-0000-4000-8000-000000000003') AS ws \\gset
 SELECT scrape.scrape_submit(:'base' || '/ok?upgrade=cancelled') AS cancelled \\gset
 SELECT scrape.scrape_cancel(:cancelled);
+-- options the old check let through: a request_timeout of 53.5 days (it
+-- counted \"10 years -3599 days\" as 1 day), which made 0.1.7's claim fail
+SELECT scrape.scrape_submit(:'base' || '/ok?upgrade=limits',
+                            options => '{\"request_timeout\": \"10 years -3599 days\", \"connect_timeout\": \"2 s\",
+                                         \"per_host_delay\": \"0.5 s\", \"per_host_max_connections\": 1000}') AS limits \\gset
 INSERT INTO scrape.products (workspace_id, product_key, url, name, price, currency, raw)
 VALUES (NULL, 'sku:OLD-1', 'http://old.example/p', 'a product of the old release', 12.50, 'EUR', '{}');
 SELECT scrape._scrape_record_alert('job_stuck', NULL, NULL, NULL, 'an alert of the old release') IS NOT NULL;
@@ -108,7 +117,7 @@ run_upgrade() {
         "$SJ_TMP/server.log"
 
     sessions=$(q -v base="$SJ_HTTP_URL" <<<"$FILL_OLD
-SELECT :single || ' ' || :list || ' ' || :crawl || ' ' || :ws || ' ' || :cancelled;" | tail -n 1)
+SELECT :single || ' ' || :list || ' ' || :crawl || ' ' || :ws || ' ' || :cancelled || ' ' || :limits;" | tail -n 1)
     sleep 1
     check "no fetch worker runs under the old SQL, and nothing was fetched" \
         test "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'scrape_jobs worker'")/$(
@@ -148,6 +157,12 @@ SELECT :single || ' ' || :list || ' ' || :crawl || ' ' || :ws || ' ' || :cancell
                         FROM unnest(ARRAY[$1, $2, $3, $4]::bigint[]) AS id")" = completed,completed,completed,completed
     check "the cancelled one stays cancelled" \
         test "$(q -c "SELECT status FROM scrape.scraping_sessions WHERE id = $5")" = cancelled
+    check "an old session's limits are stored in milliseconds, brought into range" \
+        test "$(q -c "SELECT concat_ws(' ', request_timeout_ms, connect_timeout_ms, per_host_delay_ms,
+                                       per_host_max_connections)
+                        FROM scrape.scraping_sessions WHERE id = $6")" = "86400000 2000 500 1000"
+    check "and it completes" \
+        test "$(q -c "SELECT scrape.scrape_wait($6, '60 s')")" = completed
     check "no ERROR in the server log" \
         no_errors "$SJ_TMP/server.log"
 }

@@ -60,6 +60,7 @@ run_tap() {
             -c "CREATE EXTENSION IF NOT EXISTS scrape_jobs" \
             -c "CREATE EXTENSION IF NOT EXISTS pgtap" \
             -c "ALTER DATABASE postgres SET scrape_test.base_url = '$SJ_HTTP_URL'" \
+            -c "ALTER DATABASE postgres SET scrape_test.base_url2 = '$SJ_HTTP2_URL'" \
             -c "ALTER DATABASE postgres SET scrape_test.sentry_url = '$SJ_SENTRY_URL'" \
             -c "ALTER DATABASE postgres SET scrape_test.server_log = '$SJ_TMP/server.log'"
     sj_wait_workers 2

@@ -2,6 +2,20 @@
  * install/updates/0.1.7--0.1.8.sql
  *
  * 0.1.8 (issue 21, hostile tenants and hostile sites):
+ * - interval options are validated once (_scrape_option_ms, replacing
+ *   _scrape_option_interval) by the length the workers use, and stored in
+ *   milliseconds in four new columns of scraping_sessions, which the claim
+ *   reads (_scrape_host_delay_ms takes them); the workers cap them by the
+ *   administrator's settings;
+ * - robots.txt is fetched with the extension's settings, and cached as one
+ *   of RFC 9309's outcomes; a page of kind robots keeps the setting's
+ *   max_attempts;
+ * - notifications: ids on the public channels, the whole payload on each
+ *   workspace's channel (channel_key, _scrape_channel, scrape_channel);
+ * - URLs: links longer than 2048 bytes are not queued, and products are
+ *   not keyed by a URL longer than that (0.1.7 stored up to 8192);
+ * - scrape_submit_urls checks the page cap before it parses the URLs;
+ *   scrape_requeue_dead(NULL) is 22004.
  */
 
 -- Item 1: interval options are validated once, by the length the workers
