@@ -76,13 +76,16 @@ static const SpecialRange special_ranges[] = {
 	{AF_INET6, "::1", 128, "loopback address"},
 	{AF_INET6, "::", 96, "IPv4-compatible address"},
 	{AF_INET6, "::ffff:0:0", 96, "IPv4-mapped address"},
+	{AF_INET6, "::ffff:0:0:0", 96, "IPv4-translated address"},
 	{AF_INET6, "64:ff9b::", 96, "NAT64 address embedding IPv4"},
 	{AF_INET6, "64:ff9b:1::", 48, "NAT64 address embedding IPv4"},
 	{AF_INET6, "100::", 64, "discard-only address"},
+	{AF_INET6, "2001::", 32, "Teredo address embedding IPv4"},
 	{AF_INET6, "2001:db8::", 32, "documentation address"},
 	{AF_INET6, "2002::", 16, "6to4 address embedding IPv4"},
 	{AF_INET6, "fc00::", 7, "unique local address"},
 	{AF_INET6, "fe80::", 10, "link-local address"},
+	{AF_INET6, "fec0::", 10, "site-local address"},
 	{AF_INET6, "ff00::", 8, "multicast address"},
 };
 
