@@ -128,7 +128,7 @@ test/fuzz/fuzz_robots: test/fuzz/fuzz_robots.c src/robots.c src/robots.h
 
 test/fuzz/fuzz_ssrf: test/fuzz/fuzz_ssrf.c src/ssrf.c src/ssrf.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_ssrf.c src/ssrf.c \
-		$(shell $(PG_CONFIG) --pkglibdir)/libpgport.a
+		$(shell $(PG_CONFIG) --pkglibdir)/libpgport.a $(shell $(CURL_CONFIG) --libs)
 
 test/fuzz/fuzz_price: test/fuzz/fuzz_price.c src/pricecore.c src/pricecore.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_price.c src/pricecore.c

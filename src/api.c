@@ -457,12 +457,22 @@ scrape_check_address(PG_FUNCTION_ARGS)
 {
 	char	   *ip = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *host = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	const char *why = SsrfCheckIpString(ip, host);
+	char		name[SSRF_HOST_BUFSIZE];
+	const char *host_why = NULL;
+	const char *why;
+
+	/* the host as a worker matches it: the name libcurl resolves */
+	if (host != NULL)
+		host_why = SsrfNormalizeHost(host, name, sizeof(name));
+	why = SsrfCheckIpString(ip, host != NULL && host_why == NULL ? name : NULL);
 
 	if (why != NULL && strcmp(why, "not an IP address") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid IP address \"%s\"", ip)));
+	/* a host with no such name is refused, whatever its address */
+	if (host_why != NULL)
+		why = host_why;
 	if (why == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(why));

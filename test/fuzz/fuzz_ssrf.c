@@ -17,6 +17,7 @@ int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* What ssrf.c needs from the server, stubbed for the harness. */
 bool		scrape_allow_private_networks = false;
 char	   *GUC_check_errdetail_string = NULL;
+char	   *GUC_check_errhint_string = NULL;
 
 void
 GUC_check_errcode(int sqlerrcode)
