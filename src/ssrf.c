@@ -292,12 +292,13 @@ ParseListItem(const char *item, SsrfRule *rule)
 							item);
 		return false;
 	}
-	/* ".example.com": the name after the dot is normalised alone */
-	suffix = (item[0] == '.');
-	why = SsrfNormalizeHost(item + suffix, rule->host + suffix,
-							sizeof(rule->host) - suffix);
-	if (suffix)
-		rule->host[0] = '.';
+	/*
+	 * ".example.com" is normalised whole, dot included, as the end of a
+	 * URL's host would be: alone, "810" of ".810" would read as an address.
+	 */
+	why = SsrfNormalizeHost(item, rule->host, sizeof(rule->host));
+	/* a leading dot, however written ("\u3002example.com"): a suffix rule */
+	suffix = (rule->host[0] == '.');
 	if (why == NULL && (rule->host[suffix] == '\0' ||
 						!IsHostNameText(rule->host, false)))
 		why = "not a host name once normalised";
@@ -310,8 +311,7 @@ ParseListItem(const char *item, SsrfRule *rule)
 	}
 	if (!suffix && ParseCidr(rule->host, rule))
 		return true;
-	/* a leading dot written another way ("\u3002example.com") too */
-	rule->suffix = (rule->host[0] == '.');
+	rule->suffix = suffix;
 	return true;
 }
 

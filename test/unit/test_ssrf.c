@@ -161,6 +161,9 @@ static const HostCase host_cases[] = {
 	"http://evilexample.com./", PUBLIC_IP, NULL},
 	{"suffix: as a label", ".example.com", NULL, URL,
 	"http://example.com.evil/", PUBLIC_IP, NULL},
+	/* "810" alone would read as the address 0.0.3.42 (found by fuzz_ssrf) */
+	{"suffix: numeric last label", ".810", NULL, URL,
+	"http://a.810/", PUBLIC_IP, DENIED},
 	/* a name that libcurl reads as an address is that address */
 	{"entry: 0x7f.1 is 127.0.0.1", "0x7f.1", NULL, URL,
 	"http://localhost.test/", "127.0.0.1", DENIED},
