@@ -128,7 +128,7 @@ test/fuzz/fuzz_robots: test/fuzz/fuzz_robots.c src/robots.c src/robots.h
 
 test/fuzz/fuzz_ssrf: test/fuzz/fuzz_ssrf.c src/ssrf.c src/ssrf.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_ssrf.c src/ssrf.c \
-		$(shell $(PG_CONFIG) --pkglibdir)/libpgport.a
+		$(shell $(PG_CONFIG) --pkglibdir)/libpgport.a $(shell $(CURL_CONFIG) --libs)
 
 test/fuzz/fuzz_price: test/fuzz/fuzz_price.c src/pricecore.c src/pricecore.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_price.c src/pricecore.c
@@ -161,7 +161,8 @@ fuzz: $(FUZZERS)
 # PostgreSQL runtime; each exits non-zero (naming the failing cases) on any
 # mismatch.
 UNIT_CC ?= gcc
-UNIT_TESTS = test/unit/test_pricecore test/unit/test_robots test/unit/test_extract
+UNIT_TESTS = test/unit/test_pricecore test/unit/test_robots test/unit/test_extract \
+	test/unit/test_ssrf
 
 test/unit/test_pricecore: test/unit/test_pricecore.c src/pricecore.c src/pricecore.h
 	$(UNIT_CC) -g -O1 -Wall -Wextra -Werror -I src -o $@ test/unit/test_pricecore.c src/pricecore.c
@@ -178,6 +179,12 @@ test/unit/test_extract: test/unit/test_extract.c src/extract.c src/extract.h src
 	$(UNIT_CC) -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 		-Wno-sign-compare -Wno-ignored-attributes -I src $(UNIT_PG) -o $@ \
 		test/unit/test_extract.c src/extract.c src/structured.c src/urlcore.c $(UNIT_PG_LIBS)
+
+# ssrf.c needs the server's headers, libpgport and libcurl, as fuzz_ssrf
+test/unit/test_ssrf: test/unit/test_ssrf.c src/ssrf.c src/ssrf.h
+	$(UNIT_CC) -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+		-I src $(UNIT_PG) -o $@ test/unit/test_ssrf.c src/ssrf.c \
+		$(shell $(PG_CONFIG) --pkglibdir)/libpgport.a $(shell $(CURL_CONFIG) --libs)
 
 .PHONY: unit
 unit: $(UNIT_TESTS)

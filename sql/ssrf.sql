@@ -45,3 +45,44 @@ DROP ROLE regress_scrape_ssrf;
 RESET scrape_jobs.allow_private_networks;
 RESET scrape_jobs.allowed_hosts;
 RESET scrape_jobs.denied_hosts;
+
+-- More IPv6 forms that reach an IPv4 host or a private site:
+-- IPv4-translated ::ffff:0:0:0/96, Teredo 2001::/32 (that is 2001:0::/32),
+-- site-local fec0::/10, each at both ends; the addresses beside the first
+-- two are allowed, those beside fec0::/10 are refused by their own rules
+-- (link-local fe80::/10 below, multicast ff00::/8 above).
+SET scrape_jobs.allow_private_networks = off;
+SELECT address, scrape.scrape_check_address(address) AS refused
+  FROM (VALUES ('::ffff:0:0:0'), ('::ffff:0:7f00:1'), ('::ffff:0:ffff:ffff'),
+               ('::fffe:ffff:ffff:ffff'), ('::ffff:1:0:0'),
+               ('2001::'), ('2001:0:4136:e378:8000:63bf:3fff:fdd2'),
+               ('2001:0:ffff:ffff:ffff:ffff:ffff:ffff'), ('2001:1::1'),
+               ('2000:ffff:ffff:ffff:ffff:ffff:ffff:ffff'),
+               ('fec0::'), ('fec0::1'), ('feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'),
+               ('febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff'), ('ff00::')) AS t(address);
+
+-- Host names match as libcurl resolves them: its IDNA mapping to ASCII
+-- (fullwidth letters, the ideographic full stop), no trailing dot, lower
+-- case, percent-escapes decoded.  libcurl maps in the locale of the
+-- database (C.UTF-8 in the test clusters); in "C" such names are refused.
+SET scrape_jobs.denied_hosts = 'denied.test';
+SELECT host, scrape.scrape_check_address('93.184.216.34', host) AS refused
+  FROM (VALUES ('denied.test'), ('denied.test.'), ('denied.test..'),
+               ('DENIED.TEST'), ('ＤＥＮＩＥＤ.test'), ('denied。test'),
+               ('denied.test。'), ('d%65nied.test'), ('notdenied.test'),
+               ('denied.test.evil'), ('a.denied.test'),
+               ('evil.test/@denied.test')) AS t(host);
+
+-- the lists' entries are read the same way
+SET scrape_jobs.denied_hosts = 'ＤＥＮＩＥＤ。test., .Example.COM., bücher.example';
+SELECT host, scrape.scrape_check_address('93.184.216.34', host) AS refused
+  FROM (VALUES ('denied.test'), ('a.example.com.'), ('example.com'),
+               ('evilexample.com'), ('xn--bcher-kva.example'),
+               ('BÜCHER.example')) AS t(host);
+SET scrape_jobs.allowed_hosts = 'Intranet.Example.';
+SELECT scrape.scrape_check_address('10.0.0.1', 'intranet.example') AS allowed_plain,
+       scrape.scrape_check_address('10.0.0.1', 'ｉｎｔｒａｎｅｔ.example.') AS allowed_fullwidth,
+       scrape.scrape_check_address('10.0.0.1', 'intranet.example.evil') AS other_refused;
+RESET scrape_jobs.allow_private_networks;
+RESET scrape_jobs.allowed_hosts;
+RESET scrape_jobs.denied_hosts;

@@ -476,6 +476,8 @@ scrape_check_address(PG_FUNCTION_ARGS)
 {
 	char	   *ip;
 	char	   *host;
+	char		name[SSRF_HOST_BUFSIZE];
+	const char *host_why = NULL;
 	const char *why;
 
 	if (PG_ARGISNULL(0))
@@ -484,12 +486,19 @@ scrape_check_address(PG_FUNCTION_ARGS)
 				 errmsg("address must not be null")));
 	ip = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	host = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	why = SsrfCheckIpString(ip, host);
+
+	/* the host as a worker matches it: the name libcurl resolves */
+	if (host != NULL)
+		host_why = SsrfNormalizeHost(host, name, sizeof(name));
+	why = SsrfCheckIpString(ip, host != NULL && host_why == NULL ? name : NULL);
 
 	if (why != NULL && strcmp(why, "not an IP address") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid IP address \"%s\"", ip)));
+	/* a host with no such name is refused, whatever its address */
+	if (host_why != NULL)
+		why = host_why;
 	if (why == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(why));

@@ -161,23 +161,20 @@ WriteCallback(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* The host of the URL being requested now (after redirects), lower-case. */
-static void
+/*
+ * The host of the URL being requested now (after redirects, which change
+ * the effective URL before the new connection), as libcurl resolves it
+ * (ssrf.c); NULL, or why it has no such name.
+ */
+static const char *
 CurrentHost(ScrapeTransfer *t, char *buf, size_t buflen)
 {
 	char	   *url = NULL;
-	char	   *host;
 
-	buf[0] = '\0';
 	if (curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK ||
 		url == NULL)
-		return;
-	host = UrlHostRaw(url);		/* malloc'd: safe inside a callback */
-	if (host != NULL)
-	{
-		strlcpy(buf, host, buflen);
-		free(host);
-	}
+		url = "";
+	return SsrfNormalizeUrlHost(url, buf, buflen);
 }
 
 /* Remember why an address was refused, for the page's error text. */
@@ -198,13 +195,14 @@ OpenSocketCallback(void *clientp, curlsocktype purpose,
 				   struct curl_sockaddr *address)
 {
 	ScrapeTransfer *t = (ScrapeTransfer *) clientp;
-	char		host[256];
+	char		host[SSRF_HOST_BUFSIZE];
 	const char *why;
 
 	if (purpose != CURLSOCKTYPE_IPCXN)
 		return CURL_SOCKET_BAD;
-	CurrentHost(t, host, sizeof(host));
-	why = SsrfCheckSockaddr(&address->addr, host);
+	why = CurrentHost(t, host, sizeof(host));
+	if (why == NULL)
+		why = SsrfCheckSockaddr(&address->addr, host);
 	if (why != NULL)
 	{
 		char		ip[64] = "?";
@@ -250,14 +248,15 @@ PrereqCallback(void *clientp, char *conn_primary_ip, char *conn_local_ip,
 			   int conn_primary_port, int conn_local_port)
 {
 	ScrapeTransfer *t = (ScrapeTransfer *) clientp;
-	char		host[256];
+	char		host[SSRF_HOST_BUFSIZE];
 	const char *why;
 
 	/* a redirect is held to the URL limit of a submit (too_large) */
 	if (RedirectTooLong(t))
 		return CURL_PREREQFUNC_ABORT;
-	CurrentHost(t, host, sizeof(host));
-	why = SsrfCheckIpString(conn_primary_ip, host);
+	why = CurrentHost(t, host, sizeof(host));
+	if (why == NULL)
+		why = SsrfCheckIpString(conn_primary_ip, host);
 	if (why != NULL)
 	{
 		NoteBlocked(t, why, conn_primary_ip);

@@ -17,8 +17,14 @@
  *	 3. the special-purpose ranges below: refused unless
  *		scrape_jobs.allow_private_networks is on;
  *	 4. anything else: allowed.
- * A host name in a list matches the URL's host exactly (case-insensitive),
- * or any subdomain when written with a leading dot (".corp.example").
+ * A host name in a list matches the URL's host exactly, or any subdomain
+ * when written with a leading dot (".corp.example").  Both are compared as
+ * the name libcurl resolves (SsrfNormalizeHost), not as spelled: libcurl
+ * maps an international name to its ASCII form (fullwidth letters become
+ * ASCII ones, the ideographic full stop U+3002 a '.'), and a trailing dot or
+ * upper case names the same host in DNS.  A list compared with the spelling
+ * is walked past by any other spelling.  A host with no such name is
+ * refused (by our callers, fetcher.c and api.c), never matched as nothing.
  *
  * Everything here may run inside libcurl callbacks: no ereport, no palloc.
  *-------------------------------------------------------------------------
@@ -27,6 +33,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+
+#include <curl/curl.h>
 
 #include "guc.h"
 #include "ssrf.h"
@@ -38,7 +46,7 @@ typedef struct SsrfRule
 	unsigned char addr[16];
 	int			prefix;
 	bool		suffix;			/* host rule written ".example.com" */
-	char		host[256];
+	char		host[SSRF_HOST_BUFSIZE];
 } SsrfRule;
 
 typedef struct SsrfList
@@ -76,15 +84,27 @@ static const SpecialRange special_ranges[] = {
 	{AF_INET6, "::1", 128, "loopback address"},
 	{AF_INET6, "::", 96, "IPv4-compatible address"},
 	{AF_INET6, "::ffff:0:0", 96, "IPv4-mapped address"},
+	{AF_INET6, "::ffff:0:0:0", 96, "IPv4-translated address"},
 	{AF_INET6, "64:ff9b::", 96, "NAT64 address embedding IPv4"},
 	{AF_INET6, "64:ff9b:1::", 48, "NAT64 address embedding IPv4"},
 	{AF_INET6, "100::", 64, "discard-only address"},
+	{AF_INET6, "2001::", 32, "Teredo address embedding IPv4"},
 	{AF_INET6, "2001:db8::", 32, "documentation address"},
 	{AF_INET6, "2002::", 16, "6to4 address embedding IPv4"},
 	{AF_INET6, "fc00::", 7, "unique local address"},
 	{AF_INET6, "fe80::", 10, "link-local address"},
+	{AF_INET6, "fec0::", 10, "site-local address"},
 	{AF_INET6, "ff00::", 8, "multicast address"},
 };
+
+/*
+ * Longest host, as written, that SsrfNormalizeHost reads: room for a name of
+ * 253 characters in 3-byte UTF-8 (fullwidth letters) with escapes to spare.
+ */
+#define SSRF_MAX_HOST_TEXT 1024
+
+/* Why a host is refused when libcurl has no ASCII name for it. */
+static const char SSRF_HOST_NOT_ASCII[] = "host name has no ASCII (IDNA) form";
 
 static SsrfList *allowed_list = NULL;
 static SsrfList *denied_list = NULL;
@@ -144,22 +164,154 @@ ParseCidr(const char *text, SsrfRule *rule)
 	return true;
 }
 
-/* A plausible host name: letters, digits, '-', '.', optional leading '.'. */
-static bool
-ParseHostRule(const char *text, SsrfRule *rule)
+/*
+ * The name libcurl resolves for the host of the parsed URL h, into buf:
+ * libcurl's own IDNA conversion (CURLU_PUNYCODE: the UTS #46 mapping of
+ * libidn2, the code the transfer itself runs), then without trailing dots
+ * and in lower case, which name the same host in DNS.  NULL, or why there
+ * is no such name.
+ *
+ * libcurl converts in the process's LC_CTYPE: in the database's locale in a
+ * worker, so the same answer the transfer gets.  In a "C" locale no
+ * international name converts, and libcurl cannot fetch one either.
+ */
+static const char *
+NormalizeParsedHost(CURLU *h, char *buf, size_t buflen)
 {
-	const char *c;
-	size_t		len = strlen(text);
+	char	   *host = NULL;
+	size_t		len;
+	size_t		i;
 
-	if (len == 0 || len >= sizeof(rule->host))
-		return false;
-	for (c = text; *c; c++)
-		if (!(isalnum((unsigned char) *c) || *c == '-' || *c == '.'))
+	if (curl_url_get(h, CURLUPART_HOST, &host, CURLU_PUNYCODE) != CURLUE_OK)
+	{
+		/* libcurl keeps its copy of the host in *part when it fails */
+		curl_free(host);
+		return SSRF_HOST_NOT_ASCII;
+	}
+	len = strlen(host);
+	while (len > 0 && host[len - 1] == '.')
+		len--;
+	if (len >= buflen)
+	{
+		curl_free(host);
+		return "host name too long";
+	}
+	for (i = 0; i < len; i++)
+		buf[i] = pg_ascii_tolower((unsigned char) host[i]);
+	buf[len] = '\0';
+	curl_free(host);
+	return NULL;
+}
+
+/*
+ * The name libcurl resolves for the host of url (the fetcher's: the URL
+ * being requested, after redirects).  NULL, or why there is none: a URL we
+ * cannot read is refused rather than let through without a host.
+ */
+const char *
+SsrfNormalizeUrlHost(const char *url, char *buf, size_t buflen)
+{
+	CURLU	   *h = curl_url();
+	const char *why;
+
+	buf[0] = '\0';
+	if (h == NULL)
+		return "out of memory";
+	/* read as libcurl reads a transfer's URL (url.c) */
+	if (curl_url_set(h, CURLUPART_URL, url,
+					 CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+		why = "URL not understood";
+	else
+		why = NormalizeParsedHost(h, buf, buflen);
+	curl_url_cleanup(h);
+	return why;
+}
+
+/*
+ * The name libcurl resolves for host, written as in a URL (so percent
+ * escapes are decoded, as in "d%65nied.test"): the lists' entries and the
+ * host given to scrape_check_address().  NULL, or why there is none.
+ */
+const char *
+SsrfNormalizeHost(const char *host, char *buf, size_t buflen)
+{
+	char		url[SSRF_MAX_HOST_TEXT + sizeof("http:///")];
+	CURLU	   *h;
+	const char *why;
+
+	buf[0] = '\0';
+	/* nothing that would end the host and leave the rest unchecked */
+	if (strlen(host) > SSRF_MAX_HOST_TEXT ||
+		host[strcspn(host, "/?#@\\")] != '\0')
+		return "not a host name";
+	snprintf(url, sizeof(url), "http://%s/", host);
+	if ((h = curl_url()) == NULL)
+		return "out of memory";
+	if (curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK)
+		why = "not a host name";
+	else
+		why = NormalizeParsedHost(h, buf, buflen);
+	curl_url_cleanup(h);
+	return why;
+}
+
+/* Letters, digits, '-' and '.': what a list's host name may be made of. */
+static bool
+IsHostNameText(const char *text, bool allow_non_ascii)
+{
+	const unsigned char *c;
+
+	for (c = (const unsigned char *) text; *c; c++)
+		if (!((IS_HIGHBIT_SET(*c) && allow_non_ascii) ||
+			  (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			  (*c >= '0' && *c <= '9') || *c == '-' || *c == '.'))
 			return false;
-	rule->suffix = (text[0] == '.');
-	for (c = text; *c; c++)
-		rule->host[c - text] = pg_ascii_tolower((unsigned char) *c);
-	rule->host[len] = '\0';
+	return true;
+}
+
+/*
+ * A list's item, into rule: an address or CIDR range, or a host name,
+ * normalised as URL hosts are, so that "Denied.Test." or a fullwidth
+ * spelling is the rule "denied.test"; a leading '.' makes it a suffix
+ * rule.  A name that is an address once normalised ("0x7f.1") is that
+ * address's rule.  False, with the GUC error detail set, if unusable.
+ */
+static bool
+ParseListItem(const char *item, SsrfRule *rule)
+{
+	const char *why;
+	bool		suffix;
+
+	memset(rule, 0, sizeof(SsrfRule));
+	if (ParseCidr(item, rule))
+		return true;
+	/* no URL syntax may reach the parser: it would be read as a host */
+	if (item[0] == '\0' || !IsHostNameText(item, true))
+	{
+		GUC_check_errdetail("\"%s\" is neither a host name nor an address or CIDR range.",
+							item);
+		return false;
+	}
+	/*
+	 * ".example.com" is normalised whole, dot included, as the end of a
+	 * URL's host would be: alone, "810" of ".810" would read as an address.
+	 */
+	why = SsrfNormalizeHost(item, rule->host, sizeof(rule->host));
+	/* a leading dot, however written ("\u3002example.com"): a suffix rule */
+	suffix = (rule->host[0] == '.');
+	if (why == NULL && (rule->host[suffix] == '\0' ||
+						!IsHostNameText(rule->host, false)))
+		why = "not a host name once normalised";
+	if (why != NULL)
+	{
+		GUC_check_errdetail("\"%s\" cannot be matched: %s.", item, why);
+		if (why == SSRF_HOST_NOT_ASCII)
+			GUC_check_errhint("Write the name in its ASCII (\"xn--\") form.");
+		return false;
+	}
+	if (!suffix && ParseCidr(rule->host, rule))
+		return true;
+	rule->suffix = suffix;
 	return true;
 }
 
@@ -191,7 +343,6 @@ SsrfCheckHostList(char **newval, void **extra, GucSource source)
 	for (item = strtok_r(copy, ",", &save); item != NULL;
 		 item = strtok_r(NULL, ",", &save))
 	{
-		SsrfRule   *rule = &list->rules[n];
 		char	   *end;
 
 		while (*item == ' ' || *item == '\t')
@@ -201,11 +352,8 @@ SsrfCheckHostList(char **newval, void **extra, GucSource source)
 			*--end = '\0';
 		if (*item == '\0')
 			continue;
-		memset(rule, 0, sizeof(SsrfRule));
-		if (!ParseCidr(item, rule) && !ParseHostRule(item, rule))
+		if (!ParseListItem(item, &list->rules[n]))
 		{
-			GUC_check_errdetail("\"%s\" is neither a host name nor an address or CIDR range.",
-								item);
 			free(copy);
 			free(list);
 			return false;
