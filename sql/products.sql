@@ -81,6 +81,18 @@ SELECT jsonb_pretty(scrape_parse_html($html$
       "count": "count(//li)", "has_price": "boolean(//span[@class=\"price\"])",
       "nothing": "//table", "bad": "unknown-function(1)"}') -> 'structured' -> 'rules');
 
+-- a page's budget of XPath operations (issue 21): each rule may spend 5
+-- million, all of a session's rules together 10 million; a costly rule is
+-- null, and so is every rule after the budget is spent, however cheap (50
+-- rules of 5 million each held a worker for seconds a page)
+SELECT scrape_parse_html('<html><head><title>t</title></head><body>' || repeat('<p>x</p>', 3000)
+                         || '</body></html>', 'https://shop.example/p/8',
+                         rules) -> 'structured' -> 'rules' AS rules
+  FROM (VALUES ('{"title": "string(//title)"}'::jsonb),
+               ('{"a": "count(//p[count(//p) > 0])", "title": "string(//title)"}'),
+               ('{"a": "count(//p[count(//p) > 0])", "b": "count(//p[count(//p) > 0])",
+                  "title": "string(//title)"}')) AS t(rules);
+
 -- the merge: a page with conflicting sources (JSON-LD beats microdata beats
 -- OpenGraph beats the page's title; rules beat everything)
 CREATE TEMP TABLE pages (name text, html text);

@@ -43,8 +43,12 @@ check(len(public_alerts) == 1 and set(public_alerts[0]) == {"alert_id", "job_id"
       "the public alert payload carries ids only: %s" % public_alerts)
 mine = [p for p in private if p.get("event") == "progress" and p["session_id"] == sid]
 alerts = [p for p in private if p.get("event") == "alert"]
-check(len(mine) == len([p for p in public_progress if p["session_id"] == sid]),
-      "one notification on each channel per event")
+# (PostgreSQL folds the identical payloads of one transaction into one: the
+# public ones of a session are identical, so there may be fewer of them)
+public_mine = [p for p in public_progress if p["session_id"] == sid]
+check(1 <= len(public_mine) <= len(mine),
+      "the public channel named the session too (%d public, %d in full)"
+      % (len(public_mine), len(mine)))
 stages = [p["stage"] for p in mine]
 changes = [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s]
 check(changes == ["scraping", "extracting", "creating_products", "done"],

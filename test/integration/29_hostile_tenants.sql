@@ -3,7 +3,7 @@
 -- not open another's circuit, and no option a session can store makes a
 -- worker's statement fail.
 \ir helpers.psql
-SELECT plan(14);
+SELECT plan(16);
 
 CREATE TEMP TABLE pids AS SELECT pid FROM scrape_workers();
 SELECT coalesce(max(id), 0) AS last_alert FROM alerts \gset
@@ -66,6 +66,26 @@ SELECT is(state || ' ' || consecutive_failures, 'closed 0',
 ALTER SYSTEM RESET scrape_jobs.breaker_failure_threshold;
 SELECT pg_reload_conf() \gset
 SELECT scrape_cancel(:failing) \gset
+
+-- One tenant's 100 slow pages (20 s each, a 1-day timeout, 1000
+-- connections asked for) hold at most the setting's 8 connections of their
+-- origin: another workspace's page on another host is fetched while they
+-- run (with 0.1.7's limits they took every transfer of both workers, and
+-- it waited for them).
+SELECT scrape_submit_urls(array(SELECT pg_temp.url('/slow?ms=20000&hog=' || :'k' || '&n=' || g)
+                                  FROM generate_series(1, 100) g),
+                          workspace_id => 'aaaaaaaa-0000-4000-8000-00000000002a',
+                          options => '{"request_timeout": "1 day", "per_host_max_connections": 1000}')
+       AS hog \gset
+SELECT pg_sleep(1);
+SELECT scrape_submit(pg_temp.url_on('127.0.0.2', '/ok?victim=' || :'k'),
+                     workspace_id => 'bbbbbbbb-0000-4000-8000-00000000002b') AS victim \gset
+SELECT ok(pg_temp.eventually(format(
+    $$SELECT status = 'completed' FROM scraping_sessions WHERE id = %s$$, :victim), '10 s'),
+    'another workspace''s page is fetched while the slow pages hold their connections');
+SELECT cmp_ok(pages_done, '<', 20, 'while most of the slow pages still wait')
+  FROM scraping_sessions WHERE id = :hog;
+SELECT scrape_cancel(:hog) \gset
 
 -- The options fuzzer: 400 option objects drawn from the keys the API knows
 -- and values a tenant might send (intervals that mix signs and units,
