@@ -12,6 +12,7 @@
 #include "utils/formatting.h"
 #include "utils/memutils.h"
 
+#include "ssrf.h"
 #include "url.h"
 
 PG_FUNCTION_INFO_V1(scrape_url_origin);
@@ -278,37 +279,54 @@ ScrapeUrlHost(const char *url, MemoryContext cxt)
 }
 
 /*
- * The origin of a stored URL as the host table keys it: scheme, lower-case
- * host and port, without userinfo (a key shows in scrape_circuit_breakers()
- * and in alerts, and must carry no credentials).  Allocated in cxt; NULL
- * if the URL has no "scheme://" or memory is short.  Never throws.
+ * The origin of a stored URL as the host table keys it: scheme, the name
+ * libcurl resolves for the host (SsrfNormalizeUrlHost: IDNA-mapped, no
+ * trailing dot, lower case) and port, without userinfo (a key shows in
+ * scrape_circuit_breakers() and in alerts, and must carry no credentials).
+ * Allocated in cxt; NULL if the URL has no "scheme://" or memory is short.
+ * Never throws.
  *
  * Breakers and rate limits are kept per origin, not per host: two sites on
  * two ports of one address are two servers as far as a tenant can tell, and
- * one must not open the other's circuit.
+ * one must not open the other's circuit.  And per resolved name, not per
+ * spelling: "ＳＨＯＰ.example" and "shop.example." are shop.example, and a
+ * tenant who spells a host many ways must not get its connections many
+ * times over.  (A host libcurl cannot map, in a database whose locale is
+ * not UTF-8, keeps its spelling: libcurl cannot fetch it either.)
  */
 char *
 ScrapeUrlOrigin(const char *url, MemoryContext cxt)
 {
 	size_t		len = strlen(url);
 	UrlParts	parts;
-	size_t		scheme_len;
-	size_t		rest_len;
+	char		name[SSRF_HOST_BUFSIZE];
+	const char *host;
+	size_t		host_len;
+	size_t		port_len;
 	char	   *result;
 	size_t		i;
 
 	if (!SplitUrl(url, len, &parts))
 		return NULL;
-	scheme_len = parts.authority;		/* "scheme://" */
-	rest_len = parts.origin_end - parts.host;	/* host[:port] */
-	result = MemoryContextAllocExtended(cxt, scheme_len + rest_len + 1,
+	if (SsrfNormalizeUrlHost(url, name, sizeof(name)) == NULL)
+	{
+		host = name;
+		host_len = strlen(name);
+	}
+	else
+	{
+		host = url + parts.host;
+		host_len = parts.host_end - parts.host;
+	}
+	port_len = parts.origin_end - Min(parts.host_end, parts.origin_end);
+	result = MemoryContextAllocExtended(cxt, parts.authority + host_len + port_len + 1,
 										MCXT_ALLOC_NO_OOM);
 	if (result == NULL)
 		return NULL;
-	memcpy(result, url, scheme_len);
-	memcpy(result + scheme_len, url + parts.host, rest_len);
-	result[scheme_len + rest_len] = '\0';
-	for (i = scheme_len; i < scheme_len + (parts.host_end - parts.host); i++)
-		result[i] = pg_ascii_tolower((unsigned char) result[i]);
+	memcpy(result, url, parts.authority);	/* "scheme://" */
+	for (i = 0; i < host_len; i++)
+		result[parts.authority + i] = pg_ascii_tolower((unsigned char) host[i]);
+	memcpy(result + parts.authority + host_len, url + parts.origin_end - port_len, port_len);
+	result[parts.authority + host_len + port_len] = '\0';
 	return result;
 }
