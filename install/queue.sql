@@ -95,6 +95,70 @@ AS $$
      LIMIT p_limit
 $$;
 
+-- The oldest session with pending pages of each of up to p_limit
+-- workspaces, from a random one on (and of the sessions without a
+-- workspace): the claim's turns between workspaces take these besides the
+-- p_limit oldest sessions of all, so that a workspace whose sessions all
+-- come after another's hundred still has a turn in every claim (0.1.7
+-- took the turns among the oldest sessions only).  Each workspace's first
+-- 20 live sessions are looked at: one whose sessions all wait on pages in
+-- flight has its turn when they are done.  The walk over the workspaces
+-- goes through scraping_sessions_live_workspace_idx.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_workspace_firsts(p_limit integer,
+                                                               OUT sid bigint)
+RETURNS SETOF bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH RECURSIVE start(w) AS (SELECT gen_random_uuid()),
+    up(w) AS (
+        (SELECT s.workspace_id FROM @extschema@.scraping_sessions s, start
+          WHERE s.status IN ('pending', 'running') AND s.workspace_id >= start.w
+          ORDER BY s.workspace_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT s.workspace_id FROM @extschema@.scraping_sessions s
+                 WHERE s.status IN ('pending', 'running') AND s.workspace_id > up.w
+                 ORDER BY s.workspace_id LIMIT 1)
+          FROM up WHERE up.w IS NOT NULL
+    ),
+    around(w) AS (
+        (SELECT s.workspace_id FROM @extschema@.scraping_sessions s
+          WHERE s.status IN ('pending', 'running') AND s.workspace_id IS NOT NULL
+          ORDER BY s.workspace_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT s.workspace_id FROM @extschema@.scraping_sessions s, start
+                 WHERE s.status IN ('pending', 'running') AND s.workspace_id > around.w
+                   AND s.workspace_id < start.w
+                 ORDER BY s.workspace_id LIMIT 1)
+          FROM around WHERE around.w IS NOT NULL
+    ),
+    workspaces(w) AS (
+        SELECT x.w FROM ((SELECT up.w, 1 AS part FROM up WHERE up.w IS NOT NULL LIMIT p_limit)
+                         UNION ALL
+                         (SELECT around.w, 2 FROM around, start
+                           WHERE around.w IS NOT NULL AND around.w < start.w LIMIT p_limit)) AS x
+         ORDER BY x.part LIMIT p_limit
+    )
+    SELECT f.sid
+      FROM workspaces ws,
+           LATERAL (SELECT c.id AS sid
+                      FROM (SELECT s.id FROM @extschema@.scraping_sessions s
+                             WHERE s.status IN ('pending', 'running')
+                               AND s.workspace_id = ws.w
+                             ORDER BY s.workspace_id, s.id LIMIT 20) AS c
+                     WHERE EXISTS (SELECT 1 FROM @extschema@.scraping_pages q
+                                    WHERE q.session_id = c.id AND q.status = 'pending')
+                     ORDER BY c.id LIMIT 1) AS f
+    UNION ALL
+    (SELECT c.id
+       FROM (SELECT s.id FROM @extschema@.scraping_sessions s
+              WHERE s.status IN ('pending', 'running') AND s.workspace_id IS NULL
+              ORDER BY s.workspace_id, s.id LIMIT 20) AS c
+      WHERE EXISTS (SELECT 1 FROM @extschema@.scraping_pages q
+                     WHERE q.session_id = c.id AND q.status = 'pending')
+      ORDER BY 1 LIMIT 1)
+$$;
+
 -- Claim up to p_limit due pending pages for worker p_worker.  Starts the jobs
 -- they belong to (pending -> processing, stage scraping) and returns what the
 -- worker needs to fetch each page, with the lease it must write back with.
@@ -172,8 +236,10 @@ BEGIN
                             row_number() OVER (PARTITION BY l.workspace_id
                                                ORDER BY t.busy, t.turn, l.sid) AS turn
                        FROM (SELECT f.sid, s.workspace_id
-                               FROM (SELECT live.sid FROM live WHERE live.sid IS NOT NULL
-                                      LIMIT p_limit) AS f
+                               FROM ((SELECT live.sid FROM live WHERE live.sid IS NOT NULL
+                                       LIMIT p_limit)
+                                     UNION
+                                     SELECT w.sid FROM @extschema@._scrape_workspace_firsts(p_limit) AS w) AS f
                                JOIN @extschema@.scraping_sessions s ON s.id = f.sid) AS l
                       CROSS JOIN LATERAL @extschema@._scrape_session_turns(l.sid, p_limit, v_busy) AS t
                       ORDER BY 2, 3, 1

@@ -108,6 +108,11 @@ CREATE INDEX scraping_sessions_workspace_idx
 CREATE INDEX scraping_sessions_live_idx
     ON @extschema@.scraping_sessions (id) WHERE status IN ('pending', 'running');
 
+-- Live sessions by workspace: a claim's turns between workspaces walk the
+-- workspaces through it (_scrape_workspace_firsts; 0.1.8).
+CREATE INDEX scraping_sessions_live_workspace_idx
+    ON @extschema@.scraping_sessions (workspace_id, id) WHERE status IN ('pending', 'running');
+
 -- Finished sessions whose bodies the retention has not emptied yet, oldest
 -- first (scrape_prune_bodies).
 CREATE INDEX scraping_sessions_bodies_idx

@@ -177,6 +177,24 @@ SELECT s.workspace_id, count(*) AS pages, count(DISTINCT s.id) AS sessions
  GROUP BY 1 ORDER BY 1;
 DELETE FROM background_jobs;
 
+-- ... and reach every workspace, not only those among the claim's oldest
+-- sessions (0.1.8): workspace a has 30 sessions, then b and the sessions
+-- without a workspace have one each; a claim of 6 takes 2 pages of each
+-- (0.1.7 saw only a's first 6 sessions, and gave them all 6).
+SELECT count(scrape_submit_urls(array(SELECT 'http://ws-a.example/' || s || '/' || g
+                                        FROM generate_series(1, 5) g),
+                                workspace_id => 'aaaaaaaa-0000-4000-8000-00000000000a'))
+  FROM generate_series(1, 30) s;
+SELECT scrape_submit_urls(array(SELECT 'http://ws-b.example/' || g FROM generate_series(1, 5) g),
+                          workspace_id => 'bbbbbbbb-0000-4000-8000-00000000000b') IS NOT NULL
+       AS submitted_b,
+       scrape_submit_urls(array(SELECT 'http://no-ws.example/' || g FROM generate_series(1, 5) g))
+       IS NOT NULL AS submitted_none;
+SELECT s.workspace_id, count(*) AS pages
+  FROM _scrape_claim(505, 6) c JOIN scraping_sessions s ON s.id = c.session_id
+ GROUP BY 1 ORDER BY 1;
+DELETE FROM background_jobs;
+
 -- Within a session, claims take turns between its hosts (0.1.6): 30 pages
 -- on slow.example, then 4 on each of two other hosts; a claim of 9 takes 3
 -- of each (0.1.5 took the first 9, all of slow.example).  A host the

@@ -15,7 +15,11 @@
  * - URLs: links longer than 2048 bytes are not queued, and products are
  *   not keyed by a URL longer than that (0.1.7 stored up to 8192);
  * - scrape_submit_urls checks the page cap before it parses the URLs;
- *   scrape_requeue_dead(NULL) is 22004.
+ *   scrape_requeue_dead(NULL) is 22004;
+ * - (issue 14) a claim's turns between workspaces take the oldest session
+ *   of every workspace with pending pages (_scrape_workspace_firsts, on
+ *   scraping_sessions_live_workspace_idx), not only of those among the
+ *   oldest sessions.
  */
 
 -- Item 1: interval options are validated once, by the length the workers
@@ -55,3 +59,8 @@ INSERT INTO @extschema@.channel_key (key)
 SELECT pg_catalog.decode(pg_catalog.replace(pg_catalog.gen_random_uuid()::text
                                             || pg_catalog.gen_random_uuid()::text, '-', ''),
                          'hex');
+
+-- Issue 14, item 6: a claim's turns between workspaces reach every
+-- workspace, not only those among the oldest sessions.
+CREATE INDEX scraping_sessions_live_workspace_idx
+    ON @extschema@.scraping_sessions (workspace_id, id) WHERE status IN ('pending', 'running');

@@ -67,13 +67,13 @@ ALTER SYSTEM RESET scrape_jobs.breaker_failure_threshold;
 SELECT pg_reload_conf() \gset
 SELECT scrape_cancel(:failing) \gset
 
--- One tenant's 100 slow pages (20 s each, a 1-day timeout, 1000
+-- One tenant's 200 slow pages (20 s each, a 1-day timeout, 1000
 -- connections asked for) hold at most the setting's 8 connections of their
 -- origin: another workspace's page on another host is fetched while they
--- run (with 0.1.7's limits they took every transfer of both workers, and
+-- run (with 0.1.7's limits they took all 64 transfers of both workers, and
 -- it waited for them).
 SELECT scrape_submit_urls(array(SELECT pg_temp.url('/slow?ms=20000&hog=' || :'k' || '&n=' || g)
-                                  FROM generate_series(1, 100) g),
+                                  FROM generate_series(1, 200) g),
                           workspace_id => 'aaaaaaaa-0000-4000-8000-00000000002a',
                           options => '{"request_timeout": "1 day", "per_host_max_connections": 1000}')
        AS hog \gset
@@ -100,10 +100,13 @@ INSERT INTO fuzz_values
 SELECT k, v FROM (VALUES
     ('request_timeout'), ('connect_timeout')) AS a(k),
     (VALUES ('"1 ms"'), ('"15s"'), ('"1 day"'), ('"23:59:59.999"'), ('"P1D"'), ('"PT3600S"'),
-            ('"0.0016 s"'), ('"1 day -23 hours"'), ('"1 day 1 us"'), ('"1 mon -29 days"')) AS b(v)
+            ('"0.0016 s"'), ('"1 day -23 hours"'), ('"1 day 1 us"'), ('"1 mon -29 days"'),
+            -- (0.1.7 took these for a day or less, then overflowed the claim)
+            ('"10 years -3599 days"'), ('"1 year -359 days"'), ('"100 years -35999 days"')) AS b(v)
 UNION ALL
 SELECT 'per_host_delay', v FROM (VALUES ('"0"'), ('"500ms"'), ('"1 hour"'), ('"59 min 59 s"'),
-                                        ('"PT0S"'), ('"-0 s"'), ('"1 hour 1 ms"')) AS b(v)
+                                        ('"PT0S"'), ('"-0 s"'), ('"1 hour 1 ms"'),
+                                        ('"1000 years -365249 days -23 hours"')) AS b(v)
 UNION ALL
 SELECT k, v FROM (VALUES ('max_attempts'), ('per_host_max_connections'), ('max_depth')) AS a(k),
                  (VALUES ('0'), ('1'), ('3'), ('100'), ('101'), ('1000'), ('1001'), ('1.0')) AS b(v)
@@ -129,24 +132,36 @@ SELECT NULL, v FROM (VALUES ('"10 years -3599 days"'), ('"1 year -359 days"'), (
                             ('"2147483647 ms"'), ('"1e10 s"'), ('"soon"'), ('""'), ('-1'),
                             ('2147483648'), ('1e308'), ('1.5'), ('"3"'), ('true'), ('null'), ('[]'),
                             ('{}'), ('"Ünïcødé 🕷"'), ('"a\nb"'), ('[[[[[[1]]]]]]')) AS b(v);
-CREATE TEMP TABLE fuzz AS
-WITH keys(k) AS (VALUES ('request_timeout'), ('connect_timeout'), ('per_host_delay'),
-                        ('max_attempts'), ('per_host_max_connections'), ('user_agent'),
-                        ('extract'), ('scope'), ('max_depth'), ('include'), ('exclude'),
-                        ('follow_nofollow'), ('obey_robots'), ('colour')),
-     draws AS (SELECT g, 1 + floor(random() * 3)::integer AS n FROM generate_series(1, 400) g)
-SELECT d.g,
-       (SELECT jsonb_object_agg(k.k, v.v::jsonb)
-          FROM generate_series(1, d.n) AS i,
-               LATERAL (SELECT k FROM keys ORDER BY random() + i * 0 + d.g * 0 LIMIT 1) AS k,
-               LATERAL (SELECT x.v FROM pg_temp.fuzz_values x, (SELECT random() < 0.75 AS own) o
-                         WHERE (o.own AND x.k = k.k) OR (NOT o.own AND x.k IS NULL)
-                            OR (k.k = 'colour' AND x.k IS NULL)
-                         ORDER BY random() LIMIT 1) AS v)
-           AS options,
-       CASE WHEN random() < 0.3 THEN 'single' ELSE 'crawl' END AS mode,
-       NULL::bigint AS sid, NULL::text AS refusal
-  FROM draws d;
+CREATE TEMP TABLE fuzz (g integer, options jsonb, mode text, sid bigint, refusal text);
+DO $$
+DECLARE
+    v_keys text[] := ARRAY['request_timeout', 'connect_timeout', 'per_host_delay',
+                           'max_attempts', 'per_host_max_connections', 'user_agent',
+                           'extract', 'scope', 'max_depth', 'include', 'exclude',
+                           'follow_nofollow', 'obey_robots', 'colour'];
+    v_key  text;
+    v_pool text[];
+    v_obj  jsonb;
+BEGIN
+    FOR g IN 1..400 LOOP
+        v_obj := '{}';
+        FOR i IN 1..(1 + floor(random() * 3))::integer LOOP
+            v_key := v_keys[1 + floor(random() * cardinality(v_keys))::integer];
+            -- the key's own values three times in four, else any value
+            v_pool := NULL;
+            IF random() < 0.75 THEN
+                SELECT array_agg(x.v) INTO v_pool FROM pg_temp.fuzz_values x WHERE x.k = v_key;
+            END IF;
+            IF v_pool IS NULL THEN
+                SELECT array_agg(x.v) INTO v_pool FROM pg_temp.fuzz_values x WHERE x.k IS NULL;
+            END IF;
+            v_obj := v_obj || jsonb_build_object(v_key,
+                         v_pool[1 + floor(random() * cardinality(v_pool))::integer]::jsonb);
+        END LOOP;
+        INSERT INTO pg_temp.fuzz (g, options, mode)
+        VALUES (g, v_obj, CASE WHEN random() < 0.3 THEN 'single' ELSE 'crawl' END);
+    END LOOP;
+END $$;
 DO $$
 DECLARE
     r record;
