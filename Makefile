@@ -126,8 +126,8 @@ test/fuzz/fuzz_url: test/fuzz/fuzz_url.c src/urlcore.c src/urlcore.h
 test/fuzz/fuzz_robots: test/fuzz/fuzz_robots.c src/robots.c src/robots.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_robots.c src/robots.c
 
-test/fuzz/fuzz_ssrf: test/fuzz/fuzz_ssrf.c src/ssrf.c src/ssrf.h
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_ssrf.c src/ssrf.c \
+test/fuzz/fuzz_ssrf: test/fuzz/fuzz_ssrf.c test/fuzz/ssrf_stub.c src/ssrf.c src/ssrf.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_ssrf.c test/fuzz/ssrf_stub.c src/ssrf.c \
 		$(shell $(PG_CONFIG) --pkglibdir)/libpgport.a $(shell $(CURL_CONFIG) --libs)
 
 test/fuzz/fuzz_price: test/fuzz/fuzz_price.c src/pricecore.c src/pricecore.h
@@ -181,9 +181,9 @@ test/unit/test_extract: test/unit/test_extract.c src/extract.c src/extract.h src
 		test/unit/test_extract.c src/extract.c src/structured.c src/urlcore.c $(UNIT_PG_LIBS)
 
 # ssrf.c needs the server's headers, libpgport and libcurl, as fuzz_ssrf
-test/unit/test_ssrf: test/unit/test_ssrf.c src/ssrf.c src/ssrf.h
+test/unit/test_ssrf: test/unit/test_ssrf.c test/fuzz/ssrf_stub.c src/ssrf.c src/ssrf.h
 	$(UNIT_CC) -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
-		-I src $(UNIT_PG) -o $@ test/unit/test_ssrf.c src/ssrf.c \
+		-I src $(UNIT_PG) -o $@ test/unit/test_ssrf.c test/fuzz/ssrf_stub.c src/ssrf.c \
 		$(shell $(PG_CONFIG) --pkglibdir)/libpgport.a $(shell $(CURL_CONFIG) --libs)
 
 .PHONY: unit

@@ -232,6 +232,50 @@ QueueErrorPasses(int sqlerrcode)
 }
 
 /*
+ * Run fn(arg) in a subtransaction of the worker's transaction; true if it
+ * succeeded.  An error that passes (QueueErrorPasses: a deadlock, a lock
+ * timeout) is re-thrown, for the whole transaction to be tried again; any
+ * other is caught, the subtransaction rolled back, and "what: message
+ * (SQLSTATE x)" returned in *error (in the caller's context): one page's
+ * failure that the caller records, where the transaction goes on.
+ */
+bool
+QueueTrySubtransaction(void (*fn) (void *arg), void *arg, const char *what,
+					   char **error)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (QueueErrorPasses(edata->sqlerrcode))
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		*error = psprintf("%s: %s (SQLSTATE %s)", what, edata->message,
+						  unpack_sql_state(edata->sqlerrcode));
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return ok;
+}
+
+/*
  * In the PG_CATCH() of a fetch worker's own transaction: if the error is
  * one that passes (a deadlock, a serialization failure, a lock timeout, a
  * cancel), say so in one LOG line, abort the transaction and return true,

@@ -29,6 +29,8 @@ extern bool QueueAttach(void);
 extern void QueueRecoverFromError(void);
 extern bool QueueErrorPasses(int sqlerrcode);
 extern bool QueueAbortTransient(const char *what);
+extern bool QueueTrySubtransaction(void (*fn) (void *arg), void *arg,
+								   const char *what, char **error);
 extern char *QueueExtensionSchema(Oid ext);
 extern Datum QueueArray(Datum *elems, bool *nulls, int n, Oid elemtype);
 extern SPIPlanPtr QueueStagePlan(QueueStageStatement which);

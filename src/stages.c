@@ -295,58 +295,43 @@ ExtractPage(HeapTuple tuple, TupleDesc desc, const StageWork *w,
 	b->n++;
 }
 
-/*
- * Store rows [from, from + n) of the batch (_scrape_record_extraction) in a
- * subtransaction; true if it succeeded.  An error that passes (a deadlock,
- * a lock timeout) is re-thrown for the whole batch to be taken again; any
- * other is caught and its message and SQLSTATE returned in *error.
- */
+typedef struct RecordSlice
+{
+	const StageWork *w;
+	ExtractedBatch *b;
+	int			from;
+	int			n;
+} RecordSlice;
+
+/* Store rows [from, from + n) of the batch (_scrape_record_extraction). */
+static void
+RecordSliceRun(void *arg)
+{
+	RecordSlice *r = (RecordSlice *) arg;
+	Datum		args[9];
+	int			c;
+
+	args[0] = Int64GetDatum(r->w->session_id);
+	args[1] = Int64GetDatum(r->w->job_id);
+	args[2] = QueueArray(r->b->ids + r->from, NULL, r->n, INT8OID);
+	for (c = COL_DOC; c < NUM_EXTRACTED_COLS; c++)
+		args[3 + c] = QueueArray(r->b->values[c] + r->from, r->b->nulls[c] + r->from,
+								 r->n, TEXTOID);
+	if (SPI_execute_plan(QueueStagePlan(STAGE_RECORD_EXTRACTION), args,
+						 NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not record the extraction of session " INT64_FORMAT,
+			 r->w->session_id);
+}
+
+/* The same in a subtransaction; true if it succeeded, else why in *error. */
 static bool
 TryRecordExtraction(const StageWork *w, ExtractedBatch *b, int from, int n,
 					char **error)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	Datum		args[9];
-	volatile bool ok = true;
-	int			c;
+	RecordSlice r = {w, b, from, n};
 
-	args[0] = Int64GetDatum(w->session_id);
-	args[1] = Int64GetDatum(w->job_id);
-	args[2] = QueueArray(b->ids + from, NULL, n, INT8OID);
-	for (c = COL_DOC; c < NUM_EXTRACTED_COLS; c++)
-		args[3 + c] = QueueArray(b->values[c] + from, b->nulls[c] + from, n,
-								 TEXTOID);
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		if (SPI_execute_plan(QueueStagePlan(STAGE_RECORD_EXTRACTION), args,
-							 NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not record the extraction of session " INT64_FORMAT,
-				 w->session_id);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (QueueErrorPasses(edata->sqlerrcode))
-			PG_RE_THROW();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		*error = psprintf("could not store the extraction: %s (SQLSTATE %s)",
-						  edata->message, unpack_sql_state(edata->sqlerrcode));
-		FreeErrorData(edata);
-		ok = false;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	return ok;
+	return QueueTrySubtransaction(RecordSliceRun, &r, "could not store the extraction",
+								  error);
 }
 
 /*

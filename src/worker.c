@@ -331,46 +331,30 @@ AddUnwritten(ScrapeTransfer *t)
 		unwritten_bytes += VARSIZE_ANY(t->result.body);
 }
 
+typedef struct RecordArgs
+{
+	ScrapeTransfer **batch;
+	int			n;
+} RecordArgs;
+
+static void
+RecordArgsRun(void *arg)
+{
+	RecordArgs *a = (RecordArgs *) arg;
+
+	(void) QueueRecordResults(MyToken, a->batch, a->n);
+}
+
 /*
- * Run QueueRecordResults in a subtransaction; true if it succeeded.  An
- * error that passes (QueueAbortTransient's kind) is re-thrown, for the
- * whole pass to be tried again; any other is caught, reported as a LOG
- * line, and its SQLSTATE and message returned in *error (in the caller's
- * context).
+ * Run QueueRecordResults in a subtransaction; true if it succeeded, else
+ * the database's error in *error (QueueTrySubtransaction).
  */
 static bool
 TryRecord(ScrapeTransfer **batch, int n, char **error)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool ok = true;
+	RecordArgs	a = {batch, n};
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		(void) QueueRecordResults(MyToken, batch, n);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (QueueErrorPasses(edata->sqlerrcode))
-			PG_RE_THROW();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		*error = psprintf("could not store the page: %s (SQLSTATE %s)",
-						  edata->message, unpack_sql_state(edata->sqlerrcode));
-		FreeErrorData(edata);
-		ok = false;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	return ok;
+	return QueueTrySubtransaction(RecordArgsRun, &a, "could not store the page", error);
 }
 
 /*

@@ -23,26 +23,7 @@
 int			LLVMFuzzerInitialize(int *argc, char ***argv);
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* What ssrf.c needs from the server, stubbed for the harness. */
-bool		scrape_allow_private_networks = false;
-char	   *GUC_check_errdetail_string = NULL;
-char	   *GUC_check_errhint_string = NULL;
-
-void
-GUC_check_errcode(int sqlerrcode)
-{
-}
-
-void
-pre_format_elog_string(int errnumber, const char *domain)
-{
-}
-
-char *
-format_elog_string(const char *fmt,...)
-{
-	return NULL;
-}
+/* (what ssrf.c needs of the server: test/fuzz/ssrf_stub.c) */
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

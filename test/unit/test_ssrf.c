@@ -25,6 +25,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "guc.h"
 #include "ssrf.h"
 
 #define FW_DENIED \
@@ -47,33 +48,7 @@
 #define REFUSED ""
 #define NOT_ASCII "host name has no ASCII (IDNA) form"
 
-/* What ssrf.c needs from the server, stubbed as in test/fuzz/fuzz_ssrf.c. */
-bool		scrape_allow_private_networks = false;
-char	   *GUC_check_errdetail_string = NULL;
-char	   *GUC_check_errhint_string = NULL;
-
-static char message[1024];
-
-void
-GUC_check_errcode(int sqlerrcode)
-{
-}
-
-void
-pre_format_elog_string(int errnumber, const char *domain)
-{
-}
-
-char *
-format_elog_string(const char *fmt,...)
-{
-	va_list		args;
-
-	va_start(args, fmt);
-	vsnprintf(message, sizeof(message), fmt, args);
-	va_end(args);
-	return message;
-}
+/* (what ssrf.c needs of the server: test/fuzz/ssrf_stub.c) */
 
 typedef enum Spelling
 {
