@@ -48,10 +48,11 @@ $$;
 -- A session's candidates for a claim, in turns between its hosts: the
 -- first due page of each of its first p_limit hosts (in a random order), then
 -- the second of each..., up to p_limit pages; the pages of p_busy_hosts
--- after the others.  Both walks go through
+-- after the others, none of p_full_hosts.  Both walks go through
 -- scraping_pages_pending_host_idx.
 CREATE OR REPLACE FUNCTION @extschema@._scrape_session_turns(p_session bigint, p_limit integer,
                                                             p_busy_hosts text[],
+                                                            p_full_hosts text[],
     OUT id bigint, OUT busy boolean, OUT turn bigint)
 RETURNS SETOF record
 LANGUAGE sql STABLE
@@ -77,7 +78,9 @@ AS $$
                     ELSE greatest(count(*) FILTER (WHERE NOT h.busy) OVER (), 1)
                END AS n
           FROM (SELECT hosts.host, hosts.host = ANY (p_busy_hosts) AS busy
-                  FROM hosts WHERE hosts.host IS NOT NULL
+                  FROM hosts
+                 WHERE hosts.host IS NOT NULL
+                   AND NOT (hosts.host = ANY (p_full_hosts))
                  LIMIT p_limit) AS h
     )
     SELECT p.id, c.busy,
@@ -163,7 +166,10 @@ $$;
 -- they belong to (pending -> processing, stage scraping) and returns what the
 -- worker needs to fetch each page, with the lease it must write back with.
 -- p_busy_hosts: hosts whose pages already wait in the worker's backlog for
--- a free connection or their delay; their pages come last.
+-- a free connection or their delay; their pages come last.  p_full_hosts:
+-- those of them of which the backlog holds all the host can start soon;
+-- none of their pages is claimed (0.1.8 took them last, and a backlog full
+-- of one slow host's pages left the worker no room for other sessions').
 --
 -- Locks: the pages first (SKIP LOCKED, so workers claim side by side).  A
 -- claim for jobs already processing takes no session or job row lock: the
@@ -175,7 +181,8 @@ $$;
 -- skip them) or waits for our commit and then takes back what we claimed.
 -- Starting a pending job does lock its session and job, in id order.
 CREATE OR REPLACE FUNCTION @extschema@._scrape_claim(p_worker bigint, p_limit integer,
-                                                    p_busy_hosts text[] DEFAULT '{}')
+                                                    p_busy_hosts text[] DEFAULT '{}',
+                                                    p_full_hosts text[] DEFAULT '{}')
 RETURNS TABLE (page_id bigint, job_id bigint, session_id bigint,
                lease bigint, url text, attempt integer,
                request_timeout_ms integer, connect_timeout_ms integer,
@@ -200,6 +207,7 @@ DECLARE
     v_obey     boolean := current_setting('scrape_jobs.obey_robots')::boolean;
     v_beat     interval := current_setting('scrape_jobs.heartbeat_interval')::interval;
     v_busy     text[] := coalesce(p_busy_hosts, '{}');
+    v_full     text[] := coalesce(p_full_hosts, '{}');
 BEGIN
     -- Pages first, in turns: between workspaces, within a workspace
     -- between its sessions, within a session between its hosts.  Of the
@@ -241,7 +249,7 @@ BEGIN
                                      UNION
                                      SELECT w.sid FROM @extschema@._scrape_workspace_firsts(p_limit) AS w) AS f
                                JOIN @extschema@.scraping_sessions s ON s.id = f.sid) AS l
-                      CROSS JOIN LATERAL @extschema@._scrape_session_turns(l.sid, p_limit, v_busy) AS t
+                      CROSS JOIN LATERAL @extschema@._scrape_session_turns(l.sid, p_limit, v_busy, v_full) AS t
                       ORDER BY 2, 3, 1
                       LIMIT 2 * p_limit)
                     UNION ALL
@@ -261,6 +269,8 @@ BEGIN
               FROM unnest(v_candidates) WITH ORDINALITY AS k(id, ord)
               JOIN @extschema@.scraping_pages p ON p.id = k.id
              WHERE p.status = 'pending'
+               -- (the oldest due pages of all may be a full host's)
+               AND NOT coalesce(p.host = ANY (v_full), false)
              ORDER BY k.ord
              LIMIT p_limit
                FOR UPDATE OF p SKIP LOCKED) AS c;
@@ -467,6 +477,53 @@ BEGIN
     IF cardinality(v_skipped) > 0 THEN
         PERFORM @extschema@._scrape_finish_sessions(v_sessions);
     END IF;
+END;
+$$;
+
+-- Hand back pages a worker claimed and never started: pending again as
+-- they were, the claim's attempt given back.  A worker returns the pages
+-- beyond what their host can start soon when its backlog is full and
+-- other sessions may be waiting (src/worker.c, ReturnExcess).  Fenced like
+-- a result: only pages still fetching for p_worker under the lease.  Pages
+-- are locked in id order and nothing else is: it runs in a transaction of
+-- its own.
+CREATE OR REPLACE FUNCTION @extschema@._scrape_return_pages(p_worker bigint,
+                                                           p_page_ids bigint[],
+                                                           p_leases bigint[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_returned integer;
+BEGIN
+    PERFORM 1 FROM @extschema@.scraping_pages p
+     WHERE p.id = ANY (p_page_ids) ORDER BY p.id FOR UPDATE;
+    WITH returned AS (
+        UPDATE @extschema@.scraping_pages p
+           SET status = 'pending', attempts = p.attempts - 1,
+               claimed_by = NULL, claim_lease = NULL, updated_at = now()
+          FROM unnest(p_page_ids, p_leases) AS r(page_id, lease)
+         WHERE p.id = r.page_id AND p.status = 'fetching'
+           AND p.claimed_by = p_worker AND p.claim_lease = r.lease
+        RETURNING p.id, p.session_id
+    ), history AS (
+        INSERT INTO @extschema@.job_history (job_id, session_id, event, detail)
+        SELECT s.background_job_id, s.id, 'work_released',
+               jsonb_build_object('pages', count(*), 'not_started', count(*),
+                                  'failed', 0, 'reason', 'backlog full',
+                                  'worker', @extschema@._scrape_worker_label(p_worker),
+                                  'token', p_worker::text)
+          FROM returned r JOIN @extschema@.scraping_sessions s ON s.id = r.session_id
+         WHERE current_setting('scrape_jobs.page_history') <> 'off'
+         GROUP BY s.id, s.background_job_id
+    )
+    SELECT count(*) INTO v_returned FROM returned;
+    IF v_returned > 0 THEN
+        -- another worker, with room, may take them
+        PERFORM @extschema@._scrape_wake(true, false, false);
+    END IF;
+    RETURN v_returned;
 END;
 $$;
 

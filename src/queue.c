@@ -36,6 +36,7 @@ static SPIPlanPtr results_plan = NULL;
 static SPIPlanPtr heartbeat_plan = NULL;
 static SPIPlanPtr next_due_plan = NULL;
 static SPIPlanPtr alert_plan = NULL;
+static SPIPlanPtr return_plan = NULL;
 static SPIPlanPtr stage_plans[NUM_STAGE_STATEMENTS];
 
 static void
@@ -59,8 +60,10 @@ ForgetPlans(void)
 		SPI_freeplan(next_due_plan);
 	if (alert_plan)
 		SPI_freeplan(alert_plan);
+	if (return_plan)
+		SPI_freeplan(return_plan);
 	claim_plan = results_plan = heartbeat_plan = NULL;
-	next_due_plan = alert_plan = NULL;
+	next_due_plan = alert_plan = return_plan = NULL;
 	attached_ext = InvalidOid;
 }
 
@@ -151,7 +154,8 @@ QueueAttach(void)
 	Oid			ext;
 	char	   *schema;
 	char	   *sql;
-	Oid			claim_types[3] = {INT8OID, INT4OID, TEXTARRAYOID};
+	Oid			claim_types[4] = {INT8OID, INT4OID, TEXTARRAYOID, TEXTARRAYOID};
+	Oid			return_types[3] = {INT8OID, INT8ARRAYOID, INT8ARRAYOID};
 	Oid			result_types[20] = {
 		INT8OID, INT8ARRAYOID, INT8ARRAYOID, BOOLARRAYOID, INT4ARRAYOID,
 		TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
@@ -173,8 +177,10 @@ QueueAttach(void)
 	ForgetPlans();
 	schema = QueueExtensionSchema(ext);
 
-	sql = psprintf("SELECT * FROM %s._scrape_claim($1, $2, $3)", schema);
-	claim_plan = PrepareKept(sql, 3, claim_types);
+	sql = psprintf("SELECT * FROM %s._scrape_claim($1, $2, $3, $4)", schema);
+	claim_plan = PrepareKept(sql, 4, claim_types);
+	sql = psprintf("SELECT %s._scrape_return_pages($1, $2, $3)", schema);
+	return_plan = PrepareKept(sql, 3, return_types);
 	sql = psprintf("SELECT %s._scrape_record_results($1, $2, $3, $4, $5, $6,"
 				   " $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
 				   " $19, $20)", schema);
@@ -377,26 +383,38 @@ Int32Column(HeapTuple tup, TupleDesc desc, int col)
 	return isnull ? 0 : DatumGetInt32(d);
 }
 
+/* The n strings of s as a text[]. */
+static Datum
+QueueTextArray(char **s, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(s[i]);
+	return QueueArray(elems, NULL, n, TEXTOID);
+}
+
 /*
  * Claim up to limit pages, those of the nbusy busy_hosts (hosts whose pages
- * already wait in the worker's backlog) last.  Each becomes a
+ * already wait in the worker's backlog) last, none of the nfull full_hosts
+ * (of which it holds what they can start soon).  Each becomes a
  * ScrapeTransfer in a memory context of its own under parent, appended to
  * *claimed (by worker_node).
  */
 int
 QueueClaim(uint64 worker_token, int limit, char **busy_hosts, int nbusy,
-		   MemoryContext parent, dlist_head *claimed)
+		   char **full_hosts, int nfull, MemoryContext parent,
+		   dlist_head *claimed)
 {
-	Datum		values[3];
-	Datum	   *hosts = palloc(sizeof(Datum) * Max(nbusy, 1));
+	Datum		values[4];
 	int			ret;
 	uint64		i;
 
-	for (i = 0; i < (uint64) nbusy; i++)
-		hosts[i] = CStringGetTextDatum(busy_hosts[i]);
 	values[0] = Int64GetDatum((int64) worker_token);
 	values[1] = Int32GetDatum(limit);
-	values[2] = QueueArray(hosts, NULL, nbusy, TEXTOID);
+	values[2] = QueueTextArray(busy_hosts, nbusy);
+	values[3] = QueueTextArray(full_hosts, nfull);
 	ret = SPI_execute_plan(claim_plan, values, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "claim failed: %s", SPI_result_code_string(ret));
@@ -432,6 +450,37 @@ QueueClaim(uint64 worker_token, int limit, char **busy_hosts, int nbusy,
 		dlist_push_tail(claimed, &t->worker_node);
 	}
 	return (int) SPI_processed;
+}
+
+/*
+ * Hand back n claimed pages never started (page ids and leases); returns
+ * how many were still the worker's.
+ */
+int
+QueueReturnPages(uint64 worker_token, const int64 *page_ids,
+				 const int64 *leases, int n)
+{
+	Datum		values[3];
+	Datum	   *ids = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *ls = palloc(sizeof(Datum) * Max(n, 1));
+	bool		isnull;
+	int			ret;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		ids[i] = Int64GetDatum(page_ids[i]);
+		ls[i] = Int64GetDatum(leases[i]);
+	}
+	values[0] = Int64GetDatum((int64) worker_token);
+	values[1] = QueueArray(ids, NULL, n, INT8OID);
+	values[2] = QueueArray(ls, NULL, n, INT8OID);
+	ret = SPI_execute_plan(return_plan, values, NULL, false, 0);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "returning pages failed: %s", SPI_result_code_string(ret));
+	ret = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+									  SPI_tuptable->tupdesc, 1, &isnull));
+	return isnull ? 0 : ret;
 }
 
 static Datum

@@ -35,7 +35,10 @@ extern char *QueueExtensionSchema(Oid ext);
 extern Datum QueueArray(Datum *elems, bool *nulls, int n, Oid elemtype);
 extern SPIPlanPtr QueueStagePlan(QueueStageStatement which);
 extern int	QueueClaim(uint64 worker_token, int limit, char **busy_hosts,
-					   int nbusy, MemoryContext parent, dlist_head *claimed);
+					   int nbusy, char **full_hosts, int nfull,
+					   MemoryContext parent, dlist_head *claimed);
+extern int	QueueReturnPages(uint64 worker_token, const int64 *page_ids,
+							 const int64 *leases, int n);
 extern int	QueueNoteExtractionCrash(int64 page_id);
 extern int	QueueRecordResults(uint64 worker_token, ScrapeTransfer **done,
 							   int n);

@@ -93,6 +93,7 @@ static dlist_head inflight = DLIST_STATIC_INIT(inflight);	/* in libcurl */
 static dlist_head unwritten = DLIST_STATIC_INIT(unwritten);	/* finished */
 static dlist_head written = DLIST_STATIC_INIT(written);	/* this xact's */
 static dlist_head pass_claimed = DLIST_STATIC_INIT(pass_claimed);
+static dlist_head returning = DLIST_STATIC_INIT(returning); /* this pass's */
 static int	n_ready = 0;
 static int	n_inflight = 0;
 static int	n_unwritten = 0;
@@ -109,6 +110,8 @@ static TimestampTz ready_recheck_at = 0;	/* a waiting page may start */
 static TimestampTz pass_retry_at = 0;	/* after a pass we must try again */
 static int	pass_failures = 0;	/* in a row */
 static bool more_work = true;	/* look for work at start */
+static bool full_hosts_only = false;	/* what is left: full hosts' pages */
+static bool look_for_returns = true;	/* new work since PickReturns ran */
 static bool stage_work = true;	/* look for stage work (stages.c) too */
 static bool stage_deferred = false; /* a busy pass found none: look when idle */
 static bool check_jobs = false; /* a cancel happened: re-check held jobs */
@@ -483,6 +486,15 @@ UndoPass(void)
 		dlist_delete(&t->worker_node);
 		FreeTransfer(t);
 	}
+	/* not handed back: still ours, at the end of the backlog again */
+	dlist_foreach_modify(it, &returning)
+	{
+		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
+
+		dlist_delete(&t->worker_node);
+		dlist_push_tail(&ready, &t->worker_node);
+		n_ready++;
+	}
 	more_work = true;
 }
 
@@ -568,12 +580,37 @@ ClaimRoom(void)
 			   2 * scrape_batch_size - n_inflight - n_ready);
 }
 
+/* A host whose pages wait in the backlog, and how many of them. */
+typedef struct BacklogHost
+{
+	const char *host;
+	int			waiting;
+	int			keep;			/* HostKeep() of its first page */
+} BacklogHost;
+
 /*
- * The hosts of the backlog's waiting pages, without repeats, into hosts
- * (room for n_ready); returns how many.  The claim takes their pages last.
+ * How many of a host's pages are worth holding while they wait: what the
+ * host can start within about a second (its connections, and one more
+ * page per delay), or four times its connections when it has no delay; at
+ * most a batch.  Pages beyond that only take room that other sessions'
+ * pages could use.
  */
 static int
-BusyHosts(char **hosts)
+HostKeep(const ScrapeTransfer *t)
+{
+	int			conn = ScrapeHostConnections(t->page.per_host_max_connections);
+	int			delay = ScrapeHostDelayMs(t->page.per_host_delay_ms);
+	int			keep = delay > 0 ? conn + (1000 + delay - 1) / delay : 4 * conn;
+
+	return Max(1, Min(keep, scrape_batch_size));
+}
+
+/*
+ * The hosts of the backlog's waiting pages, without repeats, into hosts
+ * (room for n_ready); returns how many.
+ */
+static int
+BacklogHosts(BacklogHost *hosts)
 {
 	int			n = 0;
 	dlist_iter	it;
@@ -586,12 +623,109 @@ BusyHosts(char **hosts)
 		if (!t->host_waits || t->host == NULL)
 			continue;
 		for (i = 0; i < n; i++)
-			if (strcmp(hosts[i], t->host) == 0)
+			if (strcmp(hosts[i].host, t->host) == 0)
 				break;
 		if (i == n)
-			hosts[n++] = t->host;
+		{
+			hosts[n].host = t->host;
+			hosts[n].waiting = 0;
+			hosts[n].keep = HostKeep(t);
+			n++;
+		}
+		hosts[i].waiting++;
 	}
 	return n;
+}
+
+/* Whether some host of the backlog holds as many pages as it keeps. */
+static bool
+AnyHostFull(void)
+{
+	BacklogHost *hosts = palloc(sizeof(BacklogHost) * Max(n_ready, 1));
+	int			n = BacklogHosts(hosts);
+	bool		full = false;
+	int			i;
+
+	for (i = 0; i < n && !full; i++)
+		full = hosts[i].waiting >= hosts[i].keep;
+	pfree(hosts);
+	return full;
+}
+
+/*
+ * With the backlog full and other work perhaps queued: move the waiting
+ * pages of each host beyond what it keeps (the first claimed stay) to the
+ * pass's returning list, for the queue pass to hand back.  Without this,
+ * a few slow hosts' pages filled every worker's backlog, and a session
+ * submitted meanwhile waited until they drained (a page per delay).
+ * Returns how many.
+ */
+static int
+PickReturns(void)
+{
+	BacklogHost *hosts = palloc(sizeof(BacklogHost) * Max(n_ready, 1));
+	int			nhosts = BacklogHosts(hosts);
+	int			n = 0;
+	dlist_mutable_iter it;
+
+	dlist_foreach_modify(it, &ready)
+	{
+		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
+		int			i;
+
+		if (!t->host_waits || t->host == NULL)
+			continue;
+		for (i = 0; i < nhosts; i++)
+			if (strcmp(hosts[i].host, t->host) == 0)
+				break;
+		/* the first keep of each host stay; the rest go */
+		if (hosts[i].keep > 0)
+		{
+			hosts[i].keep--;
+			continue;
+		}
+		dlist_delete(&t->worker_node);
+		n_ready--;
+		dlist_push_tail(&returning, &t->worker_node);
+		n++;
+	}
+	pfree(hosts);
+	return n;
+}
+
+/* Hand back the n pages of the returning list. */
+static void
+ReturnPages(int n)
+{
+	int64	   *ids = palloc(sizeof(int64) * n);
+	int64	   *leases = palloc(sizeof(int64) * n);
+	int			i = 0;
+	dlist_iter	it;
+
+	dlist_foreach(it, &returning)
+	{
+		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
+
+		ids[i] = t->page.page_id;
+		leases[i] = t->page.lease;
+		i++;
+	}
+	(void) QueueReturnPages(MyToken, ids, leases, i);
+}
+
+/* The pages handed back by a transaction that committed: gone. */
+static void
+ForgetReturned(void)
+{
+	dlist_mutable_iter it;
+
+	dlist_foreach_modify(it, &returning)
+	{
+		ScrapeTransfer *t = TransferOfWorkerNode(it.cur);
+
+		dlist_delete(&t->worker_node);
+		FreeTransfer(t);
+	}
 }
 
 /*
@@ -602,13 +736,29 @@ static bool
 Claim(dlist_head *claimed)
 {
 	int			limit = Min(ClaimRoom(), scrape_batch_size);
-	char	  **busy = palloc(sizeof(char *) * Max(n_ready, 1));
-	int			nbusy = BusyHosts(busy);
+	BacklogHost *hosts = palloc(sizeof(BacklogHost) * Max(n_ready, 1));
+	int			nhosts = BacklogHosts(hosts);
+	char	  **busy = palloc(sizeof(char *) * Max(nhosts, 1));
+	char	  **full = palloc(sizeof(char *) * Max(nhosts, 1));
+	int			nfull = 0;
+	int			i;
 	bool		short_claim;
 	dlist_iter	it;
 
-	short_claim = QueueClaim(MyToken, limit, busy, nbusy, TransferContext,
-							 claimed) < limit;
+	for (i = 0; i < nhosts; i++)
+	{
+		busy[i] = (char *) hosts[i].host;
+		if (hosts[i].waiting >= hosts[i].keep)
+			full[nfull++] = (char *) hosts[i].host;
+	}
+	short_claim = QueueClaim(MyToken, limit, busy, nhosts, full, nfull,
+							 TransferContext, claimed) < limit;
+	/*
+	 * Short of pages with full hosts left out: the queue may hold theirs,
+	 * so look again once one of them has room (WorkerLoop), not only when
+	 * woken.
+	 */
+	full_hosts_only = short_claim && nfull > 0;
 	if (short_claim)
 		more_work = false;
 	last_claim_at = GetCurrentTimestamp();
@@ -693,7 +843,7 @@ RetryPassLater(void)
  * (a third of a result write's time, with two workers on one session).
  */
 static void
-QueuePass(bool flush, bool claim, bool beat)
+QueuePass(bool flush, bool claim, bool beat, int nreturn)
 {
 	int64	   *volatile lost = NULL;
 	volatile int nlost = 0;
@@ -721,8 +871,21 @@ QueuePass(bool flush, bool claim, bool beat)
 
 			nlost = Heartbeat(&l);
 			lost = l;
-			if (flush || claim || n_pending_alerts > 0)
+			if (flush || claim || nreturn > 0 || n_pending_alerts > 0)
 				PassNext();
+		}
+		/*
+		 * Pages handed back in a transaction of their own: the result
+		 * write locks pages, then sessions and jobs, and these pages after
+		 * that would break the lock order.
+		 */
+		if (nreturn > 0)
+		{
+			ReturnPages(nreturn);
+			PassCommit();
+			ForgetReturned();
+			PassBegin();
+			PassAttach();
 		}
 		if (flush)
 			look_due = WriteResults();
@@ -931,6 +1094,7 @@ NoteWakeups(TimestampTz now)
 		seen_work_gen = gen;
 		more_work = true;
 		stage_work = true;
+		look_for_returns = true;
 	}
 	gen = pg_atomic_read_u64(&ScrapeState->cancel_generation);
 	if (gen != seen_cancel_gen)
@@ -1022,6 +1186,7 @@ WorkerLoop(void)
 		bool		busy;
 		bool		beat;
 		int			room;
+		int			nreturn;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -1032,8 +1197,22 @@ WorkerLoop(void)
 
 		now = GetCurrentTimestamp();
 		NoteWakeups(now);
+		if (full_hosts_only && !AnyHostFull())
+		{
+			full_hosts_only = false;
+			more_work = true;
+		}
 		holding = n_inflight > 0 || n_ready > 0 || n_unwritten > 0;
 		room = ClaimRoom();
+		nreturn = 0;
+		/* (once per wake-up for new work: the walk is O(backlog x hosts)) */
+		if (more_work && room == 0 && look_for_returns &&
+			(pass_retry_at == 0 || now >= pass_retry_at))
+		{
+			look_for_returns = false;
+			nreturn = PickReturns();
+			room = ClaimRoom();
+		}
 
 		flush = n_unwritten > 0 &&
 			(n_unwritten >= scrape_batch_size ||
@@ -1060,11 +1239,11 @@ WorkerLoop(void)
 		if (!holding)
 			check_jobs = false;
 
-		if ((flush || claim || beat || n_pending_alerts > 0) &&
+		if ((flush || claim || beat || nreturn > 0 || n_pending_alerts > 0) &&
 			(pass_retry_at == 0 || now >= pass_retry_at))
 		{
 			pass_retry_at = 0;
-			QueuePass(flush, claim, beat);
+			QueuePass(flush, claim, beat, nreturn);
 		}
 		if (n_ready > 0)
 			DispatchReady();
