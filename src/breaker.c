@@ -11,7 +11,8 @@
  *
  *	 - at most max_connections transfers to a host at once, across workers;
  *	   a worker that must wait registers in the entry's waiters mask and is
- *	   woken (latch) by the release that frees a connection;
+ *	   woken (latch) by the release that frees a connection, and while one
+ *	   waits the others take no more than their share (OverShare);
  *	 - a start at least delay_ms (the page's own: its session's option, its
  *	   robots.txt's Crawl-delay) after the host's last start, and every
  *	   start at least scrape_jobs.per_host_delay after the last: a page's
@@ -30,6 +31,7 @@
  */
 #include "postgres.h"
 
+#include "port/pg_bitutils.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/hsearch.h"
@@ -42,6 +44,8 @@
 #define HALF_OPEN_DEFER_MS 1000
 /* a worker waiting for a connection looks again at least this often */
 #define CONNECTION_WAIT_RECHECK_MS 1000
+/* how long a worker that had to wait for a connection counts as wanting one */
+#define CONTENDER_WINDOW_MS 1000
 
 static HTAB *HostTable = NULL;
 static bool table_full_logged = false;
@@ -111,6 +115,40 @@ GetHost(const char *host)
 	return e;
 }
 
+/* Note that worker_slot had to wait for a connection of the host. */
+static void
+NoteContender(HostEntry *e, int worker_slot, TimestampTz now)
+{
+	if (now >= TimestampTzPlusMilliseconds(e->contenders_since, CONTENDER_WINDOW_MS))
+	{
+		e->contenders = 0;
+		e->contenders_since = now;
+	}
+	e->contenders |= UINT64CONST(1) << worker_slot;
+}
+
+/*
+ * Whether worker_slot holds its share of the host's connections while
+ * another worker waits for one: then the connection a release frees goes
+ * to the one that waits.  Without this, the worker whose transfer ended
+ * took the connection back at once (it dispatches before the worker it
+ * woke runs), and a second worker's backlog of the same host waited until
+ * the first ran out of pages (seconds, with 2,000 sessions on one host).
+ */
+static bool
+OverShare(const HostEntry *e, int worker_slot, int max_connections,
+		  TimestampTz now)
+{
+	uint64		me = UINT64CONST(1) << worker_slot;
+	int			n;
+
+	if ((e->contenders & ~me) == 0 ||
+		now >= TimestampTzPlusMilliseconds(e->contenders_since, CONTENDER_WINDOW_MS))
+		return false;
+	n = pg_popcount64(e->contenders | me);
+	return e->active_by_slot[worker_slot] >= (max_connections + n - 1) / n;
+}
+
 /*
  * May a transfer to host start now?  HOST_ADMIT counts it as active (the
  * caller must HostRelease it); HOST_WAIT says when to ask again (*until, or
@@ -161,8 +199,10 @@ HostAdmit(const char *host, int max_connections, int delay_ms,
 		*until = TimestampTzPlusMilliseconds(now, HALF_OPEN_DEFER_MS);
 		decision = HOST_DEFER;
 	}
-	else if (e->active >= max_connections)
+	else if (e->active >= max_connections ||
+			 OverShare(e, worker_slot, max_connections, now))
 	{
+		NoteContender(e, worker_slot, now);
 		e->waiters |= UINT64CONST(1) << worker_slot;
 		*until = TimestampTzPlusMilliseconds(now, CONNECTION_WAIT_RECHECK_MS);
 		decision = HOST_WAIT;

@@ -29,6 +29,8 @@ typedef struct HostEntry
 	uint16		active_by_slot[64]; /* per worker, to undo a dead worker's */
 	bool		probe_in_flight;
 	uint64		waiters;		/* worker slots waiting for a connection */
+	uint64		contenders;		/* slots that waited since contenders_since */
+	TimestampTz contenders_since;
 	TimestampTz opened_at;
 	TimestampTz next_probe_at;
 	TimestampTz next_start_at;	/* per_host_delay: earliest next start */

@@ -64,6 +64,15 @@
 #define FLUSH_DELAY_MS 20
 /* Result bytes that trigger a write whatever the count (bounds memory). */
 #define MAX_UNWRITTEN_BYTES (64 * 1024 * 1024)
+/*
+ * After a claim that came back short with the backlog's full hosts left
+ * out, a wake-up claims again at most this often: most wake-ups are then
+ * other sessions' stage changes or pages of those same hosts, and each
+ * such claim is a query over the whole queue that finds nothing (0.1.9
+ * claimed at every one, and a worker of a 2,000-session queue on one host
+ * spent its time in empty claims).
+ */
+#define FULL_HOSTS_RECLAIM_MS 200
 /* An idle worker looks for work this often even if nobody woke it. */
 #define SAFETY_SWEEP_MS (5 * 60 * 1000)
 /* Circuit-opened alerts kept until the next queue pass writes them. */
@@ -848,6 +857,7 @@ QueuePass(bool flush, bool claim, bool beat, int nreturn)
 	int64	   *volatile lost = NULL;
 	volatile int nlost = 0;
 	volatile bool look_due = false;
+	bool		held_before = n_ready + n_inflight + n_unwritten > 0;
 	dlist_mutable_iter it;
 
 	UpdateSlot(SCRAPE_WORKER_WRITING);
@@ -945,7 +955,14 @@ QueuePass(bool flush, bool claim, bool beat, int nreturn)
 		dlist_push_tail(&ready, &t->worker_node);
 		n_ready++;
 	}
-	if (claim && n_ready > 0 && n_inflight == 0)
+	/*
+	 * The claim gave its jobs a fresh heartbeat: if they are all the worker
+	 * holds, the next is an interval away.  Not otherwise: the pages held
+	 * before it were not heartbeated (0.1.9 put the heartbeat off at every
+	 * claim, and a worker whose claims kept coming back empty, woken by
+	 * other sessions' stage changes, let the jobs of its backlog go stuck).
+	 */
+	if (claim && !held_before && n_ready > 0)
 		last_heartbeat_at = GetCurrentTimestamp();
 
 	MemoryContextSwitchTo(TopMemoryContext);
@@ -1146,6 +1163,30 @@ TakeFinished(void)
 	}
 }
 
+/* The earliest a claim may follow the last one. */
+static int
+ClaimGapMs(void)
+{
+	return full_hosts_only ? Max(scrape_batch_delay_ms, FULL_HOSTS_RECLAIM_MS) :
+		scrape_batch_delay_ms;
+}
+
+/*
+ * Whether the worker wants to claim (the time since the last claim aside):
+ * when the backlog no longer covers the transfer slots (pages waiting for
+ * their host do not cover them) and a quarter of a batch fits, or along
+ * with a result write that happens anyway (flush), half a batch.
+ */
+static bool
+ClaimWanted(int room, bool flush)
+{
+	return more_work && room > 0 &&
+		(n_inflight + n_ready == 0 ||
+		 (n_ready - ReadyWaiting() < scrape_max_connections_per_worker / 2 &&
+		  room >= Max(1, scrape_batch_size / 4)) ||
+		 (flush && room >= Max(1, scrape_batch_size / 2)));
+}
+
 /* How long the wait may last before something is due. */
 static long
 NextTimeout(TimestampTz now, int room)
@@ -1163,9 +1204,8 @@ NextTimeout(TimestampTz now, int room)
 		timeout = MinTimeout(timeout, MsUntil(ready_recheck_at, 0, now));
 	if (next_due_at != 0)
 		timeout = MinTimeout(timeout, MsUntil(next_due_at, 0, now));
-	if (more_work && room > 0 && n_inflight == 0 && n_ready == 0)
-		timeout = MinTimeout(timeout, MsUntil(last_claim_at,
-											  scrape_batch_delay_ms, now));
+	if (ClaimWanted(room, false))
+		timeout = MinTimeout(timeout, MsUntil(last_claim_at, ClaimGapMs(), now));
 	if (n_pending_alerts > 0 || stage_work)
 		timeout = 0;
 	if (pass_retry_at != 0)
@@ -1220,19 +1260,13 @@ WorkerLoop(void)
 			 n_inflight == 0 ||
 			 MsUntil(first_unwritten_at, FLUSH_DELAY_MS, now) == 0);
 		/*
-		 * Refill in bulk rather than one page per transaction: when the
-		 * backlog no longer covers the transfer slots (pages waiting for
-		 * their host do not cover them) and a quarter of a batch fits, or
-		 * along with a result write that happens anyway.  (Without the
-		 * quarter, a backlog full of waiting pages made a claim of a page
-		 * or two for every page started.)
+		 * Refill in bulk rather than one page per transaction (without the
+		 * quarter of a batch, a backlog full of waiting pages made a claim
+		 * of a page or two for every page started), and paced while full
+		 * hosts are left out.
 		 */
-		claim = more_work && room > 0 &&
-			MsUntil(last_claim_at, scrape_batch_delay_ms, now) == 0 &&
-			(n_inflight + n_ready == 0 ||
-			 (n_ready - ReadyWaiting() < scrape_max_connections_per_worker / 2 &&
-			  room >= Max(1, scrape_batch_size / 4)) ||
-			 (flush && room >= Max(1, scrape_batch_size / 2)));
+		claim = ClaimWanted(room, flush) &&
+			MsUntil(last_claim_at, ClaimGapMs(), now) == 0;
 		beat = holding &&
 			(check_jobs ||
 			 MsUntil(last_heartbeat_at, scrape_heartbeat_interval_ms, now) == 0);

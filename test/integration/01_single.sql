@@ -1,7 +1,7 @@
 -- A single-page session, end to end: the rows in all three tables, the job
 -- fields, and the history of its stages.
 \ir helpers.psql
-SELECT plan(38);
+SELECT plan(39);
 
 -- a query string of our own, so the server's hit counter is ours alone
 SELECT '/site/shop/index.html?run=' || md5(random()::text) AS page_path \gset
@@ -57,7 +57,7 @@ SELECT is(jsonb_array_length((pg_temp.page(:sid)).links), 8,
 
 -- a product page's JSON-LD is stored with it
 SELECT scrape_submit(pg_temp.url('/site/shop/product-1.html?ld=' || md5(random()::text))) AS ld \gset
-SELECT scrape_wait(:ld, '30 s') AS ld_status \gset
+SELECT is(scrape_wait(:ld, '30 s'), 'completed', 'the product page''s session completes');
 SELECT is((pg_temp.page(:ld)).structured #>> '{json_ld,0,@type}', 'Product',
           'JSON-LD stored on the page row');
 
