@@ -662,7 +662,8 @@ AnyHostFull(void)
 }
 
 /*
- * With the backlog full and other work perhaps queued: move the waiting
+ * With the backlog too full to claim and other work perhaps queued: move
+ * the waiting
  * pages of each host beyond what it keeps (the first claimed stay) to the
  * pass's returning list, for the queue pass to hand back.  Without this,
  * a few slow hosts' pages filled every worker's backlog, and a session
@@ -1172,6 +1173,17 @@ ClaimGapMs(void)
 }
 
 /*
+ * The fewest pages a claim is made for while the backlog holds some: a
+ * quarter of a batch (without it, a backlog full of waiting pages made a
+ * claim of a page or two for every page started).
+ */
+static int
+ClaimMin(void)
+{
+	return Max(1, scrape_batch_size / 4);
+}
+
+/*
  * Whether the worker wants to claim (the time since the last claim aside):
  * when the backlog no longer covers the transfer slots (pages waiting for
  * their host do not cover them) and a quarter of a batch fits, or along
@@ -1183,7 +1195,7 @@ ClaimWanted(int room, bool flush)
 	return more_work && room > 0 &&
 		(n_inflight + n_ready == 0 ||
 		 (n_ready - ReadyWaiting() < scrape_max_connections_per_worker / 2 &&
-		  room >= Max(1, scrape_batch_size / 4)) ||
+		  room >= ClaimMin()) ||
 		 (flush && room >= Max(1, scrape_batch_size / 2)));
 }
 
@@ -1245,8 +1257,13 @@ WorkerLoop(void)
 		holding = n_inflight > 0 || n_ready > 0 || n_unwritten > 0;
 		room = ClaimRoom();
 		nreturn = 0;
-		/* (once per wake-up for new work: the walk is O(backlog x hosts)) */
-		if (more_work && room == 0 && look_for_returns &&
+		/*
+		 * Too little room to claim, so make some: a backlog a few pages
+		 * short of full claimed nothing and handed nothing back, and new
+		 * sessions waited for its hosts.  (Once per wake-up for new work:
+		 * the walk is O(backlog x hosts).)
+		 */
+		if (more_work && room < ClaimMin() && look_for_returns &&
 			(pass_retry_at == 0 || now >= pass_retry_at))
 		{
 			look_for_returns = false;
@@ -1259,12 +1276,7 @@ WorkerLoop(void)
 			 unwritten_bytes >= MAX_UNWRITTEN_BYTES ||
 			 n_inflight == 0 ||
 			 MsUntil(first_unwritten_at, FLUSH_DELAY_MS, now) == 0);
-		/*
-		 * Refill in bulk rather than one page per transaction (without the
-		 * quarter of a batch, a backlog full of waiting pages made a claim
-		 * of a page or two for every page started), and paced while full
-		 * hosts are left out.
-		 */
+		/* refill in bulk (ClaimMin), paced while full hosts are left out */
 		claim = ClaimWanted(room, flush) &&
 			MsUntil(last_claim_at, ClaimGapMs(), now) == 0;
 		beat = holding &&
