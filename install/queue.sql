@@ -269,6 +269,11 @@ BEGIN
               FROM unnest(v_candidates) WITH ORDINALITY AS k(id, ord)
               JOIN @extschema@.scraping_pages p ON p.id = k.id
              WHERE p.status = 'pending'
+               -- due again under this statement's snapshot: a candidate
+               -- read as due may since have been claimed, fetched and
+               -- given a retry's backoff by another worker (0.1.9 ran such
+               -- a retry early)
+               AND (p.not_before IS NULL OR p.not_before <= now())
                -- (the oldest due pages of all may be a full host's)
                AND NOT coalesce(p.host = ANY (v_full), false)
              ORDER BY k.ord
