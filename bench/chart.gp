@@ -3,7 +3,7 @@
 # Data columns: x, label, seconds, colour index, group.
 set terminal pngcairo size 1200,640 font "sans,10" noenhanced
 set output outfile
-set title "scrape_jobs benchmark: wall time per scenario and tool (median, log scale; lower is better)\n".subtitle
+set title "scrape_jobs benchmark: wall time per scenario and tool, scrape_jobs to completed (median, log scale; lower is better)\n".subtitle
 set logscale y
 set yrange [0.01:*]
 set ylabel "seconds"

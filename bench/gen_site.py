@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the benchmark's static site (deterministic: seeded RNG).
 
-    gen_site.py OUTDIR [--seed 42] [--pages 1200] [--small 10000]
+    gen_site.py OUTDIR [--seed 42] [--pages 1200] [--small 10000] [--scale 0]
 
 Writes under OUTDIR:
   www/site/index.html        links to every page of the big site
@@ -10,6 +10,9 @@ Writes under OUTDIR:
                              schema.org Product in JSON-LD
   www/small/NNNNN.html       --small tiny pages (~200 bytes)
   www/huge.html              one page of exactly 1 MiB (served as /huge/*)
+  www/scale/NNNNNN.html      --scale small pages (about 1.5 KB) for the
+                             100,000-page crawl, 24-48 same-host links each
+                             (relative) to random pages of their own set
   bodies.tsv                 url<TAB>body of every big-site page, in COPY
                              text format (for the COPY bound); URLs are
                              relative (/site/...), run.sh prefixes the base
@@ -88,12 +91,25 @@ def big_page(rng, i, n_pages, target):
     return "\n".join(head + body + tail)
 
 
+def scale_page(rng, i, n):
+    # links like the big site's (24-48 random same-host pages), little text:
+    # the crawl's cost is its frontier, not its bytes
+    links = sorted(rng.sample(range(1, n + 1), rng.randint(24, 48)))
+    return "\n".join(
+        ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+         f"<title>Scale {i:06d}</title></head><body>", f"<h1>Scale {i:06d}</h1>",
+         f"<p>{sentence(rng, 12)}</p>", "<ul>"] +
+        [f'<li><a href="/scale/{j:06d}.html">{j}</a></li>' for j in links] +
+        ["</ul></body></html>", ""])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("outdir")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--pages", type=int, default=1200)
     ap.add_argument("--small", type=int, default=10000)
+    ap.add_argument("--scale", type=int, default=0)
     a = ap.parse_args()
     rng = random.Random(a.seed)
     www = os.path.join(a.outdir, "www")
@@ -133,6 +149,14 @@ def main():
             f.write(html)
         urls_small.append(path)
 
+    # (a generator of its own: the other pages stay those of the same seed)
+    srng = random.Random(a.seed + 1)
+    if a.scale:
+        os.makedirs(os.path.join(www, "scale"), exist_ok=True)
+    for i in range(1, a.scale + 1):
+        with open(os.path.join(www, "scale", f"{i:06d}.html"), "w") as f:
+            f.write(scale_page(srng, i, a.scale))
+
     # exactly 1 MiB of HTML (scrape_jobs.max_body_size = '1MB' keeps it)
     mib = 1024 * 1024
     parts = ["<!DOCTYPE html><html><head><title>Huge</title></head><body>\n"]
@@ -157,7 +181,7 @@ def main():
     info = {"seed": a.seed, "big_pages": len(urls_big), "big_bytes": sum(sizes),
             "big_avg_bytes": sum(sizes) // len(sizes), "big_min_bytes": min(sizes[1:]),
             "big_max_bytes": max(sizes), "small_pages": len(urls_small),
-            "huge_bytes": mib}
+            "huge_bytes": mib, "scale_pages": a.scale}
     with open(os.path.join(a.outdir, "site.json"), "w") as f:
         json.dump(info, f)
     print(json.dumps(info))

@@ -7,7 +7,8 @@
 #   bash bench/run.sh list crawl       # only these scenarios
 #   BENCH_ROUNDS=2 bash bench/run.sh   # fewer rounds
 #
-# Scenarios (in this order): idle latency list batch small crawl memory growth
+# Scenarios (in this order): idle latency list batch small crawl hosts
+# hosts1000 scale memory growth
 #   idle     transactions per second of an idle cluster
 #   latency  submit-to-request of a single page (nginx access log), p50/p95
 #   list     scrape_submit_urls of the whole site vs pg-boss (fetch + INSERT),
@@ -18,16 +19,21 @@
 #            and fetch + INSERT) and curl --parallel (fetch bound)
 #   crawl    crawl mode from the index page vs Crawlee's CheerioCrawler and
 #            Scrapy (same-host links, no storage)
+#   hosts    50 hosts x 40 pages at per_host_delay 100 ms, one connection
+#            per host: politeness across hosts (issue 16), Scrapy with the
+#            same DOWNLOAD_DELAY and per-domain concurrency beside it, and
+#            the claim's cost with the 50 hosts waiting (EXPLAIN ANALYZE)
+#   hosts1000  the same with 1,000 hosts x 5 pages
+#   scale    a crawl of a generated site of 100,000 small pages (links like
+#            the big site's): pages/s of the first and last tenth, worker
+#            memory, and the discovery of links (auto_explain) at 1,000 and
+#            100,000 known pages
 #   memory   peak RSS of the workers over a 10,000-page session and over 1 MB
 #            pages at max_body_size = 1MB
 #   growth   claim, heartbeat, stuck detection, monitor and metrics query
 #            times with 10k, 100k and 1M finished rows (EXPLAIN ANALYZE)
 # and, only when named: profile (not timed: queue functions' calls and times,
 # HOT updates, claims, a perf profile of the workers; bench/out/profile_*.txt)
-# and hosts (50 hosts x 40 pages at per_host_delay 100 ms, one connection
-# per host: politeness across hosts, issue 16; Scrapy with the same
-# DOWNLOAD_DELAY and per-domain concurrency beside it) and hosts1000 (the
-# same with 1,000 hosts x 5 pages)
 #
 # As root on Debian 12 it installs what it needs: the packages of
 # scripts/lib.sh plus nginx, gnuplot-nox and curl (apt-get; SCRAPE_SKIP_APT=1
@@ -47,15 +53,15 @@
 # Knobs: BENCH_ROUNDS (3), BENCH_PAGES (1200 pages + the index),
 # BENCH_SMALL (10000), BENCH_SEED (42), BENCH_CONCURRENCY (64),
 # BENCH_LATENCY_SUBMITS (50), BENCH_IDLE_SECONDS (30), BENCH_MEMORY_PAGES
-# (10000), BENCH_HUGE_PAGES (200), BENCH_GROWTH_LEVELS ("10000 100000
-# 1000000").
+# (10000), BENCH_HUGE_PAGES (200), BENCH_SCALE_PAGES (100000),
+# BENCH_GROWTH_LEVELS ("10000 100000 1000000").
 set -euo pipefail
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../scripts/lib.sh
 source "$BENCH/../scripts/lib.sh"
 
-ALL_SCENARIOS=(idle latency list batch small crawl memory growth)
-EXTRA_SCENARIOS=(profile hosts hosts1000)
+ALL_SCENARIOS=(idle latency list batch small crawl hosts hosts1000 scale memory growth)
+EXTRA_SCENARIOS=(profile)
 
 # The i-th host of scenario hosts (0-49: 127.0.0.2 to 127.0.0.51) and of
 # scenario hosts1000 (0-999: 127.0.1.1 to 127.0.4.250).
@@ -74,6 +80,7 @@ LAT_SUBMITS=${BENCH_LATENCY_SUBMITS:-50}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-30}
 MEM_PAGES=${BENCH_MEMORY_PAGES:-10000}
 HUGE_PAGES=${BENCH_HUGE_PAGES:-200}
+SCALE_PAGES=${BENCH_SCALE_PAGES:-100000}
 GROWTH_LEVELS=${BENCH_GROWTH_LEVELS:-"10000 100000 1000000"}
 RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 
@@ -216,8 +223,10 @@ EOF
 setup_site() {
     SITE=$SJ_TMP/site
     log "generating the site (seed $SEED: $PAGES pages + index, $SMALL small pages)"
+    local scale=0
+    case " ${SCENARIOS[*]} " in *" scale "*) scale=$SCALE_PAGES;; esac
     python3 "$BENCH/gen_site.py" "$SITE" --seed "$SEED" --pages "$PAGES" \
-        --small "$SMALL" >"$OUT/site.json"
+        --small "$SMALL" --scale "$scale" >"$OUT/site.json"
     chmod -R a+rX "$SITE"
 }
 
@@ -458,6 +467,52 @@ hosts_run() {
             -v round="$r" >/dev/null
         scrapy_run "$scen" "$r" hosts "$urls" $((nh * np)) 0.1 1
     done
+    claim_cost "$scen" "$nh" "$np" "$sqlhost"
+}
+
+# claim_cost SCENARIO NHOSTS NPAGES SQL_HOST: what a claim of a batch costs
+# while NHOSTS hosts wait on their delay: NHOSTS x NPAGES pending pages (a
+# submit in the transaction, rolled back: no worker sees them) and every
+# host passed as busy, as a worker passes the hosts of its backlog; and the
+# same claim with no host busy.  EXPLAIN ANALYZE, median of 20 after one.
+claim_cost() {
+    local scen=$1 nh=$2 np=$3 sqlhost=$4 f=$SJ_TMP/claim_cost.sql i
+    quiesce
+    {
+        echo "\\set QUIET on"
+        for i in $(seq 1 21); do
+            cat <<SQL
+BEGIN;
+SELECT scrape_submit_urls(ARRAY(
+           SELECT 'http://' || $sqlhost || ':9/claim-probe/' || g || '.html'
+             FROM generate_series(0, $((nh - 1))) h, generate_series(1, $np) g
+            ORDER BY h, g),
+       options => '{"per_host_delay": "100 ms", "per_host_max_connections": 1}') AS csid \\gset
+SELECT array_agg(DISTINCT host)::text AS busy FROM scraping_pages WHERE session_id = :csid \\gset
+SAVEPOINT probe;
+SELECT 'busy', $i, bench_explain(format('SELECT * FROM _scrape_claim(4242424242, 100, %L::text[])', :'busy'));
+ROLLBACK TO probe;
+SELECT 'free', $i, bench_explain('SELECT * FROM _scrape_claim(4242424242, 100)');
+ROLLBACK;
+SQL
+        done
+    } >"$f"
+    P -F, -f "$f" >"$SJ_TMP/claim_cost.out"
+    python3 - "$SJ_TMP/claim_cost.out" "$RUN_ID" "$scen" >>"$RES" <<'PY'
+import statistics, sys
+path, run, scen = sys.argv[1:]
+runs = {}
+for line in open(path):
+    parts = line.strip().split(",")
+    if len(parts) != 5 or parts[1] == "1":
+        continue
+    name, i, ms, hit, read = parts
+    runs.setdefault(name, []).append((float(ms), int(hit) + int(read)))
+for name, v in runs.items():
+    print(f"{run},{scen},claim-{name},1,exec_ms,{statistics.median(x[0] for x in v):.3f},ms")
+    print(f"{run},{scen},claim-{name},1,buffers,{statistics.median(x[1] for x in v):.0f},blocks")
+PY
+    log "  claim of 100 with $nh hosts waiting: $(grep -E "^$RUN_ID,$scen,claim-[a-z]+,1,exec_ms," "$RES" | awk -F, '{printf "%s %s ms; ", $3, $6}')"
 }
 
 # Politeness across hosts (issue 16): 50 hosts (127.0.0.2-51, the same
@@ -471,6 +526,98 @@ scenario_hosts() {
 # the number of hosts waiting on their delay.
 scenario_hosts1000() {
     hosts_run hosts1000 1000 5 host_1000 "'127.0.' || (1 + h / 250) || '.' || (1 + h % 250)"
+}
+
+# Scale (issue 16): a crawl of SCALE_PAGES generated pages from the first
+# (each links to 24-48 random pages of the set), after a crawl of the same
+# site capped at 1,000 pages; pages/s of the first and last tenth of the
+# pages done, the workers' memory, and the discovery of one page's links
+# with each session's pages known (explain_discover).
+scenario_scale() {
+    local seed=$BASE/scale/000001.html line sid1k sid
+    log "scale: a crawl capped at 1,000 pages"
+    line=$(ext_session scale 1 scrape_jobs-1k \
+        "SELECT scrape_submit(:'seed', 'crawl', total_pages => 1000, options => '{\"scope\": \"host\", \"max_depth\": 20}') AS sid \gset" \
+        -v seed="$seed")
+    sid1k=$(cut -d, -f2 <<<"$line")
+    log "scale: a crawl of $SCALE_PAGES pages"
+    rss_start
+    line=$(ext_session scale 1 scrape_jobs \
+        "SELECT scrape_submit(:'seed', 'crawl', total_pages => :max, options => '{\"scope\": \"host\", \"max_depth\": 20}') AS sid \gset" \
+        -v seed="$seed" -v max="$SCALE_PAGES")
+    rss_stop scale scrape_jobs
+    sid=$(cut -d, -f2 <<<"$line")
+    # the first tenth from the submit, the last up to the last page's write
+    # (fetched_at is the result write's transaction start)
+    IFS=, read -r first last <<<"$(P -F, -v sid="$sid" <<'SQL'
+WITH d AS (
+    SELECT p.fetched_at, row_number() OVER (ORDER BY p.fetched_at, p.id) AS k,
+           count(*) OVER () AS n
+      FROM scraping_pages p WHERE p.session_id = :sid AND p.status = 'done'
+)
+SELECT round(((max(n) / 10) / extract(epoch FROM
+                 max(fetched_at) FILTER (WHERE k = n / 10)
+                 - (SELECT created_at FROM scraping_sessions WHERE id = :sid)))::numeric, 1),
+       round(((max(n) / 10) / extract(epoch FROM
+                 max(fetched_at) - max(fetched_at) FILTER (WHERE k = n - n / 10)))::numeric, 1)
+  FROM d;
+SQL
+)"
+    rec scale scrape_jobs 1 first_tenth_pps "$first" pages/s
+    rec scale scrape_jobs 1 last_tenth_pps "$last" pages/s
+    log "  pages/s: first tenth $first, last tenth $last"
+    : >"$OUT/scale_discovery_plans.txt"
+    explain_discover "$sid1k" 1000
+    explain_discover "$sid" "$SCALE_PAGES"
+}
+
+# explain_discover SESSION LABEL: _scrape_discover of one page of SESSION
+# whose links are 24 of the session's URLs and 12 new ones, in a
+# transaction rolled back (the session set running again, room for them),
+# with auto_explain of its statements; records each statement's time.
+explain_discover() {
+    local sid=$1 label=$2 f=$SJ_TMP/discover_$2.log
+    quiesce
+    P -v sid="$sid" -v base="$BASE" >/dev/null 2>"$f" <<'SQL'
+BEGIN;
+SELECT id AS pid FROM scraping_pages WHERE session_id = :sid AND status = 'done' AND kind = 'page'
+ ORDER BY id LIMIT 1 \gset
+UPDATE scraping_sessions SET status = 'running', total_pages = pages_known + 1000 WHERE id = :sid;
+UPDATE scraping_pages SET depth = 0, links = (
+    SELECT jsonb_agg(jsonb_build_object('url', u))
+      FROM ((SELECT url FROM scraping_pages WHERE session_id = :sid ORDER BY random() LIMIT 24)
+            UNION ALL
+            SELECT :'base' || '/scale/new-' || g || '.html' FROM generate_series(1, 12) g) AS x(u))
+ WHERE id = :pid;
+LOAD 'auto_explain';
+SET auto_explain.log_min_duration = 0;
+SET auto_explain.log_analyze = on;
+SET auto_explain.log_buffers = on;
+SET auto_explain.log_nested_statements = on;
+SET auto_explain.log_level = notice;
+SET client_min_messages = notice;
+SELECT _scrape_discover(ARRAY[:pid]);
+ROLLBACK;
+SQL
+    { echo "== $label pages known (session $sid)"; cat "$f"; } >>"$OUT/scale_discovery_plans.txt"
+    python3 - "$f" "$RUN_ID" "$label" >>"$RES" <<'PY'
+import re, sys
+path, run, label = sys.argv[1:]
+text = open(path).read()
+sel = ins = whole = None
+for m in re.finditer(r"duration: ([0-9.]+) ms\s+plan:\s*\n\s*Query Text: (.*)", text):
+    ms, q = float(m.group(1)), m.group(2).strip()
+    if q.startswith("WITH src"):
+        sel = ms
+    elif q.startswith("WITH added"):
+        ins = (ins or 0) + ms
+    elif "_scrape_discover" in q:
+        whole = ms
+for name, v in (("select_ms", sel), ("insert_ms", ins), ("function_ms", whole)):
+    if v is not None:
+        print(f"{run},scale,discover,{label},{name},{v:.3f},ms")
+PY
+    log "  discovery with $label pages known: $(grep -E "^$RUN_ID,scale,discover,$label," "$RES" | awk -F, '{printf "%s %s ms; ", $5, $6}')"
 }
 
 # ext_crawl SCENARIO ROUND TOOL: one crawl session from the index page.
@@ -715,40 +862,43 @@ PY
 }
 
 # worker memory: VmHWM (peak RSS, reset first through clear_refs) and the
-# peak of RssAnon sampled every 100 ms, of each fetch worker, over a session.
-mem_session() {
-    local set=$1 label=$2 pids p sampler
-    pids=$(P -c "SELECT string_agg(pid::text, ' ') FROM scrape_workers()")
-    for p in $pids; do
+# peak of RssAnon sampled every 100 ms, of each fetch worker, over what runs
+# between rss_start and rss_stop SCENARIO LABEL.
+rss_start() {
+    local p
+    RSS_PIDS=$(P -c "SELECT string_agg(pid::text, ' ') FROM scrape_workers()")
+    for p in $RSS_PIDS; do
         echo 5 >"/proc/$p/clear_refs" 2>/dev/null || log "  cannot reset VmHWM of $p"
     done
     : >"$SJ_TMP/rss.samples"
     (
         while :; do
-            for p in $pids; do
+            for p in $RSS_PIDS; do
                 awk -v p="$p" '/^(RssAnon|VmRSS):/ {printf "%s %s %s\n", p, $1, $2}' \
                     "/proc/$p/status" 2>/dev/null
             done >>"$SJ_TMP/rss.samples"
             sleep 0.1
         done
     ) &
-    sampler=$!; BG_PIDS+=("$sampler")
-    ext_list "$set" memory 1 "$label" >/dev/null
-    kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
-    local hwm anon rss
-    hwm=0; for p in $pids; do
+    RSS_SAMPLER=$!; BG_PIDS+=("$RSS_SAMPLER")
+}
+
+rss_stop() {
+    local scen=$1 label=$2 hwm anon rss p v
+    kill "$RSS_SAMPLER" 2>/dev/null || true; wait "$RSS_SAMPLER" 2>/dev/null || true
+    hwm=0; for p in $RSS_PIDS; do
         v=$(awk '/^VmHWM:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
         [ "${v:-0}" -gt "$hwm" ] && hwm=$v
         echo "$label worker $p: $(grep -E '^(VmHWM|VmRSS|RssAnon|RssFile|RssShmem):' "/proc/$p/status" | tr -s ' \n' ' ')" >>"$OUT/memory.txt"
     done
     anon=$(awk '$2 == "RssAnon:" && $3 > m {m = $3} END {print m + 0}' "$SJ_TMP/rss.samples")
     rss=$(awk '$2 == "VmRSS:" && $3 > m {m = $3} END {print m + 0}' "$SJ_TMP/rss.samples")
-    rec memory "$label" 1 vmhwm_kb "$hwm" kB
-    rec memory "$label" 1 rss_anon_peak_kb "$anon" kB
-    rec memory "$label" 1 rss_peak_kb "$rss" kB
+    rec "$scen" "$label" 1 vmhwm_kb "$hwm" kB
+    rec "$scen" "$label" 1 rss_anon_peak_kb "$anon" kB
+    rec "$scen" "$label" 1 rss_peak_kb "$rss" kB
     # does it grow with the session's length? peak of the second half of the
     # samples over the peak of the first half, per worker (the largest)
-    rec memory "$label" 1 anon_second_half_ratio "$(python3 - "$SJ_TMP/rss.samples" <<'PY'
+    rec "$scen" "$label" 1 anon_second_half_ratio "$(python3 - "$SJ_TMP/rss.samples" <<'PY'
 import sys
 by = {}
 for line in open(sys.argv[1]):
@@ -766,8 +916,14 @@ PY
     log "  $label: VmHWM ${hwm} kB, peak RssAnon ${anon} kB (sampled), peak VmRSS ${rss} kB"
 }
 
+mem_session() {
+    local set=$1 label=$2
+    rss_start
+    ext_list "$set" memory 1 "$label" >/dev/null
+    rss_stop memory "$label"
+}
+
 scenario_memory() {
-    : >"$OUT/memory.txt"
     log "memory: a $MEM_PAGES-page session of the site's pages"
     mem_session mem "pages-$MEM_PAGES"
     log "memory: $HUGE_PAGES pages of 1 MiB with max_body_size = 1MB"
@@ -898,7 +1054,7 @@ PY
 mkdir -p "$OUT"
 [ -f "$RES" ] && mv "$RES" "$OUT/results.previous.csv"
 echo "run,scenario,tool,round,metric,value,unit" >"$RES"
-: >"$OUT/pgboss.jsonl"; : >"$OUT/pgboss.err"; : >"$OUT/crawlee.err"; : >"$OUT/scrapy.err"; : >"$OUT/latency.txt"
+: >"$OUT/memory.txt"; : >"$OUT/pgboss.jsonl"; : >"$OUT/pgboss.err"; : >"$OUT/crawlee.err"; : >"$OUT/scrapy.err"; : >"$OUT/latency.txt"
 bench_install
 trap bench_cleanup EXIT
 sj_start_cluster "$BENCH/cluster.conf"
@@ -926,6 +1082,7 @@ rec all bench 0 total_s "$(calc "$(now) - $T_START")" s
     echo "node=$(node --version)"
     echo "pgboss=$(node -p "require('$BENCH/node_modules/pg-boss/package.json').version")"
     echo "crawlee=$(node -p "require('$BENCH/node_modules/crawlee/package.json').version")"
+    echo "scrapy=$(/usr/bin/python3 -c 'import scrapy; print(scrapy.__version__)' 2>/dev/null)"
     echo "rounds=$ROUNDS"
     echo "concurrency=$CONC"
     echo "scenarios=${SCENARIOS[*]}"
