@@ -535,6 +535,8 @@ scenario_hosts1000() {
 # with each session's pages known (explain_discover).
 scenario_scale() {
     local seed=$BASE/scale/000001.html line sid1k sid
+    # (the default cap is 10,000 pages a session)
+    set_guc scrape_jobs.max_pages_per_session "$((SCALE_PAGES + 10))"
     log "scale: a crawl capped at 1,000 pages"
     line=$(ext_session scale 1 scrape_jobs-1k \
         "SELECT scrape_submit(:'seed', 'crawl', total_pages => 1000, options => '{\"scope\": \"host\", \"max_depth\": 20}') AS sid \gset" \
@@ -569,6 +571,7 @@ SQL
     : >"$OUT/scale_discovery_plans.txt"
     explain_discover "$sid1k" 1000
     explain_discover "$sid" "$SCALE_PAGES"
+    set_guc scrape_jobs.max_pages_per_session DEFAULT
 }
 
 # explain_discover SESSION LABEL: _scrape_discover of one page of SESSION

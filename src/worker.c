@@ -752,6 +752,7 @@ Claim(dlist_head *claimed)
 	char	  **full = palloc(sizeof(char *) * Max(nhosts, 1));
 	int			nfull = 0;
 	int			i;
+	int			got;
 	bool		short_claim;
 	dlist_iter	it;
 
@@ -761,15 +762,23 @@ Claim(dlist_head *claimed)
 		if (hosts[i].waiting >= hosts[i].keep)
 			full[nfull++] = (char *) hosts[i].host;
 	}
-	short_claim = QueueClaim(MyToken, limit, busy, nhosts, full, nfull,
-							 TransferContext, claimed) < limit;
+	got = QueueClaim(MyToken, limit, busy, nhosts, full, nfull,
+					 TransferContext, claimed);
+	short_claim = got < limit;
 	/*
 	 * Short of pages with full hosts left out: the queue may hold theirs,
 	 * so look again once one of them has room (WorkerLoop), not only when
 	 * woken.
 	 */
 	full_hosts_only = short_claim && nfull > 0;
-	if (short_claim)
+	/*
+	 * Only an empty claim says the queue has nothing due.  A claim the
+	 * other worker's claim left short (it skips the pages that claim
+	 * locks) may leave most of a session queued: taken for the end of the
+	 * queue, it left both workers idle, the pages waiting for the safety
+	 * sweep.  The claim after it, paced as any, finds out.
+	 */
+	if (got == 0)
 		more_work = false;
 	last_claim_at = GetCurrentTimestamp();
 	stat_claims++;
