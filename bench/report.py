@@ -322,7 +322,7 @@ for lb in mem_labels:
     if lb.startswith("huge") and anon is not None:
         bound = 32 * 1024 * 2 + 64 * 1024 + 64 * 1024      # kB
         target("memory: 1 MiB pages, peak RssAnon", fmt(anon / 1024, " MiB", nd=1),
-               "≤ 256 MiB (32 transfers × 1 MiB × 2 + 64 MiB unwritten results + 64 MiB base)",
+               "≤ 192 MiB (32 transfers × 1 MiB × 2 + 64 MiB unwritten results + 64 MiB base)",
                anon <= bound)
     elif anon is not None:
         flat = med("memory", lb, "anon_second_half_ratio")
