@@ -480,6 +480,7 @@ claim_cost() {
     quiesce
     {
         echo "\\set QUIET on"
+        echo "SET jit = off;   -- as the workers run their queries (src/guc.c)"
         for i in $(seq 1 21); do
             cat <<SQL
 BEGIN;
@@ -1011,6 +1012,7 @@ growth_measure() {
     quiesce
     {
         echo "\\set QUIET on"
+        echo "SET jit = off;   -- as the workers run their queries (src/guc.c)"
         for i in $(seq 1 21); do
             cat <<SQL
 BEGIN;

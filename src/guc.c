@@ -400,7 +400,10 @@ ScrapeDefineGucs(void)
  * each other's locks, ours gives up first (and is retried, or finds the
  * extension gone) rather than the deadlock detector cancelling the
  * administrator's DROP.  Override priority, so a reload of postgresql.conf
- * keeps them.
+ * keeps them.  No JIT: the queue's statements are short, and the
+ * planner's estimates of the claim's set-returning functions (1,000 rows
+ * each) put the claim above jit_above_cost, so every claim compiled its
+ * candidates' query (bench/notes.md has the figures).
  */
 void
 ScrapePinSessionSettings(void)
@@ -412,6 +415,7 @@ ScrapePinSessionSettings(void)
 	SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("temp_file_limit", "-1", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("lock_timeout", "500", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("jit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 /*
