@@ -664,10 +664,10 @@ AnyHostFull(void)
 /*
  * With the backlog too full to claim and other work perhaps queued: move
  * the waiting pages of each host beyond what it keeps (the first claimed
- * stay) to the pass's returning list, for the queue pass to hand back.  Without this,
- * a few slow hosts' pages filled every worker's backlog, and a session
- * submitted meanwhile waited until they drained (a page per delay).
- * Returns how many.
+ * stay) to the pass's returning list, for the queue pass to hand back.
+ * Without this, a few slow hosts' pages filled every worker's backlog,
+ * and a session submitted meanwhile waited until they drained (a page per
+ * delay).  Returns how many.
  */
 static int
 PickReturns(void)
