@@ -470,6 +470,28 @@ hosts_run() {
     claim_cost "$scen" "$nh" "$np" "$sqlhost"
 }
 
+# explain_medians FILE SCENARIO PREFIX ROUND: the "name,i,ms,hit,read" lines
+# of bench_explain runs in FILE as results: per name, the median time and
+# buffers of the runs after the first (the warm-up), tool PREFIX + name.
+explain_medians() {
+    python3 - "$1" "$RUN_ID" "$2" "$3" "$4" >>"$RES" <<'PY'
+import statistics, sys
+path, run, scen, prefix, rnd = sys.argv[1:]
+runs = {}
+for line in open(path):
+    parts = line.strip().split(",")
+    if len(parts) != 5:
+        continue
+    name, i, ms, hit, read = parts
+    if i == "1":
+        continue
+    runs.setdefault(name, []).append((float(ms), int(hit) + int(read)))
+for name, v in runs.items():
+    print(f"{run},{scen},{prefix}{name},{rnd},exec_ms,{statistics.median(x[0] for x in v):.3f},ms")
+    print(f"{run},{scen},{prefix}{name},{rnd},buffers,{statistics.median(x[1] for x in v):.0f},blocks")
+PY
+}
+
 # claim_cost SCENARIO NHOSTS NPAGES SQL_HOST: what a claim of a batch costs
 # while NHOSTS hosts wait on their delay: NHOSTS x NPAGES pending pages (a
 # submit in the transaction, rolled back: no worker sees them) and every
@@ -499,20 +521,7 @@ SQL
         done
     } >"$f"
     P -F, -f "$f" >"$SJ_TMP/claim_cost.out"
-    python3 - "$SJ_TMP/claim_cost.out" "$RUN_ID" "$scen" >>"$RES" <<'PY'
-import statistics, sys
-path, run, scen = sys.argv[1:]
-runs = {}
-for line in open(path):
-    parts = line.strip().split(",")
-    if len(parts) != 5 or parts[1] == "1":
-        continue
-    name, i, ms, hit, read = parts
-    runs.setdefault(name, []).append((float(ms), int(hit) + int(read)))
-for name, v in runs.items():
-    print(f"{run},{scen},claim-{name},1,exec_ms,{statistics.median(x[0] for x in v):.3f},ms")
-    print(f"{run},{scen},claim-{name},1,buffers,{statistics.median(x[1] for x in v):.0f},blocks")
-PY
+    explain_medians "$SJ_TMP/claim_cost.out" "$scen" claim- 1
     log "  claim of 100 with $nh hosts waiting: $(grep -E "^$RUN_ID,$scen,claim-[a-z]+,1,exec_ms," "$RES" | awk -F, '{printf "%s %s ms; ", $3, $6}')"
 }
 
@@ -1031,22 +1040,7 @@ SQL
         done
     } >"$f"
     P -F, -f "$f" >"$SJ_TMP/growth.out"
-    python3 - "$SJ_TMP/growth.out" "$RUN_ID" "$level" >>"$RES" <<'PY'
-import statistics, sys
-path, run, level = sys.argv[1:]
-runs = {}
-for line in open(path):
-    parts = line.strip().split(",")
-    if len(parts) != 5:
-        continue
-    name, i, ms, hit, read = parts
-    if i == "1":
-        continue
-    runs.setdefault(name, []).append((float(ms), int(hit) + int(read)))
-for name, v in runs.items():
-    print(f"{run},growth,{name},{level},exec_ms,{statistics.median(x[0] for x in v):.3f},ms")
-    print(f"{run},growth,{name},{level},buffers,{statistics.median(x[1] for x in v):.0f},blocks")
-PY
+    explain_medians "$SJ_TMP/growth.out" growth "" "$level"
     log "  $(grep -E ",growth,[a-z_]+,$level,exec_ms," "$RES" | grep "^$RUN_ID," | awk -F, '{printf "%s %s ms; ", $3, $6}')"
 }
 
