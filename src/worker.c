@@ -614,6 +614,18 @@ HostKeep(const ScrapeTransfer *t)
 	return Max(1, Min(keep, scrape_batch_size));
 }
 
+/* The index of host among the n entries of hosts, or n if it has none. */
+static int
+FindHost(const BacklogHost *hosts, int n, const char *host)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(hosts[i].host, host) == 0)
+			break;
+	return i;
+}
+
 /*
  * The hosts of the backlog's waiting pages, without repeats, into hosts
  * (room for n_ready); returns how many.
@@ -631,9 +643,7 @@ BacklogHosts(BacklogHost *hosts)
 
 		if (!t->host_waits || t->host == NULL)
 			continue;
-		for (i = 0; i < n; i++)
-			if (strcmp(hosts[i].host, t->host) == 0)
-				break;
+		i = FindHost(hosts, n, t->host);
 		if (i == n)
 		{
 			hosts[n].host = t->host;
@@ -684,9 +694,7 @@ PickReturns(void)
 
 		if (!t->host_waits || t->host == NULL)
 			continue;
-		for (i = 0; i < nhosts; i++)
-			if (strcmp(hosts[i].host, t->host) == 0)
-				break;
+		i = FindHost(hosts, nhosts, t->host);
 		/* the first keep of each host stay; the rest go */
 		if (hosts[i].keep > 0)
 		{
